@@ -1,0 +1,2 @@
+export { concatBytes, equalBytes, fromHex, fromUtf8, toHex, utf8 } from './bytes.js';
+export { decodeCbor, encodeCbor } from './cbor.js';
