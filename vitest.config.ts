@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The JSON report is what .ci/run counts for its last line.
+    reporters: ['default', ['json', { outputFile: '.ci/results.json' }]],
   },
 });
