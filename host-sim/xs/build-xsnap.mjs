@@ -42,9 +42,9 @@ c = patch(c,
 		4 * 1024 * 1024,	/* incrementalChunkSize */
 		256 * 1024,			/* initialHeapCount */
 		128 * 1024,			/* incrementalHeapCount */`,
-  `256 * 1024,	/* initialChunkSize: builtins live here (ROM on a device) */
+  `32 * 1024,	/* initialChunkSize: small, so collections keep the reserve near the live heap */
 		4 * 1024,	/* incrementalChunkSize: grow in small steps, after a collection */
-		16 * 1024,			/* initialHeapCount */
+		1024,			/* initialHeapCount */
 		256,			/* incrementalHeapCount */`,
   'creation parameters');
 c = patch(c,
