@@ -34,7 +34,12 @@ export class XsSession {
     return (await this.eval(expression)).meter.compute - base;
   }
 
-  /** Peak heap growth (bytes, slots at 16 B) of `expression`, after a collection. */
+  /**
+   * Peak heap growth (bytes, slots at 16 B) of `expression`, after a collection.
+   * XS never gives back reserved space and collects only when the reserve is
+   * full, so measure on a session that has not run bigger work before: then the
+   * reserve is near the live heap and garbage cannot pass for peak.
+   */
   async peakHeap(expression: string): Promise<{ units: number; peakHeapBytes: number }> {
     await this.eval('gc()');
     const { meter } = await this.eval(expression);
