@@ -1,0 +1,205 @@
+import type { Clock, TimerId } from '../../hal/clock.js';
+import { AuthCache } from './auth-cache.js';
+import { decideFromAnswer, plan, type Decision, type Link, type Plan, type Sources } from './decide.js';
+import { LocalList, type LocalListResult, type LocalListUpdate } from './local-list.js';
+import type { OnlineAuthorizer } from './online.js';
+import { defaultAuthSettings, type AuthSettings } from './policy.js';
+import { applyPostAuth, type PostAuthAction } from './post-auth.js';
+import type { SessionControl, SessionInProgress, SessionsView } from './sessions.js';
+import type { IdTagInfo } from './status.js';
+import type { TokenLookup } from './token-source.js';
+import { checkUid, UidFormatError } from './uid.js';
+
+export interface TapInput {
+  /** Normalized UID (upper-case hex), or the reader's bytes when `normalize` is given. */
+  uid: string | Uint8Array;
+  connector: number;
+}
+
+export interface AuthorizerDeps {
+  clock: Clock;
+  tokens: TokenLookup;
+  sessions: SessionsView;
+  online: OnlineAuthorizer;
+  settings?: AuthSettings;
+  list?: LocalList;
+  /** Needed for post-authorization (late answers, rechecks). */
+  control?: SessionControl;
+  /** Reader bytes → normalized UID (src/tokens normalizeUid with the reader's config). */
+  normalize?: (raw: Uint8Array) => string;
+}
+
+/** Connector numbers are small non-negative integers; anything else is a caller bug. */
+export class TapError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TapError';
+  }
+}
+
+/**
+ * Authorizes taps. A decision comes synchronously when no backend round trip
+ * is wanted or possible (known-offline link: at once, no timer, no request);
+ * otherwise after the backend's answer or the timeout, whichever is first.
+ * A timeout marks the link 'unknown': later taps decide at once while their
+ * requests still go out, and the first answer marks it 'online' again.
+ */
+export class Authorizer {
+  readonly list: LocalList;
+  readonly cache: AuthCache;
+  private current: AuthSettings;
+  private suspect = false;
+  private correlation = 0;
+  private readonly rechecked = new Set<string>();
+  private readonly src: Sources;
+
+  constructor(private readonly deps: AuthorizerDeps) {
+    this.current = { ...(deps.settings ?? defaultAuthSettings()) };
+    this.list = deps.list ?? new LocalList();
+    this.cache = new AuthCache(deps.clock, cacheOptions(this.current));
+    const clock = deps.clock;
+    this.src = {
+      settings: this.current,
+      list: this.list,
+      cache: this.cache,
+      tokens: deps.tokens,
+      sessions: deps.sessions,
+      wallMs: () => clock.wall().ms,
+    };
+  }
+
+  get settings(): AuthSettings {
+    return { ...this.current };
+  }
+
+  set settings(next: AuthSettings) {
+    this.current = { ...next };
+    this.src.settings = this.current;
+    this.cache.configure(cacheOptions(this.current));
+  }
+
+  get link(): Link {
+    if (!this.deps.online.online) {
+      this.suspect = false; // a new connection gets a fresh chance
+      return 'offline';
+    }
+    return this.suspect ? 'unknown' : 'online';
+  }
+
+  /** Decides a tap; `done` runs once, synchronously when nothing is waited for. Bad input throws before anything. */
+  tap(input: TapInput, done: (d: Decision) => void): void {
+    const uid = this.uidOf(input.uid);
+    const connector = input.connector;
+    if (!Number.isInteger(connector) || connector < 0 || connector > 255)
+      throw new TapError(`connector must be an integer in 0..255, got ${String(connector)}`);
+    const link = this.link;
+    const p = plan(this.src, uid, connector, link);
+    if (p.kind === 'decided') return done(p.decision);
+    if (link === 'unknown') {
+      this.send(p, (info) => this.late(p.fallback, info));
+      return done(p.fallback);
+    }
+    let settled = false;
+    let timer: TimerId | undefined;
+    this.send(p, (info) => {
+      if (settled) return this.late(p.fallback, info);
+      settled = true;
+      if (timer !== undefined) this.deps.clock.clearTimer(timer);
+      done(decideFromAnswer(this.src, p, info));
+    });
+    if (settled) return;
+    timer = this.deps.clock.setTimer(this.current.onlineTimeoutMs, () => {
+      if (settled) return;
+      settled = true;
+      this.suspect = true;
+      done({ ...p.fallback, reason: `${p.fallback.reason} (no answer within ${this.current.onlineTimeoutMs} ms)` });
+    });
+  }
+
+  authorize(input: TapInput): Promise<Decision> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.tap(input, resolve);
+      } catch (e) {
+        reject(e);
+      }
+    });
+  }
+
+  /** OCPP SendLocalList; ids now on the list leave the cache. Malformed: LocalListError, nothing changed. */
+  applyLocalList(update: LocalListUpdate): LocalListResult {
+    const result = this.list.apply(update);
+    if (result === 'Accepted') for (const id of this.list.ids()) this.cache.delete(id);
+    return result;
+  }
+
+  /** An IdTagInfo the backend sent some other way (e.g. StartTransaction.conf): cached unless listed. */
+  remember(uid: string, info: IdTagInfo): void {
+    if (info.status === 'ConcurrentTx') return; // about this moment, not about the card
+    if (this.list.has(uid)) return;
+    this.cache.put(uid, info);
+  }
+
+  /**
+   * Post-authorization after the link returns: asks the backend once about
+   * each session in progress begun offline that wants checking, and applies
+   * StopTxOnInvalidId / MaxEnergyOnInvalidId to the refused ones. Returns the
+   * number of requests sent.
+   */
+  recheckOfflineSessions(onAction?: (s: SessionInProgress, a: PostAuthAction) => void): number {
+    if (this.link === 'offline') return 0;
+    let sent = 0;
+    for (const s of this.deps.sessions.all()) {
+      if (!s.checkLater || this.rechecked.has(s.id)) continue;
+      this.rechecked.add(s.id);
+      sent++;
+      this.deps.online.request({ correlationId: this.nextId(), uid: s.uid, connector: s.connector, purpose: 'recheck' }, (info) => {
+        this.answered(s.uid, info);
+        const a = this.postAuth(s, info);
+        if (a) onAction?.(s, a);
+      });
+    }
+    return sent;
+  }
+
+  /** A late answer was cached by send(); a session it admitted offline now gets post-authorized. */
+  private late(fallback: Decision, info: IdTagInfo): void {
+    if (!fallback.accept || fallback.action !== 'start' || !fallback.checkLater) return;
+    const s = this.deps.sessions.byConnector(fallback.connector);
+    if (!s || s.uid !== fallback.uid || this.rechecked.has(s.id)) return;
+    this.rechecked.add(s.id);
+    this.postAuth(s, info);
+  }
+
+  private postAuth(s: SessionInProgress, info: IdTagInfo): PostAuthAction | undefined {
+    if (!this.deps.control) return undefined;
+    return applyPostAuth(s, info, this.current, this.src.wallMs, this.deps.control);
+  }
+
+  private answered(uid: string, info: IdTagInfo): void {
+    this.suspect = false;
+    this.remember(uid, info);
+  }
+
+  private send(p: Extract<Plan, { kind: 'ask' }>, answer: (info: IdTagInfo) => void): void {
+    const { uid, connector } = p.fallback;
+    this.deps.online.request({ correlationId: this.nextId(), uid, connector, partnerId: p.token?.partner.id, purpose: p.purpose }, (info) => {
+      this.answered(uid, info);
+      answer(info);
+    });
+  }
+
+  private nextId(): string {
+    return `auth-${++this.correlation}`;
+  }
+
+  private uidOf(raw: string | Uint8Array): string {
+    if (typeof raw === 'string') return checkUid(raw);
+    if (!this.deps.normalize) throw new UidFormatError('raw reader bytes need a normalize function (reader configuration)');
+    return checkUid(this.deps.normalize(raw));
+  }
+}
+
+function cacheOptions(s: AuthSettings) {
+  return { enabled: s.authorizationCacheEnabled, lifetimeS: s.authCacheLifetimeS, maxEntries: s.authCacheMaxEntries };
+}
