@@ -1,0 +1,109 @@
+import { toHex } from '../codec/bytes.js';
+import { UidError } from './errors.js';
+import type { ReaderConfig } from './types.js';
+
+const UID_LENGTHS = [4, 7, 10];
+const MAX_TEXT = 36; // OCPI uid is CiString(36)
+
+/**
+ * Raw reader output → canonical uid: upper-case hex, big-endian, 4/7/10 bytes
+ * (OICP 2.3), or with `verbatim` the printed text itself. Throws UidError.
+ */
+export function normalizeUid(raw: Uint8Array, config: ReaderConfig): string {
+  if (raw.length === 0) throw new UidError('EMPTY', 'empty UID');
+  if (config.verbatim && config.input !== 'bytes') return verbatimText(raw, config.input);
+  let bytes: Uint8Array;
+  if (config.input === 'hex') bytes = hexText(raw);
+  else if (config.input === 'decimal') bytes = decimalText(raw, config.decimalBytes);
+  else bytes = raw.slice();
+  if (config.reversed) bytes.reverse();
+  if (UID_LENGTHS.indexOf(bytes.length) < 0)
+    throw new UidError('BAD_LENGTH', `UID of ${bytes.length} bytes; ISO 14443 UIDs have 4, 7 or 10`);
+  if (bytes.length === 4 && bytes[0] === 0x08)
+    throw new UidError('RANDOM_UID', `random UID ${toHex(bytes)} (first byte 0x08) identifies no card`);
+  if (config.truncateTo && bytes.length > config.truncateTo) bytes = bytes.subarray(0, config.truncateTo);
+  return toHex(bytes);
+}
+
+function verbatimText(raw: Uint8Array, input: 'hex' | 'decimal'): string {
+  if (raw.length > MAX_TEXT) throw new UidError('BAD_TEXT', `card number of ${raw.length} characters, over ${MAX_TEXT}`);
+  let s = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    const ok = input === 'decimal' ? c >= 0x30 && c <= 0x39 : isHexDigit(c);
+    if (!ok) throw new UidError(input === 'decimal' ? 'NOT_DECIMAL' : 'NOT_HEX', `character 0x${c.toString(16)} at ${i} in a ${input} card number`);
+    s += String.fromCharCode(c);
+  }
+  return s.toUpperCase();
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+function hexText(raw: Uint8Array): Uint8Array {
+  if (raw.length % 2 !== 0) throw new UidError('NOT_HEX', `odd number of hex digits (${raw.length})`);
+  const out = new Uint8Array(raw.length / 2);
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (!isHexDigit(c)) throw new UidError('NOT_HEX', `character 0x${c.toString(16)} at ${i} is not a hex digit`);
+    const v = c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
+    out[i >> 1] |= i % 2 === 0 ? v << 4 : v;
+  }
+  return out;
+}
+
+// Decimal numbers of 10-byte UIDs pass 2^53: multiply a byte array by ten per digit.
+function decimalText(raw: Uint8Array, length?: 4 | 7 | 10): Uint8Array {
+  const width = length ?? 10;
+  const out = new Uint8Array(width);
+  for (let i = 0; i < raw.length; i++) {
+    const d = raw[i] - 0x30;
+    if (d < 0 || d > 9) throw new UidError('NOT_DECIMAL', `character 0x${raw[i].toString(16)} at ${i} is not a decimal digit`);
+    let carry = d;
+    for (let j = width - 1; j >= 0; j--) {
+      const v = out[j] * 10 + carry;
+      out[j] = v & 0xff;
+      carry = v >> 8;
+    }
+    if (carry !== 0) throw new UidError('TOO_LARGE', `decimal card number does not fit ${width} bytes`);
+  }
+  if (length) return out;
+  let lead = 0;
+  while (lead < width && out[lead] === 0) lead++;
+  const needed = width - lead;
+  const fit = needed <= 4 ? 4 : needed <= 7 ? 7 : 10;
+  return out.slice(width - fit);
+}
+
+/** How the table stores a uid: as a number of 4/7/10 bytes (hex uids), or as text. */
+export interface UidKey {
+  /** 4, 7 or 10 for canonical hex uids; 0 for any other text. */
+  kind: number;
+  /** Bytes above the low 48 bits (0 for 4-byte uids): at most 32 bits. */
+  hi: number;
+  /** The low 48 bits (doubles hold integers exactly to 2^53). */
+  lo: number;
+}
+
+/** Canonical uid string → its key; the same function on both sides keeps lookups exact. */
+export function uidKey(uid: string): UidKey {
+  const n = uid.length;
+  if ((n === 8 || n === 14 || n === 20) && /^[0-9A-F]+$/.test(uid)) {
+    const split = n - 12;
+    if (split <= 0) return { kind: 4, hi: 0, lo: parseInt(uid, 16) };
+    return { kind: n / 2, hi: parseInt(uid.slice(0, split), 16), lo: parseInt(uid.slice(split), 16) };
+  }
+  return { kind: 0, hi: 0, lo: 0 };
+}
+
+/** A uid the table can hold: 1..36 printable ASCII characters, no lower case (OCPI uids are case-insensitive). */
+export function canonicalTextUid(uid: string): string | undefined {
+  if (uid.length === 0 || uid.length > MAX_TEXT) return undefined;
+  const up = uid.toUpperCase();
+  for (let i = 0; i < up.length; i++) {
+    const c = up.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return undefined;
+  }
+  return up;
+}
