@@ -1,0 +1,43 @@
+// What sync needs from the other capabilities, declared structurally so that
+// sync depends on shapes, not on their modules. Adapters in host-sim (and the
+// device's main) fit the real journal and token store to these.
+
+/** One signed record as the journal holds it. */
+export interface JournalRecord {
+  seq: number;
+  bytes: Uint8Array;
+}
+
+/** The session journal, as the uploader sees it. */
+export interface UploadJournal {
+  /** Highest sequence number the backend acknowledged (persisted; survives reboot); 0 = none. */
+  acknowledged(): number;
+  /** Highest sequence number appended; 0 = none. */
+  lastSeq(): number;
+  /** Records from `seq` on, in order, totalling at most maxBytes (at least one when any exists). */
+  readFrom(seq: number, maxBytes: number): JournalRecord[];
+  /** Persists that every record up to `seq` is stored by the backend. */
+  acknowledge(seq: number): void;
+}
+
+/** The A/B token table store, as the list client sees it. */
+export interface ListStore {
+  /** The version in force; 0 = no list. */
+  version(): number;
+  /** Starts writing a full image of `version`, `size` bytes, into the inactive slot. */
+  beginFull(version: number, size: number): void;
+  writeChunk(offset: number, bytes: Uint8Array): void;
+  /** Verifies hash and signature and switches slots; throws when the image is bad. */
+  commit(): void;
+  /**
+   * Applies one differential. Throws; isVersionMismatch(e) tells a
+   * differential that does not follow the version in force from a bad one.
+   */
+  applyDifferential(bytes: Uint8Array): void;
+  isVersionMismatch(error: unknown): boolean;
+  /**
+   * A partial full image left by a previous boot, if the store keeps one:
+   * resuming continues from `written`.
+   */
+  pendingFull?(): { version: number; size: number; written: number } | undefined;
+}

@@ -1,0 +1,116 @@
+import type { JournalRecord, ListStore, UploadJournal } from '../../src/sync/index.js';
+import { decodeMessage, encodeMessage, parseTopic, topicOf } from '../../src/sync/index.js';
+import type { Transport } from '../../hal/transport.js';
+import { SeededRandom } from '../../host-sim/hal/index.js';
+
+/** An in-memory journal; `acked` stands for the persisted acknowledgement and survives "reboots". */
+export class FakeJournal implements UploadJournal {
+  records: JournalRecord[] = [];
+  acked = 0;
+  constructor(private readonly random = new SeededRandom(7)) {}
+  append(size = 120): JournalRecord {
+    const r = { seq: this.records.length + 1, bytes: this.random.bytes(size) };
+    this.records.push(r);
+    return r;
+  }
+  acknowledged() { return this.acked; }
+  lastSeq() { return this.records.length; }
+  readFrom(seq: number, maxBytes: number): JournalRecord[] {
+    const out: JournalRecord[] = [];
+    let n = 0;
+    for (let s = seq; s <= this.records.length; s++) {
+      const r = this.records[s - 1];
+      if (out.length > 0 && n + r.bytes.length > maxBytes) break;
+      out.push(r);
+      n += r.bytes.length;
+    }
+    return out;
+  }
+  acknowledge(seq: number) {
+    if (seq < this.acked || seq > this.records.length) throw new RangeError(`bad ack ${seq}`);
+    this.acked = seq;
+  }
+}
+
+/** A backend stand-in that stores by sequence number, the way the real peer must, and acks every batch. */
+export class CountingBackend {
+  stored = new Map<number, Uint8Array>();
+  received = 0;
+  duplicates = 0;
+  batches: { first: number; count: number }[] = [];
+  constructor(private readonly transport: Transport, private readonly deviceId: string) {
+    transport.subscribe(topicOf(deviceId, 'recordBatch'));
+    transport.onMessage = (topic, payload) => {
+      if (parseTopic(topic)?.kind !== 'recordBatch') return;
+      const batch = decodeMessage('recordBatch', payload);
+      this.batches.push({ first: batch.first, count: batch.recs.length });
+      batch.recs.forEach((bytes, i) => {
+        this.received++;
+        if (this.stored.has(batch.first + i)) this.duplicates++;
+        else this.stored.set(batch.first + i, bytes);
+      });
+      let contiguous = 0;
+      while (this.stored.has(contiguous + 1)) contiguous++;
+      transport.publish(topicOf(this.deviceId, 'recordAck'), encodeMessage('recordAck', { seq: contiguous }));
+    };
+  }
+}
+
+export class VersionMismatch extends Error {
+  name = 'VersionMismatch';
+}
+
+/**
+ * A list store with the slot-store semantics sync relies on: a full image goes
+ * to a staging buffer and only replaces the list at commit (here: when its
+ * checksum byte matches); a differential must follow the version in force.
+ * Image format of this fake: [version u32 BE][payload…][sum of payload mod 256].
+ */
+export class FakeListStore implements ListStore {
+  current = 0;
+  content = new Uint8Array(0);
+  staging?: { version: number; bytes: Uint8Array; written: number };
+  applied: string[] = [];
+  version() { return this.current; }
+  beginFull(version: number, size: number) { this.staging = { version, bytes: new Uint8Array(size), written: 0 }; }
+  writeChunk(offset: number, bytes: Uint8Array) {
+    const s = this.staging;
+    if (!s || offset !== s.written || offset + bytes.length > s.bytes.length) throw new RangeError(`chunk at ${offset} out of order`);
+    s.bytes.set(bytes, offset);
+    s.written += bytes.length;
+  }
+  commit() {
+    const s = this.staging!;
+    const body = s.bytes.subarray(4, s.bytes.length - 1);
+    let sum = 0;
+    for (const b of body) sum = (sum + b) & 255;
+    this.staging = undefined;
+    if (sum !== s.bytes[s.bytes.length - 1]) throw new Error('image checksum mismatch');
+    this.current = s.version;
+    this.content = body.slice();
+    this.applied.push(`full ${s.version}`);
+  }
+  applyDifferential(bytes: Uint8Array) {
+    const from = (bytes[0] << 8) | bytes[1];
+    const to = (bytes[2] << 8) | bytes[3];
+    if (from !== this.current) throw new VersionMismatch(`differential from ${from}, list is at ${this.current}`);
+    this.current = to;
+    this.applied.push(`diff ${to}`);
+  }
+  isVersionMismatch(e: unknown) { return e instanceof VersionMismatch; }
+  pendingFull() { return this.staging && { version: this.staging.version, size: this.staging.bytes.length, written: this.staging.written }; }
+}
+
+export function fakeImage(version: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(payload.length + 5);
+  new DataView(out.buffer).setUint32(0, version);
+  out.set(payload, 4);
+  let sum = 0;
+  for (const b of payload) sum = (sum + b) & 255;
+  out[out.length - 1] = sum;
+  return out;
+}
+
+export function fakeDiff(from: number, to: number): Uint8Array {
+  return Uint8Array.of(from >> 8, from & 255, to >> 8, to & 255);
+}
