@@ -74,8 +74,9 @@ export function plan(src: Sources, uid: string, connector: number, link: Link): 
     const status = effectiveStatus(local, src.wallMs);
     const fallback = offlineLocal({ ...c, offline: true }, status, where);
     if (!mayAsk) return decided(fallback);
+    // Online it would start without asking, so there is nothing to ask; in doubt, offline rules apply.
     if (status === 'Accepted' && s.localPreAuthorize)
-      return decided(accept(c, `${where}: Accepted (LocalPreAuthorize)`, false));
+      return decided(c.offline ? fallback : accept(c, `${where}: Accepted (LocalPreAuthorize)`, false));
     return ask(c, 'start', fallback);
   }
   if (token) return planToken(c, token, mayAsk);
