@@ -1,0 +1,145 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Decision } from '../../src/auth/index.js';
+import { world } from './world.js';
+
+const A = '04A1B2C3D4E5F6';
+const U = '04000000000001';
+
+describe('online authorization', () => {
+  it('asks with a correlation id and decides on the answer', () => {
+    const w = world({}, { status: 'Accepted', groupId: 'G' });
+    w.token(A, { whitelist: 'ALLOWED_OFFLINE' });
+    const d = w.tap(A, 1, 100);
+    expect([d.accept, d.method, d.offline, d.groupId, d.partner?.partyId]).toEqual([true, 'AUTH_REQUEST', false, 'G', 'SEM']);
+    expect(w.backend.requests).toHaveLength(1);
+    expect(w.backend.requests[0]).toMatchObject({ uid: A, connector: 1, partnerId: 7, purpose: 'start' });
+    expect(w.backend.requests[0].correlationId).toMatch(/\S/);
+  });
+
+  it('correlation ids differ between requests', () => {
+    const w = world({}, { status: 'Accepted' });
+    w.tap(U, 1, 100);
+    w.tap('04000000000002', 2, 100);
+    const [a, b] = w.backend.requests.map((r) => r.correlationId);
+    expect(a).not.toBe(b);
+  });
+
+  it('waits no longer than the timeout; the offline decision stands', () => {
+    const w = world({ onlineTimeoutMs: 1500 }, { status: 'Blocked' });
+    w.backend.delayMs = 5000;
+    w.token(A, { whitelist: 'ALLOWED_OFFLINE' });
+    let d: Decision | undefined;
+    w.auth.tap({ uid: A, connector: 1 }, (x) => { d = x; });
+    w.clock.advance(1499);
+    expect(d).toBeUndefined();
+    w.clock.advance(1);
+    expect([d?.accept, d?.offline, d?.method, d?.checkLater]).toEqual([true, true, 'WHITELIST', true]);
+    expect(w.auth.link).toBe('unknown');
+  });
+
+  it('a late answer updates the cache and brings the link back', () => {
+    const w = world({ onlineTimeoutMs: 1000 }, { status: 'Blocked' });
+    w.backend.delayMs = 3000;
+    w.token(A, { whitelist: 'ALLOWED_OFFLINE' });
+    w.tap(A, 1, 1000);
+    expect(w.auth.cache.lookup(A)).toBeUndefined();
+    w.clock.advance(2000);
+    expect(w.auth.cache.lookup(A)).toEqual({ status: 'Blocked' });
+    expect(w.auth.link).toBe('online');
+    // Next time offline, the cached Blocked refuses before the table's ALLOWED_OFFLINE.
+    w.backend.online = false;
+    const d = w.tap(A, 1);
+    expect([d.accept, d.status]).toEqual([false, 'Blocked']);
+  });
+
+  it('a link in doubt decides at once but still asks, and an answer restores it', () => {
+    const w = world({ onlineTimeoutMs: 1000, allowOfflineTxForUnknownId: true });
+    w.tap(U, 1, 1000); // never answered
+    expect(w.auth.link).toBe('unknown');
+    w.backend.answer = { status: 'Accepted' };
+    const d = w.tap('04000000000002', 2); // decided with no time passing
+    expect([d.accept, d.offline]).toEqual([true, true]);
+    expect(w.backend.requests).toHaveLength(2);
+    w.clock.advance(100);
+    expect(w.auth.link).toBe('online');
+  });
+
+  it('a known-offline link decides at once: no request, no timer', () => {
+    const w = world({ allowOfflineTxForUnknownId: false });
+    w.backend.online = false;
+    w.token(A, { whitelist: 'NEVER' });
+    const setTimer = vi.spyOn(w.clock, 'setTimer');
+    const d = w.tap(A, 1);
+    expect([d.accept, d.status, d.offline]).toEqual([false, 'Unknown', true]);
+    expect(w.backend.requests).toHaveLength(0);
+    expect(setTimer).not.toHaveBeenCalled();
+  });
+
+  it('ALWAYS never waits for the backend, online', () => {
+    const w = world({}, { status: 'Blocked' });
+    w.token(A, { whitelist: 'ALWAYS' });
+    const d = w.tap(A, 1);
+    expect([d.accept, d.offline, d.method]).toEqual([true, false, 'WHITELIST']);
+    expect(w.backend.requests).toHaveLength(0);
+  });
+
+  it('valid=false is asked about online, and the backend may now accept it', () => {
+    const w = world({}, { status: 'Accepted' });
+    w.token(A, { whitelist: 'ALWAYS', valid: false });
+    const d = w.tap(A, 1, 100);
+    expect([d.accept, d.method]).toEqual([true, 'AUTH_REQUEST']);
+  });
+
+  it('an answer in time is cached (not ConcurrentTx, not for listed ids)', () => {
+    const w = world({}, { status: 'ConcurrentTx' });
+    w.tap(U, 1, 100);
+    expect(w.auth.cache.lookup(U)).toBeUndefined();
+    w.backend.answer = { status: 'Accepted' };
+    w.tap(U, 1, 100);
+    expect(w.auth.cache.lookup(U)).toEqual({ status: 'Accepted' });
+  });
+});
+
+describe('post-authorization of sessions begun offline', () => {
+  function begunOffline(settings: Parameters<typeof world>[0], answer: { status: 'Invalid' | 'Accepted' }) {
+    const w = world({ onlineTimeoutMs: 1000, allowOfflineTxForUnknownId: true, ...settings }, answer);
+    w.backend.delayMs = 4000;
+    const d = w.tap(U, 1, 1000); // timed out: admitted under the unknown-id policy
+    expect([d.accept, d.offline, d.checkLater]).toEqual([true, true, true]);
+    w.start('s1', d);
+    w.clock.advance(3000); // the late answer
+    return w;
+  }
+
+  it('StopTxOnInvalidId: the late Invalid answer stops the session', () => {
+    expect(begunOffline({ stopTxOnInvalidId: true }, { status: 'Invalid' }).control.log).toEqual(['stop s1']);
+  });
+
+  it('else MaxEnergyOnInvalidId caps its energy', () => {
+    expect(begunOffline({ stopTxOnInvalidId: false, maxEnergyOnInvalidId: 2500 }, { status: 'Invalid' }).control.log).toEqual(['limit s1 2500']);
+  });
+
+  it('else energy delivery is suspended', () => {
+    expect(begunOffline({ stopTxOnInvalidId: false, maxEnergyOnInvalidId: 0 }, { status: 'Invalid' }).control.log).toEqual(['suspend s1']);
+  });
+
+  it('an Accepted answer changes nothing', () => {
+    expect(begunOffline({}, { status: 'Accepted' }).control.log).toEqual([]);
+  });
+
+  it('when the link returns, each session begun offline is checked once', () => {
+    const w = world({ allowOfflineTxForUnknownId: true, stopTxOnInvalidId: true });
+    w.backend.online = false;
+    w.token(A, { whitelist: 'ALWAYS' });
+    w.start('s1', w.tap(U, 1)); // unknown id: to be checked
+    w.start('s2', w.tap(A, 2)); // ALWAYS: final
+    expect(w.auth.recheckOfflineSessions()).toBe(0); // still offline
+    w.backend.online = true;
+    w.backend.answer = { status: 'Invalid' };
+    expect(w.auth.recheckOfflineSessions()).toBe(1);
+    expect(w.auth.recheckOfflineSessions()).toBe(0);
+    w.clock.advance(100);
+    expect(w.control.log).toEqual(['stop s1']);
+    expect(w.backend.requests.map((r) => [r.uid, r.purpose])).toEqual([[U, 'recheck']]);
+  });
+});
