@@ -1,0 +1,281 @@
+import type { Crypto, Signer } from '../../hal/crypto.js';
+import { concatBytes, utf8 } from '../codec/bytes.js';
+import { BitWriter } from './bits.js';
+import { CompileError } from './errors.js';
+import {
+  BLOCK_MAX, BLOCK_SPAN, F_TYPE_SHIFT, F_VALID, FORMAT_VERSION, H, HEADER_FIXED, MAGIC, NO_GROUP,
+  SECTION_BYTES, SECTION_KINDS, put16, put24, put32, u32,
+} from './format.js';
+import { checkOcpiToken, type TokenIssue } from './ocpi.js';
+import { TOKEN_TYPES, WHITELISTS } from './types.js';
+import { uidKey } from './uid.js';
+
+/** One partner of the site with its OCPI token list, as the backend holds it. */
+export interface PartnerTokens {
+  countryCode: string;
+  partyId: string;
+  allowedUsesTable: boolean;
+  tokens: readonly unknown[];
+}
+
+export interface CompileInput {
+  listVersion: number;
+  /** Milliseconds since the Unix epoch. */
+  createdAt: number;
+  partners: readonly PartnerTokens[];
+}
+
+export interface CompileReport {
+  accepted: number;
+  /** Well-formed tokens that never reach a charger (APP_USER, AD_HOC_USER). */
+  excluded: TokenIssue[];
+  /** Tokens left out because they are malformed, duplicated or random UIDs. */
+  invalid: TokenIssue[];
+}
+
+export interface CompiledTable {
+  /** Header + body, unsigned: signTable adds the backend's signature. */
+  image: Uint8Array;
+  report: CompileReport;
+}
+
+/** Accepted tokens in columns: a million objects would cost the backend more than needed. */
+class Columns {
+  uid: string[] = [];
+  hi: number[] = [];
+  lo: number[] = [];
+  attr: number[] = [];
+  group: number[] = [];
+}
+
+/**
+ * Compiles the token lists of all partners of a site into one table image in
+ * the device's on-flash format. Per-token problems are reported, never thrown.
+ */
+export function compileTable(input: CompileInput, crypto: Crypto): CompiledTable {
+  checkInput(input);
+  const report: CompileReport = { accepted: 0, excluded: [], invalid: [] };
+  const seen = new Set<string>();
+  const paletteIndex = new Map<number, number>();
+  const groupIndex = new Map<string, number>();
+  const groups: string[] = [];
+  const byKind = new Map<number, Columns>(SECTION_KINDS.map((k) => [k, new Columns()]));
+  const tupleCodes: number[] = [];
+
+  input.partners.forEach((partner, p) => {
+    partner.tokens.forEach((raw, index) => {
+      const t = checkOcpiToken(raw);
+      if ('reason' in t) return void report.invalid.push({ partner: p, index, reason: t.reason, detail: t.detail, uid: uidOf(raw) });
+      if (t.countryCode !== partner.countryCode || t.partyId !== partner.partyId)
+        return void report.invalid.push({ partner: p, index, uid: t.uid, reason: 'PARTY_MISMATCH', detail: `token of ${t.countryCode}-${t.partyId} in the list of ${partner.countryCode}-${partner.partyId}` });
+      if (t.type === 'APP_USER' || t.type === 'AD_HOC_USER')
+        return void report.excluded.push({ partner: p, index, uid: t.uid, reason: 'NOT_PRESENTABLE', detail: `${t.type} tokens are never presented at a charger` });
+      if (seen.has(t.uid))
+        return void report.invalid.push({ partner: p, index, uid: t.uid, reason: 'DUPLICATE_UID', detail: 'uid already listed earlier; the first one is kept' });
+      seen.add(t.uid);
+      let g = -1;
+      if (t.groupId !== undefined) {
+        g = groupIndex.get(t.groupId) ?? -1;
+        if (g < 0) { g = groups.length; groupIndex.set(t.groupId, g); groups.push(t.groupId); }
+      }
+      const code = tupleCode(p, WHITELISTS.indexOf(t.whitelist), (t.valid ? F_VALID : 0) | (TOKEN_TYPES.indexOf(t.type) << F_TYPE_SHIFT));
+      if (!paletteIndex.has(code)) { paletteIndex.set(code, -1); tupleCodes.push(code); }
+      const key = uidKey(t.uid);
+      const c = byKind.get(key.kind)!;
+      c.uid.push(t.uid); c.hi.push(key.hi); c.lo.push(key.lo); c.attr.push(code); c.group.push(g);
+      report.accepted++;
+    });
+  });
+  if (groups.length >= NO_GROUP) throw new CompileError(`${groups.length} distinct group ids, over ${NO_GROUP - 1}`);
+
+  // A canonical palette: sorted tuple codes, so the same lists give the same bytes.
+  tupleCodes.sort((a, b) => a - b);
+  tupleCodes.forEach((code, i) => paletteIndex.set(code, i));
+  const attrBits = tupleCodes.length <= 1 ? 0 : Math.ceil(Math.log2(tupleCodes.length));
+
+  const parts: Uint8Array[] = [];
+  let bodyLength = 0;
+  const sections = new Uint8Array(SECTION_BYTES * SECTION_KINDS.length);
+  SECTION_KINDS.forEach((kind, s) => {
+    const c = byKind.get(kind)!;
+    const built = kind === 0 ? buildTextSection(c, paletteIndex) : buildKeySection(kind, c, paletteIndex, attrBits);
+    const at = s * SECTION_BYTES;
+    sections[at] = kind;
+    put32(sections, at + 4, c.uid.length);
+    put32(sections, at + 8, built.blockCount);
+    put32(sections, at + 12, bodyLength);
+    put32(sections, at + 16, bodyLength + built.index.length);
+    parts.push(built.index, built.data);
+    bodyLength += built.index.length + built.data.length;
+  });
+  const groupTable = buildGroupTable(groups);
+  const groupOffset = bodyLength;
+  parts.push(groupTable);
+  bodyLength += groupTable.length;
+  const body = concatBytes(...parts);
+
+  const partnerBytes = concatBytes(...input.partners.map((p) => {
+    const cc = utf8(p.countryCode), pid = utf8(p.partyId);
+    return concatBytes(Uint8Array.of(p.allowedUsesTable ? 1 : 0, cc.length), cc, Uint8Array.of(pid.length), pid);
+  }));
+  const palette = new Uint8Array(4 * tupleCodes.length);
+  tupleCodes.forEach((code, i) => {
+    put16(palette, 4 * i, code >>> 16);
+    palette[4 * i + 2] = (code >>> 8) & 0xff;
+    palette[4 * i + 3] = code & 0xff;
+  });
+  const header = new Uint8Array(HEADER_FIXED + palette.length + partnerBytes.length);
+  const view = new DataView(header.buffer);
+  put32(header, H.magic, MAGIC);
+  put16(header, H.formatVersion, FORMAT_VERSION);
+  put32(header, H.headerLength, header.length);
+  put32(header, H.bodyLength, body.length);
+  put32(header, H.listVersion, input.listVersion);
+  view.setFloat64(H.createdAt, input.createdAt, true);
+  put32(header, H.tokenCount, report.accepted);
+  header.set(crypto.sha256(body).digest(), H.bodySha);
+  put16(header, H.partnerCount, input.partners.length);
+  put16(header, H.paletteCount, tupleCodes.length);
+  header[H.attrBits] = attrBits;
+  header[H.sectionCount] = SECTION_KINDS.length;
+  put32(header, H.groupCount, groups.length);
+  put32(header, H.groupOffset, groupOffset);
+  header.set(sections, H.sections);
+  header.set(palette, HEADER_FIXED);
+  header.set(partnerBytes, HEADER_FIXED + palette.length);
+  return { image: concatBytes(header, body), report };
+}
+
+/** The image as the device accepts it: header + body + P-256 signature of the header. */
+export function signTable(image: Uint8Array, signer: Signer): Uint8Array {
+  return concatBytes(image, signer.sign(image.subarray(0, u32(image, H.headerLength))));
+}
+
+function tupleCode(partner: number, whitelist: number, flags: number): number {
+  return partner * 65536 + whitelist * 256 + flags;
+}
+
+function uidOf(raw: unknown): string | undefined {
+  const uid = (raw as { uid?: unknown } | null)?.uid;
+  return typeof uid === 'string' ? uid : undefined;
+}
+
+function checkInput(input: CompileInput): void {
+  if (!Number.isInteger(input.listVersion) || input.listVersion < 0 || input.listVersion > 0xffffffff)
+    throw new CompileError(`list version ${input.listVersion} is not a 32-bit unsigned integer`);
+  if (!Number.isFinite(input.createdAt)) throw new CompileError('createdAt is not a finite number');
+  if (input.partners.length > 0xffff) throw new CompileError(`${input.partners.length} partners, over 65535`);
+  const names = new Set<string>();
+  for (const p of input.partners) {
+    if (!/^[A-Z]{2}$/.test(p.countryCode) || !/^[A-Z0-9]{3}$/.test(p.partyId))
+      throw new CompileError(`partner ${JSON.stringify(p.countryCode)}-${JSON.stringify(p.partyId)}: country code must be 2 letters, party id 3 letters or digits`);
+    const name = `${p.countryCode}-${p.partyId}`;
+    if (names.has(name)) throw new CompileError(`partner ${name} listed twice`);
+    names.add(name);
+  }
+}
+
+/** Offset of key j from the block's first key, or BLOCK_SPAN when 2^48 or more apart. */
+function span(c: Columns, first: number, j: number): number {
+  const dh = c.hi[j] - c.hi[first];
+  if (dh === 0) return c.lo[j] - c.lo[first];
+  if (dh === 1) { const d = c.lo[j] + BLOCK_SPAN - c.lo[first]; return d < BLOCK_SPAN ? d : BLOCK_SPAN; }
+  return BLOCK_SPAN;
+}
+
+/**
+ * Hex uids of one length. Blocks of up to BLOCK_MAX sorted keys, each an
+ * Elias-Fano code of the offsets from its first key: `l` low bits stored
+ * fixed-width, the rest in unary. Index entry per block: first key (big-endian),
+ * data offset u32, count-1 u8, l u8.
+ */
+function buildKeySection(kind: number, input: Columns, palette: Map<number, number>, attrBits: number) {
+  const order = input.uid.map((_, i) => i).sort((a, b) => input.hi[a] - input.hi[b] || input.lo[a] - input.lo[b]);
+  const c = new Columns();
+  for (const i of order) {
+    c.uid.push(input.uid[i]); c.hi.push(input.hi[i]); c.lo.push(input.lo[i]);
+    c.attr.push(palette.get(input.attr[i])!); c.group.push(input.group[i]);
+  }
+  const n = c.uid.length;
+  const entry = kind + 6;
+  const blocks: number[] = [];
+  for (let i = 0; i < n;) {
+    blocks.push(i);
+    let j = i + 1;
+    while (j < n && j - i < BLOCK_MAX && span(c, i, j) < BLOCK_SPAN) j++;
+    i = j;
+  }
+  const index = new Uint8Array(entry * blocks.length);
+  const data = new BitWriter();
+  blocks.forEach((first, b) => {
+    const end = b + 1 < blocks.length ? blocks[b + 1] : n;
+    const count = end - first;
+    const last = span(c, first, end - 1);
+    let l = 0;
+    while (l < 47 && Math.pow(2, l + 1) * count <= last) l++;
+    const unit = Math.pow(2, l);
+    const at = entry * b;
+    writeKey(index, at, kind, c.hi[first], c.lo[first]);
+    put32(index, at + kind, data.byteLength);
+    index[at + kind + 4] = count - 1;
+    index[at + kind + 5] = l;
+    for (let e = first; e < end; e++) data.write(span(c, first, e) % unit, l);
+    for (let e = first; e < end; e++) data.write(c.attr[e], attrBits);
+    data.alignByte();
+    const grouped: number[] = [];
+    for (let e = first; e < end; e++) if (c.group[e] >= 0) grouped.push(e);
+    data.write(grouped.length, 8);
+    for (const e of grouped) {
+      data.write(e - first, 8);
+      const g = c.group[e];
+      data.write(g & 0xff, 8); data.write((g >>> 8) & 0xff, 8); data.write(g >>> 16, 8);
+    }
+    const base = data.bitLength;
+    for (let e = first; e < end; e++) data.setBit(base + Math.floor(span(c, first, e) / unit) + (e - first));
+    data.alignByte();
+  });
+  return { index, data: data.bytes(), blockCount: blocks.length };
+}
+
+function writeKey(out: Uint8Array, at: number, kind: number, hi: number, lo: number): void {
+  const hiBytes = kind - 6;
+  for (let i = 0; i < hiBytes; i++) out[at + i] = (hi >>> (8 * (hiBytes - 1 - i))) & 0xff;
+  const loBytes = kind < 6 ? kind : 6;
+  for (let i = 0; i < loBytes; i++) out[at + (kind - loBytes) + i] = Math.floor(lo / Math.pow(2, 8 * (loBytes - 1 - i))) & 0xff;
+}
+
+/** Text uids (rare): sorted, index of u32 offsets; entry = len u8, ASCII, palette u16, group u24. */
+function buildTextSection(c: Columns, palette: Map<number, number>) {
+  const order = c.uid.map((_, i) => i).sort((a, b) => (c.uid[a] < c.uid[b] ? -1 : c.uid[a] > c.uid[b] ? 1 : 0));
+  const index = new Uint8Array(4 * order.length);
+  let size = 0;
+  for (const i of order) size += 6 + c.uid[i].length;
+  const data = new Uint8Array(size);
+  let o = 0;
+  order.forEach((i, k) => {
+    put32(index, 4 * k, o);
+    const s = c.uid[i];
+    data[o++] = s.length;
+    for (let j = 0; j < s.length; j++) data[o++] = s.charCodeAt(j);
+    put16(data, o, palette.get(c.attr[i])!);
+    put24(data, o + 2, c.group[i] >= 0 ? c.group[i] : NO_GROUP);
+    o += 5;
+  });
+  return { index, data, blockCount: 0 };
+}
+
+/** Group ids: u32 offsets (from the table start), then len u8 + UTF-8 each. */
+function buildGroupTable(groups: string[]): Uint8Array {
+  const encoded = groups.map((g) => utf8(g));
+  let size = 4 * groups.length;
+  for (const e of encoded) size += 1 + e.length;
+  const out = new Uint8Array(size);
+  let o = 4 * groups.length;
+  encoded.forEach((e, i) => {
+    put32(out, 4 * i, o);
+    out[o] = e.length;
+    out.set(e, o + 1);
+    o += 1 + e.length;
+  });
+  return out;
+}
