@@ -7,11 +7,12 @@ import { defaultAuthSettings, type AuthSettings } from './policy.js';
 import { applyPostAuth, type PostAuthAction } from './post-auth.js';
 import type { SessionControl, SessionInProgress, SessionsView } from './sessions.js';
 import type { IdTagInfo } from './status.js';
-import type { TokenLookup } from './token-source.js';
+import { normalizeUid } from '../tokens/index.js';
+import type { ReaderConfig, TokenLookup } from './token-source.js';
 import { checkUid, UidFormatError } from './uid.js';
 
 export interface TapInput {
-  /** Normalized UID (upper-case hex), or the reader's bytes when `normalize` is given. */
+  /** Normalized UID (upper-case hex), or the reader's raw output (normalized per `reader`). */
   uid: string | Uint8Array;
   connector: number;
 }
@@ -25,8 +26,8 @@ export interface AuthorizerDeps {
   list?: LocalList;
   /** Needed for post-authorization (late answers, rechecks). */
   control?: SessionControl;
-  /** Reader bytes → normalized UID (src/tokens normalizeUid with the reader's config). */
-  normalize?: (raw: Uint8Array) => string;
+  /** How the reader delivers UIDs, for taps given as raw reader output. */
+  reader?: ReaderConfig;
 }
 
 /** Connector numbers are small non-negative integers; anything else is a caller bug. */
@@ -195,8 +196,8 @@ export class Authorizer {
 
   private uidOf(raw: string | Uint8Array): string {
     if (typeof raw === 'string') return checkUid(raw);
-    if (!this.deps.normalize) throw new UidFormatError('raw reader bytes need a normalize function (reader configuration)');
-    return checkUid(this.deps.normalize(raw));
+    if (!this.deps.reader) throw new UidFormatError('raw reader output needs the reader configuration');
+    return normalizeUid(raw, this.deps.reader); // throws the token table's UidError
   }
 }
 

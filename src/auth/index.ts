@@ -12,5 +12,5 @@ export {
 export { applyPostAuth, postAuthAction, type PostAuthAction } from './post-auth.js';
 export { SessionTable, type SessionControl, type SessionInProgress, type SessionsView } from './sessions.js';
 export { AUTH_STATUSES, effectiveStatus, type AuthMethod, type AuthStatus, type IdTagInfo } from './status.js';
-export type { Partner, TokenEntry, TokenLookup, TokenType, Whitelist } from './token-source.js';
+export type { Partner, ReaderConfig, TokenEntry, TokenLookup, TokenType, Whitelist } from './token-source.js';
 export { checkUid, UidFormatError } from './uid.js';

@@ -91,3 +91,21 @@ describe('the tap path stays light', () => {
       for (const i of imports) expect(i).toMatch(/^(\.\/[a-z-]+\.js|\.\.\/\.\.\/hal\/(clock|settings)\.js|\.\.\/tokens\/index\.js)$/);
     });
 });
+
+describe('raw reader output', () => {
+  it('is normalized per the reader configuration (reversed bytes)', async () => {
+    const { VirtualClock } = await import('../../host-sim/hal/virtual-clock.js');
+    const { Authorizer, SessionTable } = await import('../../src/auth/index.js');
+    const { FakeBackend, MapTokens } = await import('./decision-table.js');
+    const { UidError } = await import('../../src/tokens/index.js');
+    const clock = new VirtualClock();
+    const backend = new FakeBackend(clock, undefined);
+    backend.online = false;
+    const tokens = new MapTokens();
+    tokens.map.set('04A1B2C3', { uid: '04A1B2C3', partner: { id: 1, countryCode: 'US', partyId: 'BLK', allowedUsesTable: true }, whitelist: 'ALWAYS', valid: true, type: 'RFID', sourceVersion: 1 });
+    const auth = new Authorizer({ clock, tokens, sessions: new SessionTable(), online: backend, reader: { input: 'bytes', reversed: true } });
+    const d = await auth.authorize({ uid: new Uint8Array([0xc3, 0xb2, 0xa1, 0x04]), connector: 1 });
+    expect([d.uid, d.accept]).toEqual(['04A1B2C3', true]);
+    expect(() => auth.tap({ uid: new Uint8Array([1, 2, 3]), connector: 1 }, () => {})).toThrow(UidError);
+  });
+});
