@@ -29,7 +29,7 @@ const ERR_BUFFER = 0x10, ERR_COLL = 0x08, ERR_PARITY = 0x02, ERR_PROTOCOL = 0x01
 const COLL_POS_NOT_VALID = 0x20;
 
 // ISO 14443-3 type A commands
-const REQA = 0x26, WUPA = 0x52, HLTA = 0x50, CT = 0x88;
+const WUPA = 0x52, HLTA = 0x50, CT = 0x88;
 const SEL = [0x93, 0x95, 0x97];
 const SAK_CASCADE = 0x04;
 
@@ -154,7 +154,7 @@ export class Mfrc522 {
   }
 
   /** REQA (idle cards) or WUPA (idle and halted): the ATQA, collisions allowed. */
-  request(command = REQA): Uint8Array {
+  private request(command: number): Uint8Array {
     this.writeReg(Reg.Coll, 0x80); // ValuesAfterColl: cleared bits after a collision
     const r = this.transceive(Uint8Array.of(command), 7, 0, true);
     if (r.data.length !== 2) throw new NoAnswer('ATQA of wrong length');
@@ -182,7 +182,7 @@ export class Mfrc522 {
       }
       // Bits before the collision are sure; take the colliding bit as 1 and go on.
       const bit = whole * 8 + r.collision;
-      if (bit <= known || bit >= 32) throw new NoAnswer('collision outside the UID');
+      if (bit < known || bit >= 32) throw new NoAnswer('collision outside the UID');
       frame[2 + (bit >> 3)] |= 1 << (bit & 7);
       frame[2 + (bit >> 3)] &= (1 << ((bit & 7) + 1)) - 1;
       known = bit + 1;
