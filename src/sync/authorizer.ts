@@ -1,65 +1,66 @@
-import type { Clock, TimerId } from '../../hal/clock.js';
+import type { Clock } from '../../hal/clock.js';
 import type { Random } from '../../hal/crypto.js';
+import type { AuthRequest as TapAuthRequest, IdTagInfo, OnlineAuthorizer } from '../auth/index.js';
+import { toHex } from '../codec/index.js';
 import type { DeviceLink } from './link.js';
 import type { AuthResponse } from './messages.js';
 
-/** The outcome of one real-time request: the backend's answer, or why there is none. */
-export type OnlineAnswer =
-  | { kind: 'answer'; response: AuthResponse }
-  | { kind: 'timeout' }
-  | { kind: 'offline' };
+export interface MqttAuthorizerOptions {
+  /** How long an unanswered request is remembered for a late answer. */
+  keepMs?: number;
+  /** Most unanswered requests remembered; the oldest is forgotten first. */
+  maxPending?: number;
+}
 
 /**
- * Real-time authorization over roam/v1: each request gets a correlation id,
- * the answer must come back with it before the deadline, and a late or
- * unknown answer is dropped (the decision was already taken without it).
+ * src/auth's OnlineAuthorizer over roam/v1. The authorizer owns the timeout;
+ * this side only correlates: each request goes out with a wire id (a per-boot
+ * random tag plus the authorizer's correlation id, so an answer to a request
+ * from before a reboot matches nothing), and an answer, however late, reaches
+ * its callback once. Unanswered requests are forgotten after keepMs.
  */
-export class MqttAuthorizer {
-  lateAnswers = 0;
-  private nextId: number;
-  private readonly pending = new Map<number, { done: (a: OnlineAnswer) => void; timer: TimerId }>();
+export class MqttAuthorizer implements OnlineAuthorizer {
+  unmatchedAnswers = 0;
+  private readonly bootTag: string;
+  private readonly pending = new Map<string, { answer: (info: IdTagInfo) => void; at: number }>();
+  private readonly keepMs: number;
+  private readonly maxPending: number;
 
-  constructor(private readonly link: DeviceLink, private readonly clock: Clock, random: Random) {
-    // A random start keeps ids of consecutive boots apart, so a late answer to a pre-reboot request matches nothing.
-    const r = random.bytes(3);
-    this.nextId = (r[0] << 16) | (r[1] << 8) | r[2];
+  constructor(private readonly link: DeviceLink, private readonly clock: Clock, random: Random, options: MqttAuthorizerOptions = {}) {
+    this.bootTag = toHex(random.bytes(4));
+    this.keepMs = options.keepMs ?? 10 * 60_000;
+    this.maxPending = options.maxPending ?? 32;
     link.on('authResponse', (m) => this.onResponse(m));
-    link.onDisconnect(() => {
-      for (const [id, p] of this.pending) this.settle(id, p, { kind: 'offline' });
-    });
   }
 
   get online(): boolean {
     return this.link.connected;
   }
 
-  /** Calls `done` exactly once: with the answer, on timeout, or at once when offline. */
-  authorize(uid: string, evse: string | undefined, timeoutMs: number, done: (answer: OnlineAnswer) => void): number {
-    const id = (this.nextId = (this.nextId + 1) >>> 0);
-    if (!this.link.send('authRequest', { id, uid, evse })) {
-      done({ kind: 'offline' });
-      return id;
-    }
-    const timer = this.clock.setTimer(timeoutMs, () => {
-      const p = this.pending.get(id);
-      if (p) this.settle(id, p, { kind: 'timeout' }, false);
-    });
-    this.pending.set(id, { done, timer });
-    return id;
+  get waiting(): number {
+    return this.pending.size;
+  }
+
+  request(req: TapAuthRequest, answer: (info: IdTagInfo) => void): void {
+    this.forgetOld();
+    const id = `${this.bootTag}.${req.correlationId}`;
+    if (!this.link.send('authRequest', { id, uid: req.uid, connector: req.connector, purpose: req.purpose, partner: req.partnerId })) return;
+    this.pending.set(id, { answer, at: this.clock.monotonic() });
   }
 
   private onResponse(m: AuthResponse): void {
     const p = this.pending.get(m.id);
     if (!p) {
-      this.lateAnswers++;
+      this.unmatchedAnswers++;
       return;
     }
-    this.settle(m.id, p, { kind: 'answer', response: m });
+    this.pending.delete(m.id);
+    p.answer({ status: m.status, expiryDate: m.expires, groupId: m.group });
   }
 
-  private settle(id: number, p: { done: (a: OnlineAnswer) => void; timer: TimerId }, answer: OnlineAnswer, clear = true): void {
-    this.pending.delete(id);
-    if (clear) this.clock.clearTimer(p.timer);
-    p.done(answer);
+  private forgetOld(): void {
+    const now = this.clock.monotonic();
+    for (const [id, p] of this.pending) if (now - p.at > this.keepMs) this.pending.delete(id);
+    while (this.pending.size >= this.maxPending) this.pending.delete(this.pending.keys().next().value as string);
   }
 }

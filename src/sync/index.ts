@@ -1,7 +1,7 @@
 // Sync over MQTT: roam/v1 topics, bounded message codecs, record upload,
 // list sync and real-time authorization. docs/sync.md has the topic table.
 export { SyncClient, type SyncOptions } from './client.js';
-export { MqttAuthorizer, type OnlineAnswer } from './authorizer.js';
+export { MqttAuthorizer, type MqttAuthorizerOptions } from './authorizer.js';
 export { RecordUploader, type UploaderOptions, type UploaderStats } from './uploader.js';
 export { ListClient, type ListClientOptions, type ListClientStats } from './list-client.js';
 export { DeviceLink } from './link.js';
@@ -11,8 +11,8 @@ export { decodeFrame, encodeFrame, type FrameLimits } from './frame.js';
 export { inflateBounded } from './inflate.js';
 export { scanCbor, type CborBounds } from './cbor-scan.js';
 export {
-  AUTH_STATUSES, decodeMessage, encodeMessage, MAX_BATCH_RECORDS, MAX_CHUNK_BYTES, MAX_RECORD_BYTES, MESSAGES, RESYNC_REASONS,
-  type AuthRequest, type AuthResponse, type AuthStatus, type DeviceConfig, type DeviceStatus, type ListChunk, type ListDiff,
+  AUTH_PURPOSES, AUTH_STATUSES, decodeMessage, encodeMessage, MAX_BATCH_RECORDS, MAX_CHUNK_BYTES, MAX_RECORD_BYTES, MESSAGES, RESYNC_REASONS,
+  type AuthPurpose, type AuthRequest, type AuthResponse, type AuthStatus, type DeviceConfig, type DeviceStatus, type ListChunk, type ListDiff,
   type ListGet, type ListOffer, type ListResync, type ListStatus, type MessageKind, type MessageOf, type RecordAck, type RecordBatch, type ResyncReason,
 } from './messages.js';
 export { anyDeviceFilter, checkDeviceId, parseTopic, TOPIC_ROOT, topicOf } from './topics.js';

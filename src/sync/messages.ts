@@ -13,8 +13,8 @@ export interface ListChunk { ver: number; off: number; data: Uint8Array }
 export interface ListDiff { from: number; to: number; data: Uint8Array }
 /** Down: every record up to and including `seq` is stored by the backend. */
 export interface RecordAck { seq: number }
-/** Down: the answer to AuthRequest `id`. */
-export interface AuthResponse { id: number; status: AuthStatus; group?: string; expires?: number }
+/** Down: the answer to AuthRequest `id` (OCPP IdTagInfo). */
+export interface AuthResponse { id: string; status: AuthStatus; group?: string; expires?: number }
 /** Down: settings the backend pushes. */
 export interface DeviceConfig { statusEverySec?: number; listKey?: Uint8Array }
 
@@ -27,12 +27,14 @@ export interface ListResync { have: number; why: ResyncReason }
 /** Up: journal records `first`, `first + 1`, … as signed bytes. */
 export interface RecordBatch { first: number; recs: Uint8Array[] }
 /** Up: a real-time authorization request, `id` correlates the answer. */
-export interface AuthRequest { id: number; uid: string; evse?: string }
+export interface AuthRequest { id: string; uid: string; connector: number; purpose: AuthPurpose; partner?: number }
 /** Up: device health for the backend's dashboard. */
 export interface DeviceStatus { list: number; depth: number; acked: number; lastSync: number; time: TimeQualityCode; listBusy: boolean }
 
 export const AUTH_STATUSES = ['Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx', 'NotAtThisLocation', 'NotAtThisTime', 'NoCredit', 'Unknown'] as const;
 export type AuthStatus = (typeof AUTH_STATUSES)[number];
+export const AUTH_PURPOSES = ['start', 'stop', 'recheck'] as const;
+export type AuthPurpose = (typeof AUTH_PURPOSES)[number];
 export const RESYNC_REASONS = ['mismatch', 'bad-image', 'no-list'] as const;
 export type ResyncReason = (typeof RESYNC_REASONS)[number];
 const TIME_QUALITIES = ['U', 'I', 'S', 'R'] as const;
@@ -94,7 +96,7 @@ export const MESSAGES = {
   }),
   authResponse: kind<AuthResponse>({
     suffix: 'auth/res', direction: 'down', limits: small, compression: 'never',
-    read: (m) => ({ id: uint(m, 'id', 0xffffffff), status: oneOf(m, 'st', AUTH_STATUSES), group: optText(m, 'grp', 36), expires: optUint(m, 'exp') }),
+    read: (m) => ({ id: text(m, 'id', 64), status: oneOf(m, 'st', AUTH_STATUSES), group: optText(m, 'grp', 36), expires: optUint(m, 'exp') }),
     write: (x) => defined({ id: x.id, st: x.status, grp: x.group, exp: x.expires }),
   }),
   config: kind<DeviceConfig>({
@@ -133,8 +135,8 @@ export const MESSAGES = {
   }),
   authRequest: kind<AuthRequest>({
     suffix: 'auth/req', direction: 'up', limits: small, compression: 'never',
-    read: (m) => ({ id: uint(m, 'id', 0xffffffff), uid: text(m, 'uid', 64), evse: optText(m, 'evse', 48) }),
-    write: (x) => defined({ id: x.id, uid: x.uid, evse: x.evse }),
+    read: (m) => ({ id: text(m, 'id', 64), uid: text(m, 'uid', 20), connector: uint(m, 'c', 255), purpose: oneOf(m, 'p', AUTH_PURPOSES), partner: optUint(m, 'pid', 0xffff) }),
+    write: (x) => defined({ id: x.id, uid: x.uid, c: x.connector, p: x.purpose, pid: x.partner }),
   }),
   status: kind<DeviceStatus>({
     suffix: 'status', direction: 'up', limits: small, compression: 'never',

@@ -24,13 +24,13 @@ describe('messages round-trip', () => {
     listChunk: { ver: 7, off: 4096, data: new Uint8Array(4096).fill(9) },
     listDiff: { from: 7, to: 8, data: Uint8Array.of(1, 2, 3) },
     recordAck: { seq: 12345 },
-    authResponse: { id: 99, status: 'Blocked', group: 'G1', expires: 1767225600000 },
+    authResponse: { id: 'a1b2.auth-1', status: 'Blocked', group: 'G1', expires: 1767225600000 },
     config: { statusEverySec: 600 },
     listStatus: { ver: 0 },
     listGet: { ver: 7, off: 8192, n: 4 },
     listResync: { have: 6, why: 'mismatch' },
     recordBatch: { first: 10, recs: [Uint8Array.of(1), new Uint8Array(300).fill(3)] },
-    authRequest: { id: 5, uid: '04A2B3C4D5E680', evse: 'US*SEM*E1*1' },
+    authRequest: { id: 'a1b2.auth-1', uid: '04A2B3C4D5E680', connector: 1, purpose: 'start', partner: 2 },
     status: { list: 8, depth: 3, acked: 17, lastSync: 1767225600000, time: 'S', listBusy: false },
   };
   for (const [kind, msg] of Object.entries(samples)) {
@@ -138,7 +138,7 @@ describe('decoders bound their input', () => {
     expect(faultOf(() => decodeMessage('recordAck', plain(encodeCbor({ seq: -1 }))))).toBe('schema');
     expect(faultOf(() => decodeMessage('recordAck', plain(encodeCbor({ seq: 1.5 }))))).toBe('schema');
     expect(faultOf(() => decodeMessage('recordAck', plain(encodeCbor([1]))))).toBe('schema');
-    expect(faultOf(() => decodeMessage('authResponse', plain(encodeCbor({ id: 1, st: 'Maybe' }))))).toBe('schema');
+    expect(faultOf(() => decodeMessage('authResponse', plain(encodeCbor({ id: 'x', st: 'Maybe' }))))).toBe('schema');
     expect(faultOf(() => decodeMessage('recordBatch', plain(encodeCbor({ first: 1, recs: [new Uint8Array(0)] }))))).toBe('schema');
     expect(faultOf(() => decodeMessage('listGet', plain(encodeCbor({ v: 1, off: 0, n: 1000 }))))).toBe('schema');
   });

@@ -62,15 +62,17 @@ export class VersionMismatch extends Error {
 
 /**
  * A list store with the slot-store semantics sync relies on: a full image goes
- * to a staging buffer and only replaces the list at commit (here: when its
- * checksum byte matches); a differential must follow the version in force.
- * Image format of this fake: [version u32 BE][payload…][sum of payload mod 256].
+ * to a staging buffer and replaces the list only at commit (when `check`
+ * accepts it); a differential must follow the version in force.
+ * Differential format of this fake: [from u16 BE][to u16 BE].
  */
 export class FakeListStore implements ListStore {
   current = 0;
   content = new Uint8Array(0);
   staging?: { version: number; bytes: Uint8Array; written: number };
   applied: string[] = [];
+  writes: { offset: number; length: number }[] = [];
+  constructor(public check: (image: Uint8Array) => boolean = () => true) {}
   version() { return this.current; }
   beginFull(version: number, size: number) { this.staging = { version, bytes: new Uint8Array(size), written: 0 }; }
   writeChunk(offset: number, bytes: Uint8Array) {
@@ -78,16 +80,14 @@ export class FakeListStore implements ListStore {
     if (!s || offset !== s.written || offset + bytes.length > s.bytes.length) throw new RangeError(`chunk at ${offset} out of order`);
     s.bytes.set(bytes, offset);
     s.written += bytes.length;
+    this.writes.push({ offset, length: bytes.length });
   }
   commit() {
     const s = this.staging!;
-    const body = s.bytes.subarray(4, s.bytes.length - 1);
-    let sum = 0;
-    for (const b of body) sum = (sum + b) & 255;
     this.staging = undefined;
-    if (sum !== s.bytes[s.bytes.length - 1]) throw new Error('image checksum mismatch');
+    if (!this.check(s.bytes)) throw new Error('image signature does not verify');
     this.current = s.version;
-    this.content = body.slice();
+    this.content = s.bytes;
     this.applied.push(`full ${s.version}`);
   }
   applyDifferential(bytes: Uint8Array) {
@@ -99,16 +99,6 @@ export class FakeListStore implements ListStore {
   }
   isVersionMismatch(e: unknown) { return e instanceof VersionMismatch; }
   pendingFull() { return this.staging && { version: this.staging.version, size: this.staging.bytes.length, written: this.staging.written }; }
-}
-
-export function fakeImage(version: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(payload.length + 5);
-  new DataView(out.buffer).setUint32(0, version);
-  out.set(payload, 4);
-  let sum = 0;
-  for (const b of payload) sum = (sum + b) & 255;
-  out[out.length - 1] = sum;
-  return out;
 }
 
 export function fakeDiff(from: number, to: number): Uint8Array {

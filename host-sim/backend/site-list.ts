@@ -1,0 +1,88 @@
+import type { Crypto, Signer } from '../../hal/crypto.js';
+import { compileTable, signTable, type CompileReport } from '../../src/tokens/compile.js';
+import type { OcpiToken, PartnerList } from './ocpi-tokens.js';
+
+export interface SiteImage {
+  version: number;
+  bytes: Uint8Array;
+  report: CompileReport;
+  tokens: number;
+}
+
+/** Builds the signed differential from one version to the next; undefined = none possible (send a full image). */
+export type DiffBuilder = (from: SiteImage, to: SiteImage, partners: readonly PartnerList[]) => Uint8Array | undefined;
+
+/**
+ * The token table of one site, as the backend keeps it: every partner's list,
+ * compiled and signed into the device's image format at each change; recent
+ * images are kept so that a transfer under way can finish, and differentials
+ * between consecutive versions when a builder is given.
+ */
+export class SiteList {
+  private readonly images = new Map<number, SiteImage>();
+  private readonly diffs = new Map<number, Uint8Array>();
+  private partners: PartnerList[] = [];
+  private byUid = new Map<string, OcpiToken>();
+  private latest?: SiteImage;
+
+  constructor(
+    private readonly signer: Signer,
+    private readonly crypto: Crypto,
+    private readonly clock: () => number,
+    private readonly diffBuilder?: DiffBuilder,
+    private readonly keepImages = 3,
+  ) {}
+
+  get current(): SiteImage | undefined {
+    return this.latest;
+  }
+
+  get publicKey(): Uint8Array {
+    return this.signer.publicKey;
+  }
+
+  image(version: number): SiteImage | undefined {
+    return this.images.get(version);
+  }
+
+  /** The differential from `version` to version + 1, if one exists. */
+  diffFrom(version: number): Uint8Array | undefined {
+    return this.diffs.get(version);
+  }
+
+  /** Replaces all partner lists and publishes a new version. */
+  publish(partners: PartnerList[]): SiteImage {
+    this.partners = partners.map((p) => ({ ...p, tokens: [...p.tokens] }));
+    this.byUid = new Map();
+    for (const p of this.partners) for (const t of p.tokens) this.byUid.set(t.uid.toUpperCase(), t);
+    const version = (this.latest?.version ?? 0) + 1;
+    const compiled = compileTable({
+      listVersion: version,
+      createdAt: this.clock(),
+      partners: this.partners.map((p) => ({ countryCode: p.countryCode, partyId: p.partyId, allowedUsesTable: p.allowedUsesTable, tokens: p.tokens })),
+    }, this.crypto);
+    const image: SiteImage = { version, bytes: signTable(compiled.image, this.signer), report: compiled.report, tokens: compiled.report.accepted };
+    const previous = this.latest;
+    this.images.set(version, image);
+    this.latest = image;
+    if (previous && this.diffBuilder) {
+      const diff = this.diffBuilder(previous, image, this.partners);
+      if (diff) this.diffs.set(previous.version, diff);
+    }
+    for (const v of [...this.images.keys()]) if (v <= version - this.keepImages) this.images.delete(v);
+    return image;
+  }
+
+  /** Changes some tokens of one partner (by uid) and publishes the next version. */
+  update(countryCode: string, partyId: string, change: (t: OcpiToken) => OcpiToken | undefined): SiteImage {
+    const next = this.partners.map((p) => p.countryCode === countryCode && p.partyId === partyId
+      ? { ...p, tokens: p.tokens.map((t) => change(t) ?? t) }
+      : p);
+    return this.publish(next);
+  }
+
+  /** The OCPI token the partner lists under `uid` (upper-case hex), for real-time answers. */
+  findToken(uid: string): OcpiToken | undefined {
+    return this.byUid.get(uid);
+  }
+}
