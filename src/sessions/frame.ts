@@ -1,0 +1,87 @@
+import { crc32 } from './crc32.js';
+import { MAX_PAYLOAD_BYTES, seqOfPayload } from './record.js';
+import { SIGNATURE_BYTES } from './cose.js';
+
+// The journal's on-flash framing, hand-written (not CBOR): recovery walks every
+// byte of the region at boot, so the framing must be parseable with a few
+// integer reads and one CRC, without allocating, on XS on a microcontroller.
+//
+// Sector header (12 bytes):  'R' 'J'  version  0xFF  counter:u32le  crc32(bytes 0..7):u32le
+// Entry (7 + n bytes):        type:u8  n:u16le  body[n]  crc32(type, n, body):u32le
+//   'R' record:    body = the record's CBOR payload (its seq is key 1)
+//   'S' signature: body = seq:u32le, ES256 r||s (64 bytes)
+//   'A' ack:       body = seq:u32le, the backend acknowledged every record <= seq
+// Erased flash reads 0xFF, which is no entry type: the first 0xFF where a type
+// should be ends the written part of a sector.
+
+export const SECTOR_HEADER_BYTES = 12;
+export const FORMAT_VERSION = 1;
+export const ENTRY_OVERHEAD = 7;
+export const T_RECORD = 0x52;
+export const T_SIGNATURE = 0x53;
+export const T_ACK = 0x41;
+export const SIG_BODY_BYTES = 4 + SIGNATURE_BYTES;
+export const SIG_ENTRY_BYTES = ENTRY_OVERHEAD + SIG_BODY_BYTES;
+export const ACK_ENTRY_BYTES = ENTRY_OVERHEAD + 4;
+export const MAX_RECORD_ENTRY_BYTES = ENTRY_OVERHEAD + MAX_PAYLOAD_BYTES;
+
+export function getU32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000;
+}
+
+export function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = (v >>> 24) & 0xff;
+}
+
+export function sectorHeader(counter: number): Uint8Array {
+  const h = new Uint8Array(SECTOR_HEADER_BYTES);
+  h[0] = 0x52;
+  h[1] = 0x4a;
+  h[2] = FORMAT_VERSION;
+  h[3] = 0xff;
+  putU32(h, 4, counter);
+  putU32(h, 8, crc32(h, 0, 8));
+  return h;
+}
+
+/** The counter of a valid header at `at`, or -1. */
+export function readSectorHeader(b: Uint8Array, at = 0): number {
+  if (b[at] !== 0x52 || b[at + 1] !== 0x4a || b[at + 2] !== FORMAT_VERSION || b[at + 3] !== 0xff) return -1;
+  if (crc32(b, at, at + 8) !== getU32(b, at + 8)) return -1;
+  return getU32(b, at + 4);
+}
+
+export function frameEntry(type: number, body: Uint8Array): Uint8Array {
+  const n = body.length;
+  const e = new Uint8Array(ENTRY_OVERHEAD + n);
+  e[0] = type;
+  e[1] = n & 0xff;
+  e[2] = n >>> 8;
+  e.set(body, 3);
+  putU32(e, 3 + n, crc32(e, 0, 3 + n));
+  return e;
+}
+
+/**
+ * The size of a well-formed entry at `at` (its CRC matches, its length suits
+ * its type), or 0: a torn or corrupted entry is never read as data.
+ */
+export function entryAt(b: Uint8Array, at: number, end: number): number {
+  if (at + ENTRY_OVERHEAD > end) return 0;
+  const t = b[at];
+  const n = b[at + 1] | (b[at + 2] << 8);
+  if (t === T_SIGNATURE) {
+    if (n !== SIG_BODY_BYTES) return 0;
+  } else if (t === T_ACK) {
+    if (n !== 4) return 0;
+  } else if (t === T_RECORD) {
+    if (n < 3 || n > MAX_PAYLOAD_BYTES) return 0;
+  } else return 0;
+  if (at + ENTRY_OVERHEAD + n > end) return 0;
+  if (crc32(b, at, at + 3 + n) !== getU32(b, at + 3 + n)) return 0;
+  if (t === T_RECORD && seqOfPayload(b, at + 3, at + 3 + n) === undefined) return 0;
+  return ENTRY_OVERHEAD + n;
+}

@@ -1,0 +1,10 @@
+// Charging sessions as signed, hash-chained records in a power-safe flash journal.
+export { ChainError, JournalError, RecordError, SessionError } from './errors.js';
+export type { JournalErrorCode, RecordErrorCode, SessionErrorCode } from './errors.js';
+export {
+  decodeRecord, encodeRecord, GENESIS_HASH, MAX_PAYLOAD_BYTES, STOP_REASONS,
+  type AuthMethod, type Partner, type SessionFacts, type SessionRecord, type StopReason, type Timestamp,
+} from './record.js';
+export { decodeCoseSign1, encodeCoseSign1, protectedHeader, toBeSigned, type CoseSign1 } from './cose.js';
+export { CHAIN_START, verifyRecord, verifyRecordChain, type ChainPoint, type VerifiedRecord } from './verify.js';
+export { Journal, type JournalOptions, type JournalStatus, type RecoveryReport, type StoredRecord } from './journal.js';

@@ -1,0 +1,506 @@
+import type { Crypto, Signer } from '../../hal/crypto.js';
+import type { FlashRegion } from '../../hal/flash.js';
+import { equalBytes } from '../codec/index.js';
+import { encodeCoseSign1, protectedHeader, SIGNATURE_BYTES, toBeSigned } from './cose.js';
+import { JournalError } from './errors.js';
+import {
+  ACK_ENTRY_BYTES, entryAt, ENTRY_OVERHEAD, frameEntry, getU32, MAX_RECORD_ENTRY_BYTES, putU32, readSectorHeader,
+  SECTOR_HEADER_BYTES, sectorHeader, SIG_BODY_BYTES, SIG_ENTRY_BYTES, T_ACK, T_RECORD, T_SIGNATURE,
+} from './frame.js';
+import { decodeRecord, encodeRecord, GENESIS_HASH, seqOfPayload, type SessionFacts } from './record.js';
+
+export type JournalStatus = 'ok' | 'nearly-full' | 'full';
+
+export interface JournalOptions {
+  crypto: Crypto;
+  /** The device id: the COSE key id of every record. */
+  deviceId: string;
+  /** The device key; without it records stay unsigned (and unread by readFrom). */
+  signer?: Signer;
+  /** Status turns 'nearly-full' when less than this share of the space is free (default 0.1). */
+  nearlyFullRatio?: number;
+  /**
+   * Room for this many largest records is kept back from ordinary appends, for
+   * sessions already under way (append(…, { reserved: true })): default 4.
+   */
+  reservedRecords?: number;
+}
+
+/** A signed record ready for upload: its COSE_Sign1 bytes. */
+export interface StoredRecord {
+  seq: number;
+  bytes: Uint8Array;
+}
+
+export interface RecoveryReport {
+  /** Sectors holding journal data after recovery. */
+  liveSectors: number;
+  /** Records found (acknowledged or not). */
+  records: number;
+  lastSeq: number;
+  ackedSeq: number;
+  /** Records found without a signature (signPending() signs them). */
+  unsigned: number;
+  /** Torn or corrupted entries detected and skipped. */
+  corruptEntries: number;
+  /** Sectors inside the journal whose header was unreadable (their entries are still read). */
+  damagedHeaders: number;
+  /** Sectors erased while recovering (acknowledged, torn or stale). */
+  erasedSectors: number;
+}
+
+interface Pending { seq: number; at: number; length: number }
+
+// Entries for acknowledgements kept back from appends, so that a full journal
+// can still record the acknowledgements that will free it.
+const ACK_RESERVE = 4;
+
+/**
+ * An append-only journal of session records in a flash region used as a ring of
+ * sectors (format in frame.ts). Records are appended unsigned, signed later by
+ * signPending() (ECDSA is too slow for the tap path), read for upload with
+ * readFrom(), and acknowledged by sequence number; fully acknowledged sectors
+ * are erased, oldest first. recover() must run at boot before anything else.
+ */
+export class Journal {
+  private readonly sectors: number;
+  private readonly bs: number;
+  private readonly protectedBytes: Uint8Array;
+  private readonly nearlyFullRatio: number;
+  private readonly reservedRecords: number;
+  // Per sector (indexed by sector number): highest and lowest record seq in it (0: none).
+  private readonly lastSeqIn: Float64Array;
+  private readonly firstSeqIn: Float64Array;
+  private ready = false;
+  private headCounter = -1; // counter of the sector being written; -1 before the first
+  private tailCounter = 0; // counter of the oldest sector kept
+  private writePos = 0; // offset in the head sector of the next entry
+  private nextBlank = false; // the sector after the head is known erased
+  private lastSeqValue = 0;
+  private lastHash: Uint8Array = GENESIS_HASH;
+  private acked = 0;
+  private persistedAck = 0; // highest ack entry on flash…
+  private persistedAckCounter = -1; // …and the sector counter it is in
+  private pending: Pending[] = []; // unsigned records, oldest first
+
+  constructor(readonly flash: FlashRegion, private readonly options: JournalOptions) {
+    this.bs = flash.blockSize;
+    this.sectors = flash.byteLength / flash.blockSize;
+    if (!Number.isInteger(this.sectors) || this.sectors < 2 || this.bs < 512 || this.bs > 65536)
+      throw new JournalError('bad-region', `journal region ${flash.name} needs ≥ 2 blocks of 512..65536 bytes`);
+    this.protectedBytes = protectedHeader(options.deviceId);
+    this.nearlyFullRatio = options.nearlyFullRatio ?? 0.1;
+    this.reservedRecords = options.reservedRecords ?? 4;
+    this.lastSeqIn = new Float64Array(this.sectors);
+    this.firstSeqIn = new Float64Array(this.sectors);
+  }
+
+  get lastSeq(): number {
+    return this.lastSeqValue;
+  }
+  get ackedSeq(): number {
+    return this.acked;
+  }
+  /** Records not yet acknowledged by the backend. */
+  get depth(): number {
+    return this.lastSeqValue - this.acked;
+  }
+  /** Records waiting for signPending(). */
+  get unsigned(): number {
+    return this.pending.length;
+  }
+  /** SHA-256 of the last record's payload: the next record's prev. */
+  get lastRecordHash(): Uint8Array {
+    return this.lastHash.slice();
+  }
+
+  get status(): JournalStatus {
+    this.assertReady();
+    if (!this.fits(this.appendSizes(MAX_RECORD_ENTRY_BYTES, false))) return 'full';
+    const usable = this.bs - SECTOR_HEADER_BYTES;
+    const free = this.freeSectors() * usable + (this.headCounter < 0 ? 0 : this.bs - this.writePos);
+    return free < this.nearlyFullRatio * this.sectors * usable ? 'nearly-full' : 'ok';
+  }
+
+  /**
+   * Scans the region and rebuilds the state; erases what is acknowledged,
+   * torn or stale. Safe to run again after a power cut at any point in it.
+   */
+  recover(): RecoveryReport {
+    this.ready = false;
+    const n = this.sectors;
+    const counters = new Float64Array(n).fill(-1);
+    let head = -1;
+    for (let s = 0; s < n; s++) {
+      const c = readSectorHeader(this.flash.read(s * this.bs, SECTOR_HEADER_BYTES));
+      if (c >= 0 && c % n === s) {
+        counters[s] = c;
+        if (c > head) head = c;
+      }
+    }
+    let tail = head;
+    for (let s = 0; s < n; s++) if (counters[s] >= 0 && counters[s] > head - n && counters[s] < tail) tail = counters[s];
+    this.lastSeqIn.fill(0);
+    this.firstSeqIn.fill(0);
+    this.pending = [];
+    this.persistedAck = 0;
+    this.persistedAckCounter = -1;
+    const report: RecoveryReport = { liveSectors: 0, records: 0, lastSeq: 0, ackedSeq: 0, unsigned: 0, corruptEntries: 0, damagedHeaders: 0, erasedSectors: 0 };
+    let maxSeq = 0;
+    let lastRecordAt = -1;
+    let lastRecordLength = 0;
+    let firstSeq = 0;
+    const unsigned = new Map<number, Pending>();
+    this.writePos = SECTOR_HEADER_BYTES;
+    const scan = (c: number, buf: Uint8Array) => {
+      const s = c % n;
+      return this.scanSector(buf, (type, at, length) => {
+        const abs = s * this.bs + at;
+        if (type === T_RECORD) {
+          const seq = seqOfPayload(buf, at + 3, at + 3 + length)!;
+          if (seq <= maxSeq) return; // stale copy: the sequence only grows
+          maxSeq = seq;
+          if (firstSeq === 0) firstSeq = seq;
+          if (this.firstSeqIn[s] === 0) this.firstSeqIn[s] = seq;
+          this.lastSeqIn[s] = seq;
+          lastRecordAt = abs + 3;
+          lastRecordLength = length;
+          unsigned.set(seq, { seq, at: abs + 3, length });
+          report.records++;
+        } else if (type === T_SIGNATURE) {
+          unsigned.delete(getU32(buf, at + 3));
+        } else if (type === T_ACK) {
+          const v = getU32(buf, at + 3);
+          if (v >= this.persistedAck) {
+            this.persistedAck = v;
+            this.persistedAckCounter = c;
+          }
+        }
+      }, report);
+    };
+    for (let c = tail; head >= 0 && c <= head; c++) {
+      if (counters[c % n] !== c) report.damagedHeaders++;
+      const end = scan(c, this.flash.read((c % n) * this.bs, this.bs));
+      if (c === head) this.writePos = end;
+    }
+    // A bit flip in the head's header must not turn the newest records into a
+    // "free" sector to erase: a sector after the head with an unreadable header
+    // and entries newer than anything seen is the real head. (A torn header
+    // has no entries yet; a half-erased old sector has only older ones.)
+    const after = head + 1;
+    if (head >= 0 && after - tail < n && counters[after % n] < 0) {
+      const buf = this.flash.read((after % n) * this.bs, this.bs);
+      let newer = false;
+      this.scanSector(buf, (type, at, length) => {
+        if (type === T_RECORD) newer ||= seqOfPayload(buf, at + 3, at + 3 + length)! > maxSeq;
+        else if (type === T_SIGNATURE) newer ||= unsigned.has(getU32(buf, at + 3));
+        else newer ||= getU32(buf, at + 3) > this.persistedAck;
+      });
+      if (newer) {
+        report.damagedHeaders++;
+        this.writePos = scan(after, buf);
+        head = after;
+      }
+    }
+    this.headCounter = head;
+    this.tailCounter = head < 0 ? 0 : tail;
+    // Everything before the oldest record kept was acknowledged: only
+    // acknowledged records are ever erased.
+    this.acked = Math.max(this.persistedAck, firstSeq > 0 ? firstSeq - 1 : 0);
+    this.lastSeqValue = Math.max(maxSeq, this.acked);
+    this.lastHash = lastRecordAt >= 0 ? this.options.crypto.sha256(this.flash.read(lastRecordAt, lastRecordLength)).digest() : GENESIS_HASH;
+    for (const p of unsigned.values()) if (p.seq > this.acked) this.pending.push(p);
+    this.nextBlank = false;
+    this.ready = true;
+    report.erasedSectors = this.reclaim();
+    this.prepareNextSector();
+    report.liveSectors = this.headCounter < 0 ? 0 : this.headCounter - this.tailCounter + 1;
+    report.lastSeq = this.lastSeqValue;
+    report.ackedSeq = this.acked;
+    report.unsigned = this.pending.length;
+    return report;
+  }
+
+  /**
+   * Appends a record, unsigned: the cost of a tap is one flash write. Takes the
+   * session's facts (the journal numbers and chains them) or an encoded payload
+   * that already carries the next seq and the last hash. Returns its seq.
+   * `reserved`: may use the room kept for sessions already under way.
+   */
+  append(record: SessionFacts | Uint8Array, options: { reserved?: boolean } = {}): number {
+    this.assertReady();
+    const seq = this.lastSeqValue + 1;
+    let payload: Uint8Array;
+    if (record instanceof Uint8Array) {
+      const r = decodeRecord(record);
+      if (r.seq !== seq || !equalBytes(r.prev, this.lastHash))
+        throw new JournalError('bad-record', `record ${r.seq} does not continue the chain at ${seq}`);
+      payload = record.slice();
+    } else {
+      payload = encodeRecord(record, seq, this.lastHash);
+    }
+    if (!this.fits(this.appendSizes(ENTRY_OVERHEAD + payload.length, options.reserved === true)))
+      throw new JournalError('full', `journal ${this.flash.name} is full: ${this.depth} records wait for acknowledgement`);
+    const hash = this.options.crypto.sha256(payload).digest();
+    const at = this.writeEntry(T_RECORD, payload);
+    const s = this.sectorOf(at);
+    if (this.firstSeqIn[s] === 0) this.firstSeqIn[s] = seq;
+    this.lastSeqIn[s] = seq;
+    this.pending.push({ seq, at: at + 3, length: payload.length });
+    this.lastSeqValue = seq;
+    this.lastHash = hash;
+    return seq;
+  }
+
+  /** Signs up to `max` unsigned records, oldest first; the background step. Returns how many. */
+  signPending(max = Infinity): number {
+    this.assertReady();
+    const signer = this.options.signer;
+    if (this.pending.length === 0) return 0;
+    if (!signer) throw new JournalError('no-signer', 'journal has no signer: records cannot be signed');
+    let done = 0;
+    while (this.pending.length > 0 && done < max) {
+      const p = this.pending[0];
+      const signature = signer.sign(toBeSigned(this.protectedBytes, this.flash.read(p.at, p.length)));
+      if (signature.length !== SIGNATURE_BYTES) throw new JournalError('no-signer', `signer returned ${signature.length} bytes, not an ES256 r||s`);
+      const body = new Uint8Array(SIG_BODY_BYTES);
+      putU32(body, 0, p.seq);
+      body.set(signature, 4);
+      this.writeEntry(T_SIGNATURE, body);
+      this.pending.shift();
+      done++;
+    }
+    return done;
+  }
+
+  /**
+   * Signed, unacknowledged records from `seq` on, in order, as COSE_Sign1
+   * bytes, up to `maxBytes` in all (at least one record). Stops at the first
+   * unsigned record; skips records lost to corruption (the chain shows the gap).
+   */
+  readFrom(seq: number, maxBytes: number): StoredRecord[] {
+    this.assertReady();
+    const out: StoredRecord[] = [];
+    let next = Math.max(Math.floor(seq), this.acked + 1);
+    if (next > this.lastSeqValue || this.headCounter < 0) return out;
+    const firstPending = this.pending.length > 0 ? this.pending[0].seq : Infinity;
+    const payloads = new Map<number, Uint8Array>();
+    const signatures = new Map<number, Uint8Array>();
+    let maxSeen = 0;
+    let bytes = 0;
+    let done = false;
+    const emit = () => {
+      while (!done && next <= this.lastSeqValue && next < firstPending) {
+        const payload = payloads.get(next);
+        const signature = signatures.get(next);
+        if (payload && signature) {
+          const cose = encodeCoseSign1(this.protectedBytes, payload, signature);
+          if (out.length > 0 && bytes + cose.length > maxBytes) {
+            done = true;
+            return;
+          }
+          out.push({ seq: next, bytes: cose });
+          bytes += cose.length;
+        } else if (payload || next > maxSeen) return; // its signature or the record may come later
+        payloads.delete(next);
+        signatures.delete(next);
+        next++;
+      }
+      if (next > this.lastSeqValue || next >= firstPending) done = true;
+    };
+    for (let c = this.tailCounter; c <= this.headCounter && !done; c++) {
+      const s = c % this.sectors;
+      if (this.lastSeqIn[s] !== 0 && this.lastSeqIn[s] < next) continue;
+      const buf = this.flash.read(s * this.bs, this.bs);
+      this.scanSector(buf, (type, at, length) => {
+        if (type === T_RECORD) {
+          const r = seqOfPayload(buf, at + 3, at + 3 + length)!;
+          if (r > maxSeen) maxSeen = r;
+          if (r >= next) payloads.set(r, buf.slice(at + 3, at + 3 + length));
+        } else if (type === T_SIGNATURE) {
+          const r = getU32(buf, at + 3);
+          if (r >= next && !signatures.has(r)) signatures.set(r, buf.slice(at + 7, at + 7 + SIGNATURE_BYTES));
+        }
+      });
+      emit();
+    }
+    maxSeen = Infinity; // the whole journal was read: what is missing now is lost
+    emit();
+    return out;
+  }
+
+  /**
+   * The backend holds every record up to `seq`. Persisted power-safely as an
+   * ack entry; sectors holding only acknowledged records are then erased.
+   */
+  acknowledge(seq: number): void {
+    this.assertReady();
+    if (!Number.isInteger(seq) || seq < 0) throw new JournalError('bad-ack', `acknowledged seq must be a non-negative integer: ${seq}`);
+    if (seq <= this.acked) return; // a repeated acknowledgement
+    if (seq > this.lastSeqValue) throw new JournalError('bad-ack', `acknowledged seq ${seq} is past the last record ${this.lastSeqValue}`);
+    if (this.pending.length > 0 && this.pending[0].seq <= seq) throw new JournalError('bad-ack', `record ${this.pending[0].seq} is not signed yet: it cannot have been uploaded`);
+    this.acked = seq;
+    this.writeAckIfRoom();
+    this.reclaim();
+    if (this.persistedAck < this.acked) this.writeAckIfRoom();
+  }
+
+  /** Background housekeeping: makes sure the next sector is erased, off the tap path. */
+  maintain(): void {
+    this.assertReady();
+    this.prepareNextSector();
+  }
+
+  // — internals —
+
+  private assertReady(): void {
+    if (!this.ready) throw new JournalError('not-recovered', `journal ${this.flash.name}: recover() must run first (at boot, or after a failed write)`);
+  }
+
+  private sectorOf(abs: number): number {
+    return Math.floor(abs / this.bs);
+  }
+
+  private freeSectors(): number {
+    return this.headCounter < 0 ? this.sectors : this.sectors - (this.headCounter - this.tailCounter + 1);
+  }
+
+  /** Entry sizes an append must leave room for: its record, every signature, some acks, the reserve. */
+  private appendSizes(recordEntry: number, reserved: boolean): number[] {
+    const sizes = [recordEntry];
+    for (let i = 0; i <= this.pending.length; i++) sizes.push(SIG_ENTRY_BYTES);
+    for (let i = 0; i < ACK_RESERVE; i++) sizes.push(ACK_ENTRY_BYTES);
+    if (!reserved) for (let i = 0; i < this.reservedRecords; i++) sizes.push(MAX_RECORD_ENTRY_BYTES, SIG_ENTRY_BYTES);
+    return sizes;
+  }
+
+  /** Would these entries, written in order, fit? Entries never span sectors. */
+  private fits(sizes: number[]): boolean {
+    let free = this.freeSectors();
+    let pos = this.headCounter < 0 ? this.bs : this.writePos;
+    for (const size of sizes) {
+      if (pos + size > this.bs) {
+        if (free === 0) return false;
+        free--;
+        pos = SECTOR_HEADER_BYTES;
+      }
+      pos += size;
+    }
+    return true;
+  }
+
+  /** Writes one framed entry at the head, opening the next sector if needed; returns its offset. */
+  private writeEntry(type: number, body: Uint8Array): number {
+    const entry = frameEntry(type, body);
+    if (this.headCounter < 0 || this.writePos + entry.length > this.bs) this.openNextSector();
+    const at = (this.headCounter % this.sectors) * this.bs + this.writePos;
+    this.guard(() => this.flash.write(at, entry));
+    this.writePos += entry.length;
+    return at;
+  }
+
+  private openNextSector(): void {
+    const next = this.headCounter + 1;
+    if (this.headCounter >= 0 && next - this.tailCounter >= this.sectors) throw new JournalError('full', `journal ${this.flash.name} has no free sector`);
+    if (!this.nextBlank) this.ensureBlank(next % this.sectors);
+    const s = next % this.sectors;
+    this.guard(() => this.flash.write(s * this.bs, sectorHeader(next)));
+    if (this.headCounter < 0) this.tailCounter = next;
+    this.headCounter = next;
+    this.lastSeqIn[s] = 0;
+    this.firstSeqIn[s] = 0;
+    this.writePos = SECTOR_HEADER_BYTES;
+    this.nextBlank = false;
+  }
+
+  private prepareNextSector(): void {
+    if (this.nextBlank || (this.headCounter >= 0 && this.freeSectors() === 0)) return;
+    this.ensureBlank((this.headCounter + 1) % this.sectors);
+    this.nextBlank = true;
+  }
+
+  /** A free sector may hold a torn header or a half-finished erase: erase it unless blank. */
+  private ensureBlank(s: number): void {
+    const b = this.flash.read(s * this.bs, this.bs);
+    for (let i = 0; i < b.length; i++) {
+      if (b[i] !== 0xff) {
+        this.guard(() => this.flash.erase(s));
+        return;
+      }
+    }
+  }
+
+  private writeAckIfRoom(): void {
+    if (this.persistedAck >= this.acked) return;
+    const sizes = [ACK_ENTRY_BYTES];
+    for (let i = 0; i < this.pending.length; i++) sizes.push(SIG_ENTRY_BYTES);
+    if (!this.fits(sizes)) return;
+    const body = new Uint8Array(4);
+    putU32(body, 0, this.acked);
+    this.writeEntry(T_ACK, body);
+    this.persistedAck = this.acked;
+    this.persistedAckCounter = this.headCounter;
+  }
+
+  /**
+   * Erases the oldest sectors while every record in them is acknowledged. Kept:
+   * the head, and the sector of the last record (its hash continues the chain).
+   * Before a sector goes, an ack entry covering it must exist elsewhere, so a
+   * cut in the middle of the erase cannot bring its records back as unsent.
+   */
+  private reclaim(): number {
+    let erased = 0;
+    while (this.tailCounter < this.headCounter) {
+      const s = this.tailCounter % this.sectors;
+      const last = this.lastSeqIn[s];
+      if (last > this.acked || (last !== 0 && last === this.lastSeqValue)) break;
+      if (this.persistedAck < last || this.persistedAckCounter === this.tailCounter) {
+        const before = this.persistedAck;
+        this.persistedAck = -1; // force a fresh entry at the head
+        this.writeAckIfRoom();
+        if (this.persistedAck === -1) this.persistedAck = before; // no room: erasing is still safe, see recover()
+      }
+      this.guard(() => this.flash.erase(s));
+      this.lastSeqIn[s] = 0;
+      this.firstSeqIn[s] = 0;
+      this.tailCounter++;
+      erased++;
+    }
+    return erased;
+  }
+
+  /** A failed write leaves the in-memory state unknown: demand a recover(). */
+  private guard(write: () => void): void {
+    try {
+      write();
+    } catch (e) {
+      this.ready = false;
+      throw e;
+    }
+  }
+
+  /**
+   * Visits the well-formed entries of one sector image; a torn or corrupted
+   * entry is counted and skipped by searching for the next well-formed one.
+   * Returns where the next entry may be written: past the last programmed byte.
+   */
+  private scanSector(buf: Uint8Array, visit: (type: number, at: number, length: number) => void, report?: RecoveryReport): number {
+    let lastWritten = buf.length - 1;
+    while (lastWritten >= SECTOR_HEADER_BYTES && buf[lastWritten] === 0xff) lastWritten--;
+    const end = lastWritten + 1;
+    let pos = SECTOR_HEADER_BYTES;
+    while (pos < end) {
+      const size = entryAt(buf, pos, buf.length);
+      if (size > 0) {
+        visit(buf[pos], pos, size - ENTRY_OVERHEAD);
+        pos += size;
+        continue;
+      }
+      if (report) report.corruptEntries++;
+      pos++;
+      while (pos < end && entryAt(buf, pos, buf.length) === 0) pos++;
+    }
+    // An entry may end in 0xFF bytes (its CRC): never write over it.
+    return Math.max(end, pos, SECTOR_HEADER_BYTES);
+  }
+}
