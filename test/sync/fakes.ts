@@ -68,7 +68,7 @@ export class VersionMismatch extends Error {
  */
 export class FakeListStore implements ListStore {
   current = 0;
-  content = new Uint8Array(0);
+  content: Uint8Array = new Uint8Array(0);
   staging?: { version: number; bytes: Uint8Array; written: number };
   applied: string[] = [];
   writes: { offset: number; length: number }[] = [];
