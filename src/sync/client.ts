@@ -63,8 +63,8 @@ export class SyncClient {
     const j = this.options.journal;
     this.link.send('status', {
       list: this.options.lists.version(),
-      depth: j.lastSeq() - j.acknowledged(),
-      acked: j.acknowledged(),
+      depth: j.lastSeq - j.ackedSeq,
+      acked: j.ackedSeq,
       lastSync: this.uploader.stats.lastSyncWallMs,
       time: this.options.clock.wall().quality,
       listBusy: this.lists.progress !== undefined,

@@ -8,13 +8,16 @@ export interface JournalRecord {
   bytes: Uint8Array;
 }
 
-/** The session journal, as the uploader sees it. */
+/** The session journal (src/sessions Journal fits as is), as the uploader sees it. */
 export interface UploadJournal {
   /** Highest sequence number the backend acknowledged (persisted; survives reboot); 0 = none. */
-  acknowledged(): number;
+  readonly ackedSeq: number;
   /** Highest sequence number appended; 0 = none. */
-  lastSeq(): number;
-  /** Records from `seq` on, in order, totalling at most maxBytes (at least one when any exists). */
+  readonly lastSeq: number;
+  /**
+   * Signed records from `seq` on, in order, totalling at most maxBytes (at
+   * least one when any is ready). A record lost to flash corruption is skipped.
+   */
   readFrom(seq: number, maxBytes: number): JournalRecord[];
   /** Persists that every record up to `seq` is stored by the backend. */
   acknowledge(seq: number): void;

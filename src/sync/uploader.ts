@@ -56,7 +56,7 @@ export class RecordUploader {
 
   /** Records not yet acknowledged. */
   get pending(): number {
-    return this.journal.lastSeq() - this.journal.acknowledged();
+    return this.journal.lastSeq - this.journal.ackedSeq;
   }
 
   get busy(): boolean {
@@ -74,16 +74,19 @@ export class RecordUploader {
 
   private pump(): void {
     if (this.inFlight || !this.link.connected) return;
-    const from = this.journal.acknowledged() + 1;
-    if (from > this.journal.lastSeq()) return;
-    const records = this.journal.readFrom(from, this.batchBytes).slice(0, MAX_BATCH_RECORDS);
-    if (records.length === 0) return;
-    // The journal hands out consecutive records; anything else must not be sent as one batch.
-    for (let i = 0; i < records.length; i++) if (records[i].seq !== from + i) throw new Error(`journal returned seq ${records[i].seq} where ${from + i} was expected`);
-    if (!this.link.send('recordBatch', { first: from, recs: records.map((r) => r.bytes) })) return;
+    const from = this.journal.ackedSeq + 1;
+    if (from > this.journal.lastSeq) return;
+    const records = this.journal.readFrom(from, this.batchBytes);
+    if (records.length === 0) return; // none signed yet: notify() again after signing
+    // A batch is a consecutive run. A record the journal lost is skipped: the
+    // batch starts after it and the backend reports the gap by sequence number.
+    const first = records[0].seq;
+    let n = 1;
+    while (n < records.length && n < MAX_BATCH_RECORDS && records[n].seq === first + n) n++;
+    if (!this.link.send('recordBatch', { first, recs: records.slice(0, n).map((r) => r.bytes) })) return;
     if (this.attempt > 0) this.stats.retransmissions++;
     this.stats.batchesSent++;
-    this.inFlight = { first: from, last: from + records.length - 1 };
+    this.inFlight = { first, last: first + n - 1 };
     this.highestSent = Math.max(this.highestSent, this.inFlight.last);
     this.timer = this.clock.setTimer(backoffDelay(this.policy, this.attempt, this.random), () => {
       this.timer = undefined;
@@ -94,10 +97,10 @@ export class RecordUploader {
   }
 
   private onAck(seq: number): void {
-    const acked = this.journal.acknowledged();
+    const acked = this.journal.ackedSeq;
     if (seq <= acked) return; // a late or repeated ack: already persisted
     // The backend can only acknowledge what it received, which is what was sent.
-    if (seq > this.highestSent || seq > this.journal.lastSeq()) {
+    if (seq > this.highestSent || seq > this.journal.lastSeq) {
       this.stats.badAcks++;
       return;
     }

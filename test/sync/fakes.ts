@@ -7,19 +7,22 @@ import { SeededRandom } from '../../host-sim/hal/index.js';
 export class FakeJournal implements UploadJournal {
   records: JournalRecord[] = [];
   acked = 0;
+  /** Records lost to flash corruption: readFrom skips them, as the real journal does. */
+  lost = new Set<number>();
   constructor(private readonly random = new SeededRandom(7)) {}
   append(size = 120): JournalRecord {
     const r = { seq: this.records.length + 1, bytes: this.random.bytes(size) };
     this.records.push(r);
     return r;
   }
-  acknowledged() { return this.acked; }
-  lastSeq() { return this.records.length; }
+  get ackedSeq() { return this.acked; }
+  get lastSeq() { return this.records.length; }
   readFrom(seq: number, maxBytes: number): JournalRecord[] {
     const out: JournalRecord[] = [];
     let n = 0;
     for (let s = seq; s <= this.records.length; s++) {
       const r = this.records[s - 1];
+      if (this.lost.has(s)) continue;
       if (out.length > 0 && n + r.bytes.length > maxBytes) break;
       out.push(r);
       n += r.bytes.length;
@@ -32,7 +35,7 @@ export class FakeJournal implements UploadJournal {
   }
 }
 
-/** A backend stand-in that stores by sequence number, the way the real peer must, and acks every batch. */
+/** A backend stand-in that stores by sequence number, the way the real peer must, and acks every batch it stores. */
 export class CountingBackend {
   stored = new Map<number, Uint8Array>();
   received = 0;
@@ -49,9 +52,8 @@ export class CountingBackend {
         if (this.stored.has(batch.first + i)) this.duplicates++;
         else this.stored.set(batch.first + i, bytes);
       });
-      let contiguous = 0;
-      while (this.stored.has(contiguous + 1)) contiguous++;
-      transport.publish(topicOf(this.deviceId, 'recordAck'), encodeMessage('recordAck', { seq: contiguous }));
+      // Acknowledges the batch it stored, as the real backend peer does.
+      transport.publish(topicOf(this.deviceId, 'recordAck'), encodeMessage('recordAck', { seq: batch.first + batch.recs.length - 1 }));
     };
   }
 }

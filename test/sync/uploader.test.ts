@@ -20,7 +20,7 @@ function setup(lossRate: number, seed = 1) {
 
 /** Runs the network and virtual time until nothing is pending (bounded). */
 function settle(s: ReturnType<typeof setup>, maxSteps = 20_000) {
-  for (let i = 0; i < maxSteps && (s.journal.acked < s.journal.lastSeq() || s.bus.queued); i++) {
+  for (let i = 0; i < maxSteps && (s.journal.acked < s.journal.lastSeq || s.bus.queued); i++) {
     s.bus.drain();
     s.clock.advance(500);
   }
@@ -100,6 +100,17 @@ describe('record uploader', () => {
     const before = sendTimes.length;
     s.deviceTransport.setOnline(true);
     expect(sendTimes.length).toBe(before + 1);
+  });
+
+  it('skips a record the journal lost and goes on past it; the backend sees the gap', () => {
+    const s = setup(0);
+    for (let i = 0; i < 12; i++) s.journal.append(100);
+    s.journal.lost.add(4);
+    s.uploader.notify();
+    settle(s);
+    expect(s.journal.acked).toBe(12);
+    expect([...s.backend.stored.keys()].sort((a, b) => a - b)).toEqual([1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(s.backend.batches.map((b) => b.first)).toEqual([1, 5]);
   });
 
   it('ignores acks for what was never sent, and stale acks, changing nothing', () => {
