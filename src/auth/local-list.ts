@@ -1,3 +1,4 @@
+import { decodeCbor, encodeCbor } from '../codec/index.js';
 import { AUTH_STATUSES, type AuthStatus, type IdTagInfo } from './status.js';
 
 /** One entry of an OCPP SendLocalList: no idTagInfo in a Differential means "remove". */
@@ -54,6 +55,28 @@ export class LocalList {
 
   ids(): string[] {
     return [...this.entries.keys()];
+  }
+
+  /** The list as bytes, to keep across reboots (OCPP requires the list to persist). */
+  encode(): Uint8Array {
+    const entries: LocalListEntry[] = [];
+    for (const [idTag, idTagInfo] of this.entries) entries.push({ idTag, idTagInfo });
+    return encodeCbor({ listVersion: this.listVersion, updateType: 'Full', localAuthorizationList: entries });
+  }
+
+  /** A list from encode()'s bytes, checked as a Full update is; LocalListError if they are not one. */
+  static decode(bytes: Uint8Array, maxEntries?: number): LocalList {
+    let update: LocalListUpdate;
+    try {
+      update = decodeCbor(bytes) as LocalListUpdate;
+    } catch (e) {
+      throw new LocalListError(`stored local list is not CBOR: ${(e as Error).message}`);
+    }
+    const list = new LocalList(maxEntries);
+    if (update && update.listVersion === 0 && update.updateType === 'Full' && (update.localAuthorizationList ?? []).length === 0) return list;
+    if (update?.updateType !== 'Full') throw new LocalListError('stored local list must be a Full list');
+    list.apply(update);
+    return list;
   }
 
   apply(update: LocalListUpdate): LocalListResult {

@@ -85,10 +85,10 @@ describe('the tap path stays light', () => {
   // No flash, no signing, no compression, no Node: only portable imports.
   const dir = join(import.meta.dirname, '../../src/auth');
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')))
-    it(`${file} imports only src/auth, hal clock/settings and nothing heavy`, () => {
+    it(`${file} imports only src/auth, src/tokens, src/codec (CBOR), hal clock/settings`, () => {
       const text = readFileSync(join(dir, file), 'utf8');
       const imports = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
-      for (const i of imports) expect(i).toMatch(/^(\.\/[a-z-]+\.js|\.\.\/\.\.\/hal\/(clock|settings)\.js|\.\.\/tokens\/index\.js)$/);
+      for (const i of imports) expect(i).toMatch(/^(\.\/[a-z-]+\.js|\.\.\/\.\.\/hal\/(clock|settings)\.js|\.\.\/(tokens|codec)\/index\.js)$/);
     });
 });
 

@@ -93,3 +93,23 @@ describe('local list (OCPP SendLocalList)', () => {
     expect(l.version).toBe(1);
   });
 });
+
+describe('local list across reboots', () => {
+  it('encode/decode keeps entries and version', () => {
+    const l = new LocalList();
+    l.apply({ listVersion: 9, updateType: 'Full', localAuthorizationList: [
+      { idTag: A, idTagInfo: { status: 'Accepted', groupId: 'G', expiryDate: Date.UTC(2027, 0, 1) } },
+      { idTag: B, idTagInfo: { status: 'Blocked' } },
+    ] });
+    const back = LocalList.decode(l.encode());
+    expect(back.version).toBe(9);
+    expect(back.lookup(A)).toEqual({ status: 'Accepted', groupId: 'G', expiryDate: Date.UTC(2027, 0, 1) });
+    expect(back.lookup(B)).toEqual({ status: 'Blocked' });
+    expect(LocalList.decode(new LocalList().encode()).version).toBe(0);
+  });
+
+  it('bytes that are not a stored list give LocalListError', () => {
+    expect(() => LocalList.decode(new Uint8Array([0xff, 0x00, 0x13]))).toThrow(LocalListError);
+    expect(() => LocalList.decode(new Uint8Array([0x01]))).toThrow(LocalListError);
+  });
+});
