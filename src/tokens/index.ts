@@ -4,3 +4,8 @@
 export type { Partner, ReaderConfig, TokenEntry, TokenLookup, TokenType, Whitelist } from './types.js';
 export { CompileError, TokenUpdateError, UidError, type TokenUpdateErrorCode, type UidErrorCode } from './errors.js';
 export { normalizeUid } from './uid.js';
+export { compileTable, signTable, type CompileInput, type CompileReport, type CompiledTable, type PartnerTokens } from './compile.js';
+export { compileDiff, signDiff, type DiffInput } from './diff.js';
+export type { TokenIssue, TokenIssueReason } from './ocpi.js';
+export { TokenTable, readHeader, type TableHeader } from './table.js';
+export { TokenStore, type StoreStatus, type TokenStoreOptions } from './store.js';

@@ -1,0 +1,261 @@
+import type { Crypto } from '../../hal/crypto.js';
+import type { FlashRegion } from '../../hal/flash.js';
+import { equalBytes } from '../codec/bytes.js';
+import { openDiff, type DiffToken } from './diff.js';
+import { TokenUpdateError } from './errors.js';
+import { H, HEADER_FIXED, MAGIC, SIGNATURE_BYTES, u32 } from './format.js';
+import { OverlayLog, type OverlayOp, type OverlayRecord } from './overlay.js';
+import { SlotSelector } from './selector.js';
+import { readHeader, TokenTable, type TableHeader } from './table.js';
+import { TOKEN_TYPES, WHITELISTS, type TokenEntry, type TokenLookup } from './types.js';
+
+export interface TokenStoreOptions {
+  /** Flash partitions by name, and SHA-256 / P-256 (native on a device). */
+  platform: { flash(name: string): FlashRegion; crypto: Crypto };
+  /** The backend's P-256 public key (SEC1 uncompressed, 65 bytes). */
+  backendKey: Uint8Array;
+  /** Region names; defaults: tokens-a, tokens-b, tokens-sel (two blocks), tokens-ovl. */
+  slots?: [string, string];
+  selector?: string;
+  overlay?: string;
+  /** Changes the overlay may hold before a full image is needed. */
+  maxOverlayEntries?: number;
+}
+
+export interface StoreStatus {
+  /** Version in force (image plus differentials); undefined before the first full image. */
+  version?: number;
+  imageVersion?: number;
+  slot?: number;
+  tokens: number;
+  overlayEntries: number;
+}
+
+interface Upload {
+  slot: number;
+  region: FlashRegion;
+  total: number;
+  written: number;
+  erasedEnd: number;
+  prefix: Uint8Array;
+  headerLength: number;
+  bodyLength: number;
+  hash: ReturnType<Crypto['sha256']>;
+}
+
+/**
+ * The device's token list: a signed table image in one of two flash slots, the
+ * selector saying which, and an overlay of differentials. Boot reads the
+ * selector, the image header and the overlay: no work per token.
+ */
+export class TokenStore implements TokenLookup {
+  private readonly slots: FlashRegion[];
+  private readonly selector: SlotSelector;
+  private readonly overlayLog: OverlayLog;
+  private readonly crypto: Crypto;
+  private readonly key: Uint8Array;
+  private readonly maxOverlay: number;
+  private header?: TableHeader;
+  private table?: TokenTable;
+  private activeSlot?: number;
+  private activeVersion?: number;
+  private overlay = new Map<string, TokenEntry | null>();
+  private upload?: Upload;
+  /** Why the selected list could not be opened at boot, if it could not. */
+  bootError?: Error;
+
+  constructor(options: TokenStoreOptions) {
+    const names = options.slots ?? ['tokens-a', 'tokens-b'];
+    this.slots = names.map((n) => options.platform.flash(n));
+    this.selector = new SlotSelector(options.platform.flash(options.selector ?? 'tokens-sel'));
+    this.overlayLog = new OverlayLog(options.platform.flash(options.overlay ?? 'tokens-ovl'));
+    this.crypto = options.platform.crypto;
+    this.key = options.backendKey;
+    this.maxOverlay = options.maxOverlayEntries ?? 4096;
+    const sel = this.selector.selection;
+    if (sel && sel.slot < 2) {
+      try {
+        const region = this.slots[sel.slot];
+        const header = readHeader(region.read(0, Math.min(region.byteLength, u32(region.read(0, HEADER_FIXED), H.headerLength))));
+        this.activate(sel.slot, header);
+        for (const r of this.overlayLog.chain(header.listVersion)) this.applyRecord(r);
+      } catch (e) {
+        // Only verified images are ever selected; still, a damaged slot must not stop the boot.
+        this.bootError = e as Error;
+      }
+    }
+  }
+
+  get status(): StoreStatus {
+    return {
+      version: this.activeVersion, imageVersion: this.header?.listVersion, slot: this.activeSlot,
+      tokens: (this.header?.tokenCount ?? 0), overlayEntries: this.overlay.size,
+    };
+  }
+
+  /** The version in force, undefined when no list was ever applied. */
+  get version(): number | undefined {
+    return this.activeVersion;
+  }
+
+  lookup(uid: string): TokenEntry | undefined {
+    uid = uid.toUpperCase();
+    const o = this.overlay.get(uid);
+    if (o !== undefined) return o ?? undefined;
+    if (this.activeSlot === undefined) return undefined;
+    return this.mapped().lookup(uid);
+  }
+
+  /** Starts streaming a signed image of `totalLength` bytes into the inactive slot. */
+  beginFull(totalLength: number): void {
+    this.upload = undefined;
+    const slot = this.activeSlot === 0 ? 1 : 0;
+    const region = this.slots[slot];
+    if (!Number.isInteger(totalLength) || totalLength < HEADER_FIXED + SIGNATURE_BYTES)
+      throw new TokenUpdateError('TRUNCATED', `an image of ${totalLength} bytes cannot hold a header and a signature`);
+    if (totalLength > region.byteLength)
+      throw new TokenUpdateError('OVERSIZED', `an image of ${totalLength} bytes does not fit slot ${region.name} (${region.byteLength})`);
+    this.upload = {
+      slot, region, total: totalLength, written: 0, erasedEnd: 0, prefix: new Uint8Array(HEADER_FIXED),
+      headerLength: 0, bodyLength: 0, hash: this.crypto.sha256(),
+    };
+  }
+
+  /**
+   * Writes the bytes at `offset` of the image. Chunks come in order; a chunk
+   * already written (a retransmission) is ignored. Errors end the upload.
+   */
+  writeChunk(offset: number, bytes: Uint8Array): void {
+    const u = this.upload;
+    if (!u) throw new TokenUpdateError('NO_UPDATE', 'writeChunk without beginFull');
+    try {
+      if (offset + bytes.length <= u.written) return;
+      if (offset > u.written || offset < 0) throw new TokenUpdateError('BAD_OFFSET', `chunk at ${offset}, expected ${u.written}`);
+      if (offset < u.written) { bytes = bytes.subarray(u.written - offset); offset = u.written; }
+      if (offset + bytes.length > u.total) throw new TokenUpdateError('OVERSIZED', `chunk ends at ${offset + bytes.length}, past the announced ${u.total} bytes`);
+      const end = offset + bytes.length;
+      const bs = u.region.blockSize;
+      while (u.erasedEnd < end) { u.region.erase(u.erasedEnd / bs); u.erasedEnd += bs; }
+      u.region.write(offset, bytes);
+      if (offset < HEADER_FIXED) {
+        u.prefix.set(bytes.subarray(0, HEADER_FIXED - offset), offset);
+        if (end >= HEADER_FIXED) this.readPrefix(u);
+      }
+      if (u.headerLength > 0) {
+        const from = Math.max(offset, u.headerLength), to = Math.min(end, u.headerLength + u.bodyLength);
+        if (from < to) u.hash.update(bytes.subarray(from - offset, to - offset));
+      }
+      u.written = end;
+    } catch (e) {
+      this.upload = undefined;
+      throw e;
+    }
+  }
+
+  /** Verifies signature, SHA-256 and version of the streamed image, then switches slots atomically. */
+  commit(): number {
+    const u = this.upload;
+    this.upload = undefined;
+    if (!u) throw new TokenUpdateError('NO_UPDATE', 'commit without beginFull');
+    if (u.written < u.total) throw new TokenUpdateError('TRUNCATED', `image has ${u.written} of ${u.total} bytes`);
+    const headerBytes = u.region.read(0, u.headerLength);
+    const header = readHeader(headerBytes);
+    const signature = u.region.read(u.total - SIGNATURE_BYTES, SIGNATURE_BYTES);
+    if (!this.crypto.verifyP256(this.key, headerBytes, signature))
+      throw new TokenUpdateError('BAD_SIGNATURE', 'image signature does not verify with the backend key');
+    if (!equalBytes(u.hash.digest(), header.bodySha)) throw new TokenUpdateError('BAD_HASH', 'image body does not match the SHA-256 in its header');
+    this.checkNewer(header.listVersion);
+    this.selector.select(u.slot, header.listVersion, u.total);
+    this.activate(u.slot, header);
+    return header.listVersion;
+  }
+
+  abortFull(): void {
+    this.upload = undefined;
+  }
+
+  /** Checks and applies a signed differential; returns the new version. */
+  applyDifferential(bytes: Uint8Array): number {
+    const d = openDiff(bytes, this.crypto, this.key);
+    if (this.activeVersion === undefined || !this.header)
+      throw new TokenUpdateError('VERSION_MISMATCH', 'no list in force: a full image is needed first');
+    this.checkNewer(d.to);
+    if (d.from !== this.activeVersion)
+      throw new TokenUpdateError('VERSION_MISMATCH', `differential ${d.from} → ${d.to} does not follow version ${this.activeVersion}`);
+    const ops: OverlayOp[] = [];
+    for (const t of d.add) {
+      if (this.lookup(t.uid)) throw new TokenUpdateError('ALREADY_PRESENT', `differential adds ${t.uid}, already on the list`);
+      ops.push(this.op(t));
+    }
+    for (const t of d.change) {
+      if (!this.lookup(t.uid)) throw new TokenUpdateError('NOT_PRESENT', `differential changes ${t.uid}, not on the list`);
+      ops.push(this.op(t));
+    }
+    for (const uid of d.remove) {
+      if (!this.lookup(uid)) throw new TokenUpdateError('NOT_PRESENT', `differential removes ${uid}, not on the list`);
+      ops.push([uid]);
+    }
+    let grows = 0;
+    for (const op of ops) if (!this.overlay.has(op[0])) grows++;
+    if (this.overlay.size + grows > this.maxOverlay)
+      throw new TokenUpdateError('OVERLAY_FULL', `overlay would hold ${this.overlay.size + grows} changes, over ${this.maxOverlay}: send a full image`);
+    const record: OverlayRecord = { base: this.header.listVersion, from: d.from, to: d.to, ops };
+    this.overlayLog.add(record);
+    this.applyRecord(record);
+    return d.to;
+  }
+
+  private op(t: DiffToken): OverlayOp {
+    const partners = this.header!.partners;
+    let p = 0;
+    while (p < partners.length && (partners[p].countryCode !== t.countryCode || partners[p].partyId !== t.partyId)) p++;
+    if (p === partners.length) throw new TokenUpdateError('UNKNOWN_PARTNER', `differential names partner ${t.countryCode}-${t.partyId}, not in the table`);
+    return [t.uid, p, WHITELISTS.indexOf(t.whitelist), t.valid, TOKEN_TYPES.indexOf(t.type), t.groupId ?? null];
+  }
+
+  private applyRecord(r: OverlayRecord): void {
+    for (const op of r.ops) {
+      if (op.length === 1) { this.overlay.set(op[0], null); continue; }
+      const [uid, p, wl, valid, type, group] = op;
+      const e: TokenEntry = { uid, partner: this.header!.partners[p], whitelist: WHITELISTS[wl], valid, type: TOKEN_TYPES[type], sourceVersion: r.to };
+      if (group !== null) e.groupId = group;
+      this.overlay.set(uid, e);
+    }
+    this.activeVersion = r.to;
+  }
+
+  private checkNewer(version: number): void {
+    if (this.activeVersion !== undefined && version <= this.activeVersion)
+      throw new TokenUpdateError('ROLLBACK', `version ${version} is not newer than ${this.activeVersion} in force`);
+  }
+
+  private readPrefix(u: Upload): void {
+    const header = u.prefix;
+    u.headerLength = u32(header, H.headerLength);
+    u.bodyLength = u32(header, H.bodyLength);
+    const expected = u.headerLength + u.bodyLength + SIGNATURE_BYTES;
+    if (u32(header, H.magic) !== MAGIC) throw new TokenUpdateError('BAD_FORMAT', 'not a token table image (magic)');
+    if (u.headerLength < HEADER_FIXED) throw new TokenUpdateError('BAD_FORMAT', 'header length');
+    if (expected > u.total) throw new TokenUpdateError('TRUNCATED', `image announces ${expected} bytes, upload ${u.total}`);
+    if (expected < u.total) throw new TokenUpdateError('OVERSIZED', `image announces ${expected} bytes, upload ${u.total}`);
+    this.checkNewer(u32(header, H.listVersion));
+  }
+
+  private activate(slot: number, header: TableHeader): void {
+    this.activeSlot = slot;
+    this.header = header;
+    this.table = undefined;
+    this.activeVersion = header.listVersion;
+    this.overlay = new Map();
+  }
+
+  // Mapped at the first lookup, not at commit: the mapping is the flash itself
+  // on a device, and an apply has no need of it.
+  private mapped(): TokenTable {
+    if (!this.table) {
+      const region = this.slots[this.activeSlot!];
+      this.table = new TokenTable(region.map ? region.map() : region.read(0, this.header!.headerLength + this.header!.bodyLength));
+    }
+    return this.table;
+  }
+}
