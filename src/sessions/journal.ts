@@ -239,7 +239,10 @@ export class Journal {
     } else {
       payload = encodeRecord(record, seq, this.lastHash);
     }
-    if (!this.fits(this.appendSizes(ENTRY_OVERHEAD + payload.length, options.reserved === true)))
+    // An ordinary append needs room for the largest record, so that 'full' means
+    // exactly "ordinary appends are refused", whatever the record's size.
+    const entry = options.reserved === true ? ENTRY_OVERHEAD + payload.length : Math.max(ENTRY_OVERHEAD + payload.length, MAX_RECORD_ENTRY_BYTES);
+    if (!this.fits(this.appendSizes(entry, options.reserved === true)))
       throw new JournalError('full', `journal ${this.flash.name} is full: ${this.depth} records wait for acknowledgement`);
     const hash = this.options.crypto.sha256(payload).digest();
     const at = this.writeEntry(T_RECORD, payload);
