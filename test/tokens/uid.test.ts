@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { normalizeUid, UidError, type ReaderConfig } from '../../src/tokens/index.js';
+
+const ascii = (s: string) => new TextEncoder().encode(s);
+const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('').toUpperCase();
+const code = (f: () => unknown) => {
+  try { f(); } catch (e) { expect(e).toBeInstanceOf(UidError); return (e as UidError).code; }
+  return 'no error';
+};
+
+describe('normalizeUid', () => {
+  const bytes: ReaderConfig = { input: 'bytes' };
+
+  it('turns raw bytes of 4, 7 and 10 bytes into upper-case big-endian hex', () => {
+    fc.assert(fc.property(fc.constantFrom(4, 7, 10).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })), (raw) => {
+      fc.pre(!(raw.length === 4 && raw[0] === 0x08));
+      expect(normalizeUid(raw, bytes)).toBe(hexOf(raw));
+      expect(normalizeUid(raw.slice().reverse(), { input: 'bytes', reversed: true })).toBe(hexOf(raw));
+    }));
+  });
+
+  it('reads hex text in either case', () => {
+    expect(normalizeUid(ascii('04a2b3c4d5e680'), { input: 'hex' })).toBe('04A2B3C4D5E680');
+    expect(normalizeUid(ascii('80E6D5C4B3A204'), { input: 'hex', reversed: true })).toBe('04A2B3C4D5E680');
+  });
+
+  it('reads decimal card numbers as the number the UID bytes form', () => {
+    fc.assert(fc.property(fc.constantFrom(4, 7, 10).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })), (raw) => {
+      fc.pre(raw[0] !== 0 && !(raw.length === 4 && raw[0] === 0x08));
+      const decimal = BigInt(`0x${hexOf(raw)}`).toString(10);
+      expect(normalizeUid(ascii(decimal), { input: 'decimal' })).toBe(hexOf(raw));
+      const reversedDecimal = BigInt(`0x${hexOf(raw.slice().reverse())}`).toString(10);
+      expect(normalizeUid(ascii(reversedDecimal), { input: 'decimal', reversed: true, decimalBytes: raw.length as 4 | 7 | 10 })).toBe(hexOf(raw));
+    }));
+    expect(normalizeUid(ascii('0000000001'), { input: 'decimal' })).toBe('00000001');
+  });
+
+  it('truncates to the configured length after reordering', () => {
+    expect(normalizeUid(Uint8Array.of(1, 2, 3, 4, 5, 6, 7), { input: 'bytes', truncateTo: 4 })).toBe('01020304');
+    expect(normalizeUid(Uint8Array.of(7, 6, 5, 4, 3, 2, 1), { input: 'bytes', reversed: true, truncateTo: 4 })).toBe('01020304');
+    expect(normalizeUid(Uint8Array.of(1, 2, 3, 4), { input: 'bytes', truncateTo: 7 })).toBe('01020304');
+  });
+
+  it('keeps verbatim card numbers exactly, upper-cased', () => {
+    expect(normalizeUid(ascii('00123456789'), { input: 'decimal', verbatim: true })).toBe('00123456789');
+    expect(normalizeUid(ascii('a1b2c'), { input: 'hex', verbatim: true })).toBe('A1B2C');
+  });
+
+  it('refuses malformed input with a typed code', () => {
+    expect(code(() => normalizeUid(new Uint8Array(0), bytes))).toBe('EMPTY');
+    for (const n of [1, 3, 5, 6, 8, 9, 11, 16]) expect(code(() => normalizeUid(new Uint8Array(n).fill(1), bytes))).toBe('BAD_LENGTH');
+    expect(code(() => normalizeUid(Uint8Array.of(0x08, 1, 2, 3), bytes))).toBe('RANDOM_UID');
+    expect(code(() => normalizeUid(Uint8Array.of(3, 2, 1, 0x08), { input: 'bytes', reversed: true }))).toBe('RANDOM_UID');
+    expect(code(() => normalizeUid(ascii('04A2B3C'), { input: 'hex' }))).toBe('NOT_HEX');
+    expect(code(() => normalizeUid(ascii('04A2B3CG'), { input: 'hex' }))).toBe('NOT_HEX');
+    expect(code(() => normalizeUid(ascii('12 34'), { input: 'decimal' }))).toBe('NOT_DECIMAL');
+    expect(code(() => normalizeUid(ascii('4294967296'), { input: 'decimal', decimalBytes: 4 }))).toBe('TOO_LARGE');
+    expect(code(() => normalizeUid(ascii('9'.repeat(30)), { input: 'decimal' }))).toBe('TOO_LARGE');
+    expect(code(() => normalizeUid(ascii('1'.repeat(37)), { input: 'decimal', verbatim: true }))).toBe('BAD_TEXT');
+    expect(code(() => normalizeUid(ascii('12a'), { input: 'decimal', verbatim: true }))).toBe('NOT_DECIMAL');
+  });
+});
