@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PowerCut, SimFlash } from '../../host-sim/hal/index.js';
 import { fromHex, toHex } from '../../src/codec/index.js';
-import { encodeRecord, Journal, JournalError, RecordError, verifyRecord, verifyRecordChain, type Journal as J } from '../../src/sessions/index.js';
+import { encodeRecord, Journal, JournalError, RecordError, verifyRecord, verifyRecordChain, type ChainPoint, type Journal as J } from '../../src/sessions/index.js';
 import { DEVICE, deviceKey, facts, newFlash, nodeCrypto, openJournal } from './helpers.js';
 
 const verify = (j: J) => verifyRecordChain(j.readFrom(1, Infinity).map((r) => r.bytes), deviceKey.publicKey, nodeCrypto);
@@ -63,7 +63,7 @@ describe('journal', () => {
     const flash = newFlash(16 * 1024, undefined);
     const j = openJournal(flash, { reservedRecords: 1 });
     let seq = 0;
-    let backend = { seq: 0, hash: new Uint8Array(32) };
+    let backend: ChainPoint = { seq: 0, hash: new Uint8Array(32) };
     for (let round = 0; round < 30; round++) {
       fill(j, seq, 20);
       seq += 20;

@@ -20,7 +20,7 @@ function signed(f: SessionFacts, seq: number, prev: Uint8Array, device = DEVICE)
 
 function chain(n: number) {
   const out: Uint8Array[] = [];
-  let prev = GENESIS_HASH;
+  let prev: Uint8Array = GENESIS_HASH;
   for (let i = 1; i <= n; i++) {
     const r = signed(facts(i), i, prev);
     out.push(r.cose);
