@@ -6,7 +6,7 @@ import type { OnlineAuthorizer } from './online.js';
 import { defaultAuthSettings, type AuthSettings } from './policy.js';
 import { applyPostAuth, type PostAuthAction } from './post-auth.js';
 import type { SessionControl, SessionInProgress, SessionsView } from './sessions.js';
-import type { IdTagInfo } from './status.js';
+import { AUTH_STATUSES, type IdTagInfo } from './status.js';
 import { normalizeUid } from '../tokens/index.js';
 import type { ReaderConfig, TokenLookup } from './token-source.js';
 import { checkUid, UidFormatError } from './uid.js';
@@ -50,6 +50,8 @@ export class Authorizer {
   readonly cache: AuthCache;
   private current: AuthSettings;
   private suspect = false;
+  /** Backend answers dropped for an unknown status or malformed fields. */
+  malformedAnswers = 0;
   private correlation = 0;
   private readonly rechecked = new Set<string>();
   private readonly src: Sources;
@@ -136,6 +138,7 @@ export class Authorizer {
 
   /** An IdTagInfo the backend sent some other way (e.g. StartTransaction.conf): cached unless listed. */
   remember(uid: string, info: IdTagInfo): void {
+    if (!wellFormed(info)) return;
     if (info.status === 'ConcurrentTx') return; // about this moment, not about the card
     if (this.list.has(uid)) return;
     this.cache.put(uid, info);
@@ -155,6 +158,11 @@ export class Authorizer {
       this.rechecked.add(s.id);
       sent++;
       this.deps.online.request({ correlationId: this.nextId(), uid: s.uid, connector: s.connector, purpose: 'recheck' }, (info) => {
+        if (!wellFormed(info)) {
+          this.malformedAnswers++;
+          this.rechecked.delete(s.id); // ask again next time
+          return;
+        }
         this.answered(s.uid, info);
         const a = this.postAuth(s, info);
         if (a) onAction?.(s, a);
@@ -185,6 +193,10 @@ export class Authorizer {
   private send(p: Extract<Plan, { kind: 'ask' }>, answer: (info: IdTagInfo) => void): void {
     const { uid, connector } = p.fallback;
     this.deps.online.request({ correlationId: this.nextId(), uid, connector, partnerId: p.token?.partner.id, purpose: p.purpose }, (info) => {
+      if (!wellFormed(info)) {
+        this.malformedAnswers++; // as if unanswered: the timeout decides, nothing is cached
+        return;
+      }
       this.answered(uid, info);
       answer(info);
     });
@@ -203,4 +215,10 @@ export class Authorizer {
 
 function cacheOptions(s: AuthSettings) {
   return { enabled: s.authorizationCacheEnabled, lifetimeS: s.authCacheLifetimeS, maxEntries: s.authCacheMaxEntries };
+}
+
+function wellFormed(info: IdTagInfo): boolean {
+  if (typeof info !== 'object' || info === null || !AUTH_STATUSES.includes(info.status)) return false;
+  if (info.expiryDate !== undefined && !Number.isFinite(info.expiryDate)) return false;
+  return info.groupId === undefined || (typeof info.groupId === 'string' && info.groupId.length > 0 && info.groupId.length <= 36);
 }

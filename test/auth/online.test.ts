@@ -100,6 +100,21 @@ describe('online authorization', () => {
   });
 });
 
+describe('malformed backend answers', () => {
+  it('are dropped: nothing cached, the timeout decides', () => {
+    const w = world({ onlineTimeoutMs: 1000 }, { status: 'Maybe' as 'Accepted' });
+    w.token(A, { whitelist: 'ALLOWED_OFFLINE' });
+    let d: Decision | undefined;
+    w.auth.tap({ uid: A, connector: 1 }, (x) => { d = x; });
+    w.clock.advance(500);
+    expect(d).toBeUndefined();
+    w.clock.advance(500);
+    expect([d?.accept, d?.offline]).toEqual([true, true]);
+    expect(w.auth.cache.size).toBe(0);
+    expect(w.auth.malformedAnswers).toBe(1);
+  });
+});
+
 describe('post-authorization of sessions begun offline', () => {
   function begunOffline(settings: Parameters<typeof world>[0], answer: { status: 'Invalid' | 'Accepted' }) {
     const w = world({ onlineTimeoutMs: 1000, allowOfflineTxForUnknownId: true, ...settings }, answer);
