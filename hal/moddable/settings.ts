@@ -1,8 +1,6 @@
 import Preference from 'preference';
 import { checkSetting, SettingsError, type Settings, type SettingValue } from '../settings.js';
-
-/** NVS strings are C strings of at most 4000 bytes including the terminator. */
-export const NVS_STRING_MAX = 3999;
+import { decodeString, encodeValue } from './nvs-encoding.js';
 
 /**
  * Settings in ESP-IDF NVS through Moddable's `preference` module; the domain is
@@ -40,25 +38,4 @@ export class PreferenceSettings implements Settings {
   keys(): string[] {
     return Preference.keys(this.domain);
   }
-}
-
-/** The value as Preference stores it (shared with the provisioning tool). */
-export function encodeValue(key: string, value: SettingValue): string | number | boolean | ArrayBuffer {
-  if (value instanceof Uint8Array) return value.slice().buffer as ArrayBuffer;
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number') return (value | 0) === value && !Object.is(value, -0) ? value : checkString(key, `=${value}`);
-  return checkString(key, value.startsWith('=') ? `=${value}` : value);
-}
-
-export function decodeString(stored: string): string | number {
-  if (!stored.startsWith('=')) return stored;
-  if (stored.startsWith('==')) return stored.slice(1);
-  return Number(stored.slice(1));
-}
-
-function checkString(key: string, s: string): string {
-  if (s.includes('\0')) throw new SettingsError(`settings value for ${key}: NVS strings cannot hold a NUL character`);
-  const bytes = new TextEncoder().encode(s).length;
-  if (bytes > NVS_STRING_MAX) throw new SettingsError(`settings value for ${key} is ${bytes} bytes as an NVS string, over ${NVS_STRING_MAX}`);
-  return s;
 }
