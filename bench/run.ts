@@ -1,6 +1,6 @@
 // npm run bench [-- --quick] [-- --only NAME]: runs every bench/*.bench.ts and
 // writes bench/results.json as a list of { name, value, unit }.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Bench, Figure } from './figure.js';
@@ -25,5 +25,11 @@ for (const file of files) {
   figures.push(...out);
   console.log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }
-writeFileSync(join(here, 'results.json'), `${JSON.stringify(figures, null, 2)}\n`);
-console.log(`${figures.length} figures written to bench/results.json`);
+// A partial run (--only) replaces its own figures and keeps the others.
+const resultsFile = join(here, 'results.json');
+const fresh = new Set(figures.map((f) => f.name));
+const kept = only && existsSync(resultsFile)
+  ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Figure[]).filter((f) => !fresh.has(f.name))
+  : [];
+writeFileSync(resultsFile, `${JSON.stringify([...kept, ...figures], null, 2)}\n`);
+console.log(`${figures.length} figures written to bench/results.json${kept.length ? ` (${kept.length} kept from earlier runs)` : ''}`);
