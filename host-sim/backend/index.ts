@@ -2,5 +2,5 @@
 // verifies uploaded records, answers real-time authorization.
 export { BackendPeer, type BackendCounters, type BackendOptions } from './peer.js';
 export { RecordStore, type DeviceRecordReport, type RecordProblem, type StoredRecord } from './record-store.js';
-export { SiteList, type DiffBuilder, type SiteImage } from './site-list.js';
+export { ocpiDiffBuilder, SiteList, type DiffBuilder, type SiteImage } from './site-list.js';
 export { generateOcpiTokens, readOcpiTokenFile, type GenerateOptions, type OcpiToken, type PartnerList } from './ocpi-tokens.js';

@@ -1,5 +1,5 @@
 import type { Crypto, Signer } from '../../hal/crypto.js';
-import { compileTable, signTable, type CompileReport } from '../../src/tokens/compile.js';
+import { compileDiff, compileTable, signDiff, signTable, type CompileReport } from '../../src/tokens/index.js';
 import type { OcpiToken, PartnerList } from './ocpi-tokens.js';
 
 export interface SiteImage {
@@ -7,10 +7,43 @@ export interface SiteImage {
   bytes: Uint8Array;
   report: CompileReport;
   tokens: number;
+  /** The partner lists this version was compiled from. */
+  partners: readonly PartnerList[];
+  createdAt: number;
 }
 
 /** Builds the signed differential from one version to the next; undefined = none possible (send a full image). */
-export type DiffBuilder = (from: SiteImage, to: SiteImage, partners: readonly PartnerList[]) => Uint8Array | undefined;
+export type DiffBuilder = (from: SiteImage, to: SiteImage) => Uint8Array | undefined;
+
+/**
+ * Differentials in the tokens module's signed format: tokens added, changed
+ * (any field) and removed between two versions, by uid.
+ */
+export function ocpiDiffBuilder(signer: Signer, maxChanges = 500): DiffBuilder {
+  return (from, to) => {
+    const before = byUid(from.partners);
+    const after = byUid(to.partners);
+    const add: OcpiToken[] = [];
+    const change: OcpiToken[] = [];
+    const remove: string[] = [];
+    for (const [uid, t] of after) {
+      const old = before.get(uid);
+      if (!old) add.push(t);
+      else if (JSON.stringify(old) !== JSON.stringify(t)) change.push(t);
+    }
+    for (const uid of before.keys()) if (!after.has(uid)) remove.push(uid);
+    if (add.length + change.length + remove.length > maxChanges) return undefined; // a full image is cheaper
+    const { diff } = compileDiff({ from: from.version, to: to.version, createdAt: to.createdAt, add, change, remove });
+    return signDiff(diff, signer);
+  };
+}
+
+function byUid(partners: readonly PartnerList[]): Map<string, OcpiToken> {
+  const m = new Map<string, OcpiToken>();
+  // Only what the table holds can be changed by a differential.
+  for (const p of partners) for (const t of p.tokens) if (t.type === 'RFID' || t.type === 'OTHER') m.set(t.uid.toUpperCase(), t);
+  return m;
+}
 
 /**
  * The token table of one site, as the backend keeps it: every partner's list,
@@ -56,17 +89,20 @@ export class SiteList {
     this.byUid = new Map();
     for (const p of this.partners) for (const t of p.tokens) this.byUid.set(t.uid.toUpperCase(), t);
     const version = (this.latest?.version ?? 0) + 1;
+    const createdAt = this.clock();
     const compiled = compileTable({
       listVersion: version,
-      createdAt: this.clock(),
+      createdAt,
       partners: this.partners.map((p) => ({ countryCode: p.countryCode, partyId: p.partyId, allowedUsesTable: p.allowedUsesTable, tokens: p.tokens })),
     }, this.crypto);
-    const image: SiteImage = { version, bytes: signTable(compiled.image, this.signer), report: compiled.report, tokens: compiled.report.accepted };
+    const image: SiteImage = {
+      version, bytes: signTable(compiled.image, this.signer), report: compiled.report, tokens: compiled.report.accepted, partners: this.partners, createdAt,
+    };
     const previous = this.latest;
     this.images.set(version, image);
     this.latest = image;
     if (previous && this.diffBuilder) {
-      const diff = this.diffBuilder(previous, image, this.partners);
+      const diff = this.diffBuilder(previous, image);
       if (diff) this.diffs.set(previous.version, diff);
     }
     for (const v of [...this.images.keys()]) if (v <= version - this.keepImages) this.images.delete(v);

@@ -17,3 +17,4 @@ export {
 } from './messages.js';
 export { anyDeviceFilter, checkDeviceId, parseTopic, TOPIC_ROOT, topicOf } from './topics.js';
 export type { JournalRecord, ListStore, UploadJournal } from './ports.js';
+export { listStoreOf } from './token-store-port.js';
