@@ -16,7 +16,7 @@ commands:
 
 roam <command> --help for its options.`;
 
-export async function main(argv: string[], out = (s: string) => process.stdout.write(s + '\n'), err = (s: string) => process.stderr.write(s + '\n')): Promise<number> {
+export async function main(argv: string[], out: (s: string) => void = (s) => { process.stdout.write(s + '\n'); }, err: (s: string) => void = (s) => { process.stderr.write(s + '\n'); }): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     (name ? out : err)(USAGE);

@@ -8,7 +8,7 @@ import { main } from '../../host-sim/cli/main.js';
 
 async function roam(...args: string[]) {
   const out: string[] = [], err: string[] = [];
-  const code = await main(args, (s) => out.push(s), (s) => err.push(s));
+  const code = await main(args, (s) => { out.push(s); }, (s) => { err.push(s); });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
