@@ -332,6 +332,22 @@ export class Journal {
     return out;
   }
 
+  /** Payloads of the unacknowledged records from `seq` on, signed or not (for boot-time checks). */
+  payloadsFrom(seq: number): Uint8Array[] {
+    this.assertReady();
+    const from = Math.max(Math.floor(seq), this.acked + 1);
+    const out: Uint8Array[] = [];
+    for (let c = this.tailCounter; c <= this.headCounter && from <= this.lastSeqValue; c++) {
+      const s = c % this.sectors;
+      if (this.lastSeqIn[s] < from) continue;
+      const buf = this.flash.read(s * this.bs, this.bs);
+      this.scanSector(buf, (type, at, length) => {
+        if (type === T_RECORD && seqOfPayload(buf, at + 3, at + 3 + length)! >= from) out.push(buf.slice(at + 3, at + 3 + length));
+      });
+    }
+    return out;
+  }
+
   /**
    * The backend holds every record up to `seq`. Persisted power-safely as an
    * ack entry; sectors holding only acknowledged records are then erased.

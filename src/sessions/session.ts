@@ -1,0 +1,348 @@
+import type { Clock, TimerId } from '../../hal/clock.js';
+import type { EnergyMeter } from '../../hal/meter.js';
+import type { Settings } from '../../hal/settings.js';
+import { decodeValue, encodeValue } from './cbor.js';
+import { JournalError, SessionError } from './errors.js';
+import type { Journal } from './journal.js';
+import { checkFacts, decodeRecord, type AuthMethod, type Partner, type SessionFacts, type StopReason, type Timestamp } from './record.js';
+
+/**
+ * The decision that starts a session, as src/auth produces it. Declared here
+ * structurally so that sessions do not depend on the auth module.
+ */
+export interface Authorization {
+  accept: boolean;
+  status: string;
+  reason: string;
+  method: AuthMethod;
+  partner?: Partner;
+  uid: string;
+  groupId?: string;
+  offline: boolean;
+}
+
+export type SessionState = 'authorized' | 'plugged' | 'charging';
+
+export interface SessionView {
+  connector: number;
+  state: SessionState;
+  uid: string;
+  groupId?: string;
+  offline: boolean;
+  start?: Timestamp;
+  meterStartWh?: number;
+  /** Energy cap in Wh, when one applies (unknown id offline, or invalid on post-authorization). */
+  capWh?: number;
+}
+
+export interface SessionsOptions {
+  journal: Journal;
+  meter: EnergyMeter;
+  clock: Clock;
+  /** Where a transaction under way is kept across power cuts (NVS on a device). */
+  settings: Settings;
+  /** EVSE id of each connector. */
+  evseIds: Record<number, string>;
+  /** How long an authorization waits for the cable (OCPP ConnectionTimeOut); default 60 s. */
+  connectionTimeoutMs?: number;
+  /** OCPP StopTxOnInvalidId: stop when post-authorization says invalid (default true). */
+  stopTxOnInvalidId?: boolean;
+  /** OCPP MaxEnergyOnInvalidId: otherwise cap the session at this many Wh. */
+  maxEnergyOnInvalidIdWh?: number;
+  /** How often an energy cap is checked against the meter; default 1 s. */
+  capCheckMs?: number;
+  /** Told after each record is journaled (seq) or when an authorization expires (seq undefined). */
+  onEnded?: (event: { connector: number; reason: StopReason | 'ConnectionTimeout'; seq?: number }) => void;
+}
+
+interface Live {
+  connector: number;
+  state: SessionState;
+  auth: Authorization;
+  start?: Timestamp;
+  meterStartWh?: number;
+  capWh?: number;
+  timer?: TimerId;
+  capTimer?: TimerId;
+}
+
+const KEY_PREFIX = 'ses.c';
+const keyOf = (connector: number) => `${KEY_PREFIX}${connector}`;
+// Fields of the persisted open-transaction state (CBOR map, integer keys).
+const P = { evse: 1, uid: 2, partner: 3, group: 4, method: 5, offline: 6, start: 7, meterStart: 8, nextSeq: 9 } as const;
+
+/**
+ * The charging sessions of one charger: authorized → plugged → charging →
+ * stopped. A transaction starts when an authorized connector has its cable;
+ * from then on its state is persisted, so a power cut ends it at the next boot
+ * with reason PowerLoss. Each stop appends one record to the journal (unsigned;
+ * signing happens in the background).
+ */
+export class Sessions {
+  private readonly live = new Map<number, Live>();
+  private readonly pluggedIdle = new Set<number>();
+
+  constructor(private readonly o: SessionsOptions) {}
+
+  /**
+   * At boot, after journal.recover(): closes every transaction a power cut
+   * interrupted, from its persisted state and the meter (which kept counting).
+   * Idempotent: a transaction whose record reached the journal is not recorded twice.
+   * Returns the seqs of the records written.
+   */
+  boot(): number[] {
+    const written: number[] = [];
+    for (const key of this.o.settings.keys()) {
+      if (!key.startsWith(KEY_PREFIX)) continue;
+      const connector = Number(key.slice(KEY_PREFIX.length));
+      const value = this.o.settings.get(key);
+      const saved = value instanceof Uint8Array ? decodeOpen(value) : undefined;
+      if (!saved) {
+        this.o.settings.delete(key); // unreadable: nothing can be recorded from it
+        continue;
+      }
+      if (!this.alreadyJournaled(saved.facts, saved.nextSeq)) {
+        const meter = this.o.meter.readWh(connector);
+        try {
+          written.push(this.o.journal.append({
+            ...saved.facts,
+            stop: this.now(),
+            meterStopWh: Math.max(meter, saved.facts.meterStartWh),
+            stopReason: 'PowerLoss',
+          }, { reserved: true }));
+        } catch (e) {
+          // Full even with the reserve: keep the state and try at the next boot; never drop it.
+          if (e instanceof JournalError && e.code === 'full') continue;
+          throw e;
+        }
+      }
+      this.o.settings.delete(key);
+    }
+    return written;
+  }
+
+  /** Starts a session on `connector` for an accepted authorization; the tap path: no flash write. */
+  authorize(connector: number, auth: Authorization, options: { capWh?: number } = {}): void {
+    this.evseOf(connector);
+    if (!auth || auth.accept !== true) throw new SessionError('not-accepted', `authorization not accepted (${auth?.status}): no session`);
+    if (this.live.has(connector)) throw new SessionError('busy', `connector ${connector} already has a session`);
+    if (this.o.journal.status === 'full') throw new SessionError('journal-full', 'the record journal is full: no session can be recorded');
+    const s: Live = { connector, state: 'authorized', auth, capWh: options.capWh };
+    const now = this.now();
+    checkFacts({ ...this.factsOf(s, now, 0), stop: now, meterStopWh: 0, stopReason: 'Local' }); // bad input fails the tap, not the stop
+    this.live.set(connector, s);
+    if (this.pluggedIdle.has(connector)) {
+      this.pluggedIdle.delete(connector);
+      this.beginTransaction(s);
+    } else {
+      s.timer = this.o.clock.setTimer(this.o.connectionTimeoutMs ?? 60_000, () => this.expire(connector));
+    }
+  }
+
+  /** The cable is connected. With an authorization waiting, the transaction starts. */
+  plugIn(connector: number): void {
+    this.evseOf(connector);
+    const s = this.live.get(connector);
+    if (!s) {
+      this.pluggedIdle.add(connector);
+      return;
+    }
+    if (s.state !== 'authorized') throw new SessionError('bad-state', `connector ${connector} is already ${s.state}`);
+    this.beginTransaction(s);
+  }
+
+  /** The EV draws power. */
+  startCharging(connector: number): void {
+    const s = this.get(connector);
+    if (s.state !== 'plugged') throw new SessionError('bad-state', `connector ${connector} is ${s.state}, not plugged`);
+    s.state = 'charging';
+  }
+
+  /**
+   * A card is presented at a busy connector: the same card stops ('Local'), a
+   * card of the same group stops ('GroupCard'); any other card does nothing.
+   * Returns the seq of the record written, or undefined.
+   */
+  tap(connector: number, auth: Pick<Authorization, 'uid' | 'groupId'>): number | undefined {
+    const s = this.get(connector);
+    const reason: StopReason | undefined = auth.uid === s.auth.uid ? 'Local'
+      : auth.groupId !== undefined && auth.groupId === s.auth.groupId ? 'GroupCard' : undefined;
+    if (!reason) return undefined;
+    return this.stop(s, reason);
+  }
+
+  /** The cable is removed: the transaction ends ('EVDisconnected'). */
+  unplug(connector: number): number | undefined {
+    this.evseOf(connector);
+    this.pluggedIdle.delete(connector);
+    const s = this.live.get(connector);
+    if (!s || s.state === 'authorized') return undefined;
+    return this.stop(s, 'EVDisconnected');
+  }
+
+  /**
+   * The backend's late answer for a session authorized offline. Invalid: stop
+   * ('DeAuthorized'), or with StopTxOnInvalidId off, cap the energy.
+   */
+  postAuthorize(connector: number, auth: Pick<Authorization, 'accept'>): number | undefined {
+    const s = this.get(connector);
+    if (auth.accept) return undefined;
+    if (this.o.stopTxOnInvalidId ?? true) {
+      if (s.state === 'authorized') {
+        this.end(s);
+        this.o.onEnded?.({ connector, reason: 'DeAuthorized' });
+        return undefined;
+      }
+      return this.stop(s, 'DeAuthorized');
+    }
+    if (this.o.maxEnergyOnInvalidIdWh !== undefined) {
+      s.capWh = Math.min(s.capWh ?? Infinity, this.o.maxEnergyOnInvalidIdWh);
+      if (s.state !== 'authorized') return this.checkCap(s);
+    }
+    return undefined;
+  }
+
+  /** Checks energy caps now (also done on a timer); returns seqs of records written. */
+  poll(): number[] {
+    const out: number[] = [];
+    for (const s of [...this.live.values()]) {
+      const seq = this.checkCap(s);
+      if (seq !== undefined) out.push(seq);
+    }
+    return out;
+  }
+
+  session(connector: number): SessionView | undefined {
+    const s = this.live.get(connector);
+    if (!s) return undefined;
+    return { connector, state: s.state, uid: s.auth.uid, groupId: s.auth.groupId, offline: s.auth.offline, start: s.start, meterStartWh: s.meterStartWh, capWh: s.capWh };
+  }
+
+  // — internals —
+
+  private evseOf(connector: number): string {
+    const evse = this.o.evseIds[connector];
+    if (typeof evse !== 'string') throw new SessionError('unknown-connector', `no EVSE id for connector ${connector}`);
+    return evse;
+  }
+
+  private get(connector: number): Live {
+    this.evseOf(connector);
+    const s = this.live.get(connector);
+    if (!s) throw new SessionError('no-session', `no session on connector ${connector}`);
+    return s;
+  }
+
+  private now(): Timestamp {
+    const w = this.o.clock.wall();
+    return { seconds: Math.floor(w.ms / 1000), quality: w.quality };
+  }
+
+  private beginTransaction(s: Live): void {
+    if (s.timer !== undefined) this.o.clock.clearTimer(s.timer);
+    s.timer = undefined;
+    const start = this.now();
+    const meterStartWh = this.o.meter.readWh(s.connector);
+    const facts = this.factsOf(s, start, meterStartWh);
+    // Persisted before the state changes: a cut here leaves no transaction at all.
+    this.o.settings.set(keyOf(s.connector), encodeOpen(facts, this.o.journal.lastSeq + 1));
+    s.start = start;
+    s.meterStartWh = meterStartWh;
+    s.state = 'plugged';
+    if (s.capWh !== undefined) this.armCap(s);
+  }
+
+  private factsOf(s: Live, start: Timestamp, meterStartWh: number): Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'> {
+    const a = s.auth;
+    const f: Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'> = { evseId: this.evseOf(s.connector), uid: a.uid, method: a.method, offline: a.offline, start, meterStartWh };
+    if (a.partner) f.partner = { id: a.partner.id, countryCode: a.partner.countryCode, partyId: a.partner.partyId };
+    if (a.groupId !== undefined) f.groupId = a.groupId;
+    return f;
+  }
+
+  private armCap(s: Live): void {
+    if (s.capTimer === undefined) s.capTimer = this.o.clock.setTimer(this.o.capCheckMs ?? 1000, () => this.checkCap(s), true);
+  }
+
+  private checkCap(s: Live): number | undefined {
+    if (s.capWh === undefined || s.meterStartWh === undefined || this.live.get(s.connector) !== s) return undefined;
+    if (this.o.meter.readWh(s.connector) - s.meterStartWh < s.capWh) {
+      this.armCap(s);
+      return undefined;
+    }
+    return this.stop(s, 'EnergyLimitReached');
+  }
+
+  /** Appends the record, then forgets the transaction; a cut in between is resolved by boot(). */
+  private stop(s: Live, reason: StopReason): number | undefined {
+    if (s.state === 'authorized' || s.start === undefined || s.meterStartWh === undefined) {
+      this.end(s);
+      return undefined;
+    }
+    const meter = this.o.meter.readWh(s.connector);
+    const seq = this.o.journal.append({
+      ...this.factsOf(s, s.start, s.meterStartWh),
+      stop: this.now(),
+      meterStopWh: Math.max(meter, s.meterStartWh),
+      stopReason: reason,
+    }, { reserved: true });
+    this.o.settings.delete(keyOf(s.connector));
+    this.end(s);
+    if (reason !== 'EVDisconnected') this.pluggedIdle.add(s.connector); // the cable is still in
+    this.o.onEnded?.({ connector: s.connector, reason, seq });
+    return seq;
+  }
+
+  private end(s: Live): void {
+    if (s.timer !== undefined) this.o.clock.clearTimer(s.timer);
+    if (s.capTimer !== undefined) this.o.clock.clearTimer(s.capTimer);
+    this.live.delete(s.connector);
+  }
+
+  private expire(connector: number): void {
+    const s = this.live.get(connector);
+    if (!s || s.state !== 'authorized') return;
+    this.end(s);
+    this.o.onEnded?.({ connector, reason: 'ConnectionTimeout' });
+  }
+
+  /** Is a record of this transaction among the records appended since it began? */
+  private alreadyJournaled(f: Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'>, nextSeq: number): boolean {
+    for (const payload of this.o.journal.payloadsFrom(nextSeq)) {
+      const r = decodeRecord(payload);
+      if (r.evseId === f.evseId && r.start.seconds === f.start.seconds && r.uid === f.uid && r.meterStartWh === f.meterStartWh) return true;
+    }
+    return false;
+  }
+}
+
+function encodeOpen(f: Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'>, nextSeq: number): Uint8Array {
+  const m = new Map<number, unknown>([
+    [P.evse, f.evseId], [P.uid, f.uid], [P.method, f.method], [P.offline, f.offline],
+    [P.start, [f.start.seconds, f.start.quality]], [P.meterStart, f.meterStartWh], [P.nextSeq, nextSeq],
+  ]);
+  if (f.partner) m.set(P.partner, [f.partner.id, f.partner.countryCode, f.partner.partyId]);
+  if (f.groupId !== undefined) m.set(P.group, f.groupId);
+  return encodeValue(m);
+}
+
+function decodeOpen(bytes: Uint8Array): { facts: Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'>; nextSeq: number } | undefined {
+  try {
+    const m = decodeValue(bytes) as Map<number, unknown>;
+    const start = m.get(P.start) as [number, Timestamp['quality']];
+    const facts: Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'> = {
+      evseId: m.get(P.evse) as string,
+      uid: m.get(P.uid) as string,
+      method: m.get(P.method) as AuthMethod,
+      offline: m.get(P.offline) as boolean,
+      start: { seconds: start[0], quality: start[1] },
+      meterStartWh: m.get(P.meterStart) as number,
+    };
+    const partner = m.get(P.partner) as [number, string, string] | undefined;
+    if (partner) facts.partner = { id: partner[0], countryCode: partner[1], partyId: partner[2] };
+    if (m.has(P.group)) facts.groupId = m.get(P.group) as string;
+    return { facts, nextSeq: m.get(P.nextSeq) as number };
+  } catch {
+    return undefined;
+  }
+}
