@@ -1,0 +1,213 @@
+import { BackendPeer, generateOcpiTokens, ocpiDiffBuilder, SiteList, type OcpiToken } from '../backend/index.js';
+import { brokerFor } from '../broker/index.js';
+import { MqttTransport, NodeSigner, nodeCrypto, SeededRandom } from '../hal/index.js';
+import { SimCharger } from './charger.js';
+
+export interface SiteOptions {
+  chargers: number;
+  tokens: number;
+  outageHours: number;
+  broker?: string;
+  seed: number;
+  log: (line: string) => void;
+}
+
+export interface SiteSummary {
+  taps: number;
+  decisions: Record<string, number>;
+  sessionsRecorded: number;
+  recordsUploaded: number;
+  recordsVerified: number;
+  duplicatesIgnored: number;
+  problems: number;
+  gaps: number;
+  lost: number;
+  retransmissions: number;
+  listsApplied: { full: number; differential: number; mismatches: number };
+  listVersions: number[];
+  backend: BackendPeer['counters'];
+  realSeconds: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const DAY_START = Date.UTC(2026, 0, 1);
+const hhmm = (min: number) => `${String(Math.floor(min / 60) % 24).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
+
+/**
+ * A day at a site in virtual time: the backend peer with two partner
+ * networks, chargers running the real core, taps from both networks, unknown
+ * and blocked cards, an outage, a power cut mid-session, reconnection.
+ */
+export async function runSite(o: SiteOptions): Promise<SiteSummary> {
+  const t0 = Date.now();
+  const rnd = new SeededRandom(o.seed);
+  const broker = await brokerFor(o.broker);
+  o.log(`broker: ${broker.kind} at ${broker.url}`);
+  let minute = 0;
+  const say = (line: string) => o.log(`${hhmm(minute)}  ${line}`);
+
+  // The backend: two partners' OCPI lists compiled into the site's signed image.
+  const backendKey = new NodeSigner();
+  const site = new SiteList(backendKey, nodeCrypto, () => DAY_START + minute * 60_000, ocpiDiffBuilder(backendKey));
+  const blk = generateOcpiTokens({ countryCode: 'US', partyId: 'BLK', count: o.tokens, seed: o.seed * 10 + 1, issuer: 'Blink' });
+  const sem = generateOcpiTokens({ countryCode: 'US', partyId: 'SEM', count: o.tokens, seed: o.seed * 10 + 2, issuer: 'SemaConnect' });
+  const v1 = site.publish([
+    { countryCode: 'US', partyId: 'BLK', allowedUsesTable: true, tokens: blk },
+    { countryCode: 'US', partyId: 'SEM', allowedUsesTable: true, tokens: sem },
+  ]);
+  const backendTransport = new MqttTransport(broker.url, { clientId: `roam-backend-${o.seed}` });
+  const backend = new BackendPeer({ transport: backendTransport, crypto: nodeCrypto, site, chunkBytes: 8192, now: () => DAY_START + minute * 60_000 });
+  say(`backend: list v${v1.version} compiled: ${v1.tokens} tokens from US-BLK and US-SEM (${v1.report.excluded.length} app-only left out, ${v1.report.invalid.length} invalid), ${(v1.bytes.length / 1024).toFixed(1)} KiB signed image`);
+
+  const chargers: SimCharger[] = [];
+  for (let i = 1; i <= o.chargers; i++) {
+    const id = `site1-cp${i}`;
+    const c = new SimCharger({ id, transport: new MqttTransport(broker.url, { clientId: `roam-${id}-${o.seed}` }), backendKey: backendKey.publicKey, seed: o.seed * 100 + i });
+    backend.registerDevice(id, c.signer.publicKey);
+    chargers.push(c);
+  }
+
+  const busy = () => chargers.some((c) => c.on && c.link.connected && (c.sync.uploader.pending > 0 || c.sync.lists.progress !== undefined || c.store.version !== site.current!.version || c.sync.authorizer.waiting > 0));
+  const advance = (ms: number) => { for (const c of chargers) c.platform.clock.advance(ms); };
+  /** Lets the network work in real time; virtual time moves 1 s per idle spin so retransmissions happen. */
+  const settle = async (limitMs = 3000) => {
+    const deadline = Date.now() + limitMs;
+    let spins = 0;
+    while (busy() && Date.now() < deadline) {
+      await sleep(2);
+      if (++spins % 25 === 0) advance(1000);
+    }
+  };
+
+  await (async () => {
+    const deadline = Date.now() + 10_000;
+    while (!(backendTransport.connected && chargers.every((c) => c.link.connected)) && Date.now() < deadline) await sleep(10);
+  })();
+  await settle(20_000);
+  say(`${chargers.length} chargers online; list v${site.current!.version} on ${chargers.filter((c) => c.store.version === site.current!.version).length}/${chargers.length}`);
+
+  // Cards people present today.
+  const members = (list: OcpiToken[]) => list.filter((t) => t.type === 'RFID' && t.valid);
+  const blkMembers = members(blk);
+  const semMembers = members(sem);
+  const invalidCard = [...blk, ...sem].find((t) => t.type === 'RFID' && !t.valid)!;
+  const blockedCard = blkMembers[7];
+  const pick = <T,>(xs: T[]) => xs[rnd.below(xs.length)];
+  const unknownCard = () => `04${rnd.bytes(6).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '').toUpperCase()}`;
+
+  const outageStart = 10 * 60;
+  const outageEnd = outageStart + Math.round(o.outageHours * 60);
+  const powerCutAt = outageStart + 150;
+  const decisions: Record<string, number> = {};
+  const endAt = new Map<string, number>(); // charger:connector → minute
+  let taps = 0;
+  let cutVictim: SimCharger | undefined;
+
+  // A tap every ~20 minutes on each charger from 06:00 to 22:00, from the cards above.
+  const tapPlan: { at: number; charger: number; uid: string; who: string }[] = [];
+  for (let m = 6 * 60; m < 22 * 60; m += 1) {
+    for (let ci = 0; ci < chargers.length; ci++) {
+      if (rnd.below(20) !== 0) continue;
+      const r = rnd.below(100);
+      const [uid, who] = r < 45 ? [pick(blkMembers).uid, 'Blink member'] : r < 85 ? [pick(semMembers).uid, 'SemaConnect member']
+        : r < 93 ? [unknownCard(), 'unknown card'] : r < 97 ? [blockedCard.uid, 'blocked card'] : [invalidCard.uid, 'card listed invalid'];
+      tapPlan.push({ at: m, charger: ci, uid, who });
+    }
+  }
+  // The blocked card is tapped at least once online and once offline.
+  tapPlan.push({ at: 9 * 60 + 30, charger: 0, uid: blockedCard.uid, who: 'blocked card' }, { at: outageStart + 30, charger: 0, uid: blockedCard.uid, who: 'blocked card' });
+  tapPlan.sort((a, b) => a.at - b.at);
+
+  for (minute = 0; minute < 24 * 60; minute++) {
+    if (minute === 8 * 60) {
+      const v = site.update('US', 'BLK', (t) => (t.uid === blockedCard.uid ? { ...t, valid: false } : undefined));
+      say(`US-BLK blocks card ${blockedCard.uid}: list v${v.version}, a ${site.diffFrom(v.version - 1)?.length ?? 0}-byte signed differential`);
+      backend.announceList();
+      await settle();
+      say(`list v${v.version} on ${chargers.filter((c) => c.store.version === v.version).length}/${chargers.length} chargers`);
+    }
+    if (minute === outageStart) {
+      for (const c of chargers) c.link.setOutage(true);
+      say(`OUTAGE: the site's uplink is down for ${o.outageHours} h`);
+    }
+    if (minute === outageEnd && o.outageHours > 0) {
+      for (const c of chargers) c.link.setOutage(false);
+      const owed = chargers.reduce((n, c) => n + c.sync.uploader.pending, 0);
+      say(`uplink back: ${owed} records waiting for upload`);
+      await settle(20_000);
+      say(`uploaded: ${chargers.reduce((n, c) => n + c.journal.ackedSeq, 0)} records acknowledged in all`);
+    }
+    if (minute === powerCutAt) {
+      cutVictim = chargers.find((c) => c.openSessions > 0);
+      if (cutVictim) {
+        cutVictim.cutPower();
+        say(`POWER CUT on ${cutVictim.id} with ${cutVictim.openSessions} session(s) charging`);
+      }
+    }
+    if (cutVictim && minute === powerCutAt + 20) {
+      cutVictim.powerOn();
+      say(`${cutVictim.id} boots: journal recovered (${cutVictim.journal.lastSeq} records, ${cutVictim.journal.depth} to upload), open sessions closed as PowerLoss, list v${cutVictim.store.version ?? 0} from flash`);
+      for (const k of [...endAt.keys()]) if (k.startsWith(`${cutVictim.id}:`)) endAt.delete(k);
+      cutVictim = undefined;
+    }
+    for (const c of chargers) c.charge(1);
+    for (const [k, at] of endAt) {
+      if (at !== minute) continue;
+      const [id, conn] = k.split(':');
+      const c = chargers.find((x) => x.id === id)!;
+      if (c.endSession(Number(conn))) endAt.delete(k);
+    }
+    for (const t of tapPlan.filter((x) => x.at === minute)) {
+      const c = chargers[t.charger];
+      const connector = c.freeConnector();
+      if (!c.on || connector === undefined) continue;
+      taps++;
+      const pending = c.tap(t.uid, connector);
+      let decided: Awaited<typeof pending> | undefined;
+      pending.then((d) => { decided = d; });
+      const deadline = Date.now() + 500;
+      while (!decided && Date.now() < deadline) await sleep(1);
+      if (!decided) c.platform.clock.advance(c.authorizer.settings.onlineTimeoutMs); // no answer: the timeout decides
+      const d = await pending;
+      const key = `${d.accept ? 'accepted' : 'refused'}: ${d.status}${d.offline ? ' (offline)' : ''}`;
+      decisions[key] = (decisions[key] ?? 0) + 1;
+      if (d.accept && d.action === 'start') endAt.set(`${c.id}:${connector}`, minute + 30 + rnd.below(150));
+      if (!d.accept || t.who !== 'Blink member' && t.who !== 'SemaConnect member' || rnd.below(6) === 0)
+        say(`${c.id} tap ${t.who} ${d.uid}: ${d.accept ? 'ACCEPTED' : 'refused'} (${d.reason})`);
+    }
+    // The network answers before virtual time moves on, as it would within a minute.
+    if (busy()) await settle(500);
+    advance(60_000);
+  }
+  // Evening: every session ends, everything uploads.
+  for (const c of chargers) for (let k = 1; k <= c.connectors; k++) c.endSession(k);
+  await settle(30_000);
+  minute = 24 * 60;
+
+  let uploaded = 0, verified = 0, dups = 0, problems = 0, gaps = 0, lost = 0, recorded = 0;
+  for (const c of chargers) {
+    const r = backend.records.report(c.id);
+    recorded += c.recordsAppended;
+    uploaded += r.stored;
+    verified += r.verified;
+    dups += r.duplicatesIgnored;
+    problems += r.problems.length;
+    gaps += r.gaps.length;
+    lost += Math.max(0, c.recordsAppended - r.verified);
+    for (const p of r.problems) say(`PROBLEM ${c.id} seq ${p.seq}: ${p.kind} ${p.detail}`);
+  }
+  const summary: SiteSummary = {
+    taps, decisions, sessionsRecorded: recorded, retransmissions: chargers.reduce((n, c) => n + c.totals().retransmissions, 0), recordsUploaded: uploaded, recordsVerified: verified, duplicatesIgnored: dups, problems, gaps, lost,
+    listsApplied: chargers.reduce((a, c) => {
+      const t = c.totals();
+      return { full: a.full + t.fullApplied, differential: a.differential + t.diffsApplied, mismatches: a.mismatches + t.mismatches };
+    }, { full: 0, differential: 0, mismatches: 0 }),
+    listVersions: chargers.map((c) => c.store.version ?? 0),
+    backend: backend.counters,
+    realSeconds: (Date.now() - t0) / 1000,
+  };
+  for (const c of chargers) { c.sync.stop(); c.link.close(); }
+  backendTransport.close();
+  await broker.close();
+  return summary;
+}
