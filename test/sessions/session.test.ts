@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { FileSettings, SimMeter, VirtualClock } from '../../host-sim/hal/index.js';
+import { JournalError, RecordError, SessionError, Sessions, verifyRecordChain, type Authorization, type SessionsOptions, type SessionRecord } from '../../src/sessions/index.js';
+import { EVSE } from './day.js';
+import { deviceKey, facts, newFlash, nodeCrypto, openJournal } from './helpers.js';
+
+const card = (uid: string, extra: Partial<Authorization> = {}): Authorization => ({
+  accept: true, status: 'Accepted', reason: 'whitelist', method: 'WHITELIST', uid, offline: true,
+  partner: { id: 4, countryCode: 'US', partyId: 'BLK' }, ...extra,
+});
+
+function rig(options: Partial<SessionsOptions> = {}, journalBytes = 64 * 1024) {
+  const flash = newFlash(journalBytes);
+  const journal = openJournal(flash);
+  const meter = new SimMeter();
+  const clock = new VirtualClock(Date.UTC(2026, 4, 5, 8), 'S');
+  const settings = new FileSettings();
+  const ended: Array<{ connector: number; reason: string; seq?: number }> = [];
+  const make = () => new Sessions({ journal, meter, clock, settings, evseIds: EVSE, onEnded: (e) => ended.push(e), ...options });
+  const sessions = make();
+  const records = (): SessionRecord[] => {
+    journal.signPending();
+    return verifyRecordChain(journal.readFrom(1, Infinity).map((r) => r.bytes), deviceKey.publicKey, nodeCrypto).records.map((v) => v.record);
+  };
+  return { flash, journal, meter, clock, settings, sessions, ended, records, make };
+}
+
+const code = (f: () => unknown) => { try { f(); return 'none'; } catch (e) { return (e as SessionError).code; } };
+
+describe('sessions', () => {
+  it('authorized → plugged → charging → stopped by the same card: one record with the facts', () => {
+    const r = rig();
+    r.meter.deliver(1, 150_000);
+    const t0 = r.clock.wall().ms;
+    r.sessions.authorize(1, card('04A2B3C4D5E680', { groupId: 'G1' }));
+    expect(r.sessions.session(1)?.state).toBe('authorized');
+    r.clock.advance(10_000);
+    r.sessions.plugIn(1);
+    expect(r.sessions.session(1)?.state).toBe('plugged');
+    r.sessions.startCharging(1);
+    expect(r.sessions.session(1)?.state).toBe('charging');
+    r.meter.deliver(1, 7_321);
+    r.clock.advance(3_600_000);
+    expect(r.sessions.tap(1, { uid: 'FFFF0000' })).toBeUndefined(); // someone else's card
+    const seq = r.sessions.tap(1, { uid: '04A2B3C4D5E680' });
+    expect(seq).toBe(1);
+    expect(r.sessions.session(1)).toBeUndefined();
+    const [rec] = r.records();
+    expect(rec).toMatchObject({
+      seq: 1, evseId: EVSE[1], uid: '04A2B3C4D5E680', groupId: 'G1', method: 'WHITELIST', offline: true,
+      partner: { id: 4, countryCode: 'US', partyId: 'BLK' },
+      start: { seconds: Math.floor((t0 + 10_000) / 1000), quality: 'S' },
+      stop: { seconds: Math.floor((t0 + 3_610_000) / 1000), quality: 'S' },
+      meterStartWh: 150_000, meterStopWh: 157_321, energyWh: 7_321, stopReason: 'Local',
+    });
+    expect(r.ended).toEqual([{ connector: 1, reason: 'Local', seq: 1 }]);
+    expect(r.settings.keys()).toEqual([]); // nothing left open
+  });
+
+  it('a card of the same group stops it; cable removal stops it; cable first then card starts at once', () => {
+    const r = rig();
+    r.sessions.authorize(1, card('AA000001', { groupId: 'FLEET' }));
+    r.sessions.plugIn(1);
+    expect(r.sessions.tap(1, { uid: 'AA000002', groupId: 'OTHER' })).toBeUndefined();
+    expect(r.sessions.tap(1, { uid: 'AA000002', groupId: 'FLEET' })).toBe(1);
+    r.sessions.unplug(1);
+    r.sessions.plugIn(2); // cable first
+    r.sessions.authorize(2, card('AA000003'));
+    expect(r.sessions.session(2)?.state).toBe('plugged');
+    r.meter.deliver(2, 500);
+    expect(r.sessions.unplug(2)).toBe(2);
+    expect(r.records().map((x) => [x.stopReason, x.evseId, x.energyWh])).toEqual([['GroupCard', EVSE[1], 0], ['EVDisconnected', EVSE[2], 500]]);
+  });
+
+  it('an authorization never followed by a cable expires without a record', () => {
+    const r = rig({ connectionTimeoutMs: 45_000 });
+    r.sessions.authorize(1, card('AA000001'));
+    r.clock.advance(44_999);
+    expect(r.sessions.session(1)?.state).toBe('authorized');
+    r.clock.advance(1);
+    expect(r.sessions.session(1)).toBeUndefined();
+    expect(r.ended).toEqual([{ connector: 1, reason: 'ConnectionTimeout' }]);
+    expect(r.journal.lastSeq).toBe(0);
+    r.sessions.authorize(1, card('AA000001')); // the connector is free again
+  });
+
+  it('post-authorization: invalid stops (StopTxOnInvalidId) or caps the energy (MaxEnergyOnInvalidId)', () => {
+    const a = rig();
+    a.sessions.authorize(1, card('AA000001'));
+    a.sessions.plugIn(1);
+    expect(a.sessions.postAuthorize(1, { accept: true })).toBeUndefined();
+    expect(a.sessions.postAuthorize(1, { accept: false })).toBe(1);
+    expect(a.records()[0].stopReason).toBe('DeAuthorized');
+
+    const b = rig({ stopTxOnInvalidId: false, maxEnergyOnInvalidIdWh: 2000, capCheckMs: 500 });
+    b.sessions.authorize(1, card('AA000001'));
+    b.sessions.plugIn(1);
+    b.sessions.startCharging(1);
+    b.meter.deliver(1, 1500);
+    expect(b.sessions.postAuthorize(1, { accept: false })).toBeUndefined();
+    expect(b.sessions.session(1)?.capWh).toBe(2000);
+    b.clock.advance(5000);
+    expect(b.sessions.session(1)?.state).toBe('charging');
+    b.meter.deliver(1, 600);
+    b.clock.advance(499);
+    expect(b.sessions.session(1)).toBeDefined();
+    b.clock.advance(1);
+    expect(b.sessions.session(1)).toBeUndefined();
+    expect(b.records()[0]).toMatchObject({ stopReason: 'EnergyLimitReached', energyWh: 2100 });
+  });
+
+  it('an energy cap given at authorization (unknown id offline) stops the session at the cap', () => {
+    const r = rig();
+    r.sessions.authorize(2, card('AA000009'), { capWh: 1000 });
+    r.sessions.plugIn(2);
+    r.sessions.startCharging(2);
+    r.meter.deliver(2, 999);
+    expect(r.sessions.poll()).toEqual([]);
+    r.meter.deliver(2, 1);
+    expect(r.sessions.poll()).toEqual([1]);
+    expect(r.records()[0].stopReason).toBe('EnergyLimitReached');
+  });
+
+  it('a power cut during charging: the boot closes it as PowerLoss with the meter reading', () => {
+    const r = rig();
+    r.sessions.authorize(1, card('AA000001'));
+    r.sessions.plugIn(1);
+    r.sessions.startCharging(1);
+    r.meter.deliver(1, 4200); // the meter keeps its register through the cut
+    r.clock.advance(1_000_000);
+    const journal = openJournal(r.flash); // reboot
+    const again = new Sessions({ journal, meter: r.meter, clock: r.clock, settings: r.settings, evseIds: EVSE });
+    expect(again.boot()).toEqual([1]);
+    expect(again.boot()).toEqual([]); // idempotent
+    journal.signPending();
+    const rec = verifyRecordChain(journal.readFrom(1, Infinity).map((x) => x.bytes), deviceKey.publicKey, nodeCrypto).records[0].record;
+    expect(rec).toMatchObject({ stopReason: 'PowerLoss', energyWh: 4200, uid: 'AA000001' });
+  });
+
+  it('a record that reached the journal before the cut is not written again at boot', () => {
+    const r = rig();
+    r.sessions.authorize(1, card('AA000001'));
+    r.sessions.plugIn(1);
+    const open = r.settings.get('ses.c1');
+    r.sessions.unplug(1);
+    r.settings.set('ses.c1', open!); // as if the cut fell between the append and forgetting the state
+    const journal = openJournal(r.flash);
+    const again = new Sessions({ journal, meter: r.meter, clock: r.clock, settings: r.settings, evseIds: EVSE });
+    expect(again.boot()).toEqual([]);
+    expect(journal.lastSeq).toBe(1);
+    expect(r.settings.keys()).toEqual([]);
+  });
+
+  it('refuses bad events with typed errors and changes nothing', () => {
+    const r = rig();
+    expect(code(() => r.sessions.authorize(9, card('AA000001')))).toBe('unknown-connector');
+    expect(code(() => r.sessions.authorize(1, card('AA000001', { accept: false, status: 'Blocked' })))).toBe('not-accepted');
+    expect(() => r.sessions.authorize(1, card(''))).toThrow(RecordError);
+    expect(() => r.sessions.authorize(1, card('AA000001', { method: 'CARD' as never }))).toThrow(RecordError);
+    expect(r.sessions.session(1)).toBeUndefined();
+    expect(code(() => r.sessions.startCharging(1))).toBe('no-session');
+    expect(code(() => r.sessions.tap(1, { uid: 'AA000001' }))).toBe('no-session');
+    r.sessions.authorize(1, card('AA000001'));
+    expect(code(() => r.sessions.authorize(1, card('AA000002')))).toBe('busy');
+    expect(code(() => r.sessions.startCharging(1))).toBe('bad-state');
+    expect(r.journal.lastSeq).toBe(0);
+    expect(r.settings.keys()).toEqual([]);
+  });
+
+  it('a full journal refuses new sessions, but sessions under way still get their record', () => {
+    const r = rig({}, 8 * 1024);
+    r.sessions.authorize(2, card('AA00000F'));
+    r.sessions.plugIn(2); // under way before the journal fills
+    let n = 0;
+    while (r.journal.status !== 'full') {
+      r.journal.append(facts(n++));
+      r.journal.signPending();
+    }
+    expect(code(() => r.sessions.authorize(1, card('AA000001')))).toBe('journal-full');
+    expect(() => r.journal.append(facts(n))).toThrow(JournalError);
+    const seq = r.sessions.unplug(2);
+    expect(seq).toBe(n + 1);
+    expect(r.records().at(-1)).toMatchObject({ uid: 'AA00000F', stopReason: 'EVDisconnected' });
+  });
+});
