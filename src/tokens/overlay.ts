@@ -81,24 +81,28 @@ export class OverlayLog {
     this.stale = false;
   }
 
+  // Record by record: a whole-region map would be a heap copy wherever flash is not memory-mapped.
   private scan(): void {
     const bs = this.region.blockSize;
     const size = this.region.byteLength;
-    const all = this.region.map ? this.region.map() : this.region.read(0, size);
     let o = 0;
-    for (;;) {
-      if (o >= size || all[o] === 0xff) break;
-      const len = o + HEAD <= size ? u32(all, o + 1) : size;
-      if (all[o] === MARK && o + HEAD + len <= size && u32(all, o + 5) === crc32(all, o + HEAD, o + HEAD + len)) {
-        try {
-          this.records.push(decodeCbor(all.subarray(o + HEAD, o + HEAD + len)) as OverlayRecord);
-          o += HEAD + len;
-          continue;
-        } catch { /* a record that passed its CRC but not CBOR: treat as torn */ }
+    while (o + HEAD <= size) {
+      const head = this.region.read(o, HEAD);
+      if (head[0] === 0xff) break;
+      const len = u32(head, 1);
+      if (head[0] === MARK && o + HEAD + len <= size) {
+        const payload = this.region.read(o + HEAD, len);
+        if (u32(head, 5) === crc32(payload)) {
+          try {
+            this.records.push(decodeCbor(payload) as OverlayRecord);
+            o += HEAD + len;
+            continue;
+          } catch { /* passed its CRC but not CBOR: treat as torn */ }
+        }
       }
       this.stale = true;
       o = (Math.floor(o / bs) + 1) * bs;
     }
-    this.append = o;
+    this.append = Math.min(o, size);
   }
 }

@@ -1,0 +1,156 @@
+// The token table's figures: bytes per token, one lookup on XS (hit / miss),
+// a full apply of a signed image on XS (units and peak heap, with flash and
+// SHA-256 served as the device's native calls), a differential of 1,000
+// changes, and the compile time on Node. Seeded mixed-length lists.
+import { hostPlatform, NodeSigner, type HostPlatform } from '../host-sim/hal/index.js';
+import { nodeCrypto } from '../host-sim/hal/node-crypto.js';
+import { SeededRandom } from '../host-sim/hal/seeded-random.js';
+import { XsSession } from '../host-sim/xs/session.js';
+import { compileDiff, compileTable, signDiff, signTable, TokenStore } from '../src/tokens/index.js';
+import { partnerLists, randomHex, randomUid } from '../test/tokens/fixtures.js';
+import type { Bench, Figure } from './figure.js';
+
+const SAMPLES = 40;
+const CHUNK = 16 * 1024;
+const backend = new NodeSigner(new Uint8Array(32).fill(3));
+const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}m` : `${n / 1000}k`);
+const roundUp = (n: number) => Math.ceil(n / 65536) * 65536 + 65536;
+
+const ENTRY = `
+import { xsPlatform } from './host-sim/xs/xs-platform.ts';
+import { TokenStore } from './src/tokens/index.ts';
+const g = globalThis as any;
+const p = xsPlatform();
+let store: TokenStore;
+g.boot = (key: string) => {
+  const k = new Uint8Array(65);
+  for (let i = 0; i < 65; i++) k[i] = parseInt(key.substr(2 * i, 2), 16);
+  store = new TokenStore({ platform: p, backendKey: k, maxOverlayEntries: 8192 });
+  return store.version;
+};
+// The first lookup maps the slot: on a device that is flash address space, so take it before measuring.
+g.warm = () => store.lookup('00000000');
+g.look = (uid: string) => store.lookup(uid) !== undefined;
+// An incoming image, read from a staging partition a chunk at a time as the network would hand it over.
+g.applyStaged = (length: number) => {
+  const src = p.flash('staging');
+  store.beginFull(length);
+  for (let o = 0; o < length; o += ${CHUNK}) store.writeChunk(o, src.read(o, Math.min(${CHUNK}, length - o)));
+  return store.commit();
+};
+g.stageDiff = (length: number) => { g.diff = p.flash('staging').read(0, length); };
+g.applyDiff = () => store.applyDifferential(g.diff);
+`;
+
+const keyHex = Buffer.from(backend.publicKey).toString('hex');
+
+function platformFor(imageLength: number, staging: Uint8Array): HostPlatform {
+  const slot = roundUp(imageLength);
+  const p = hostPlatform({ 'tokens-a': slot, 'tokens-b': slot, 'tokens-sel': 8192, 'tokens-ovl': 256 * 1024, staging: roundUp(staging.length) });
+  p.regions.get('staging')!.raw.set(staging);
+  return p;
+}
+
+/** A differential of 1,000 changes against the list: 400 adds, 400 changes, 200 removes. */
+function thousandChanges(lists: ReturnType<typeof partnerLists>, from: number) {
+  const byUid = new Map<string, Record<string, unknown>>();
+  for (const t of lists.flatMap((l) => l.tokens as Record<string, unknown>[])) if (t.type === 'RFID' && !byUid.has(String(t.uid))) byUid.set(String(t.uid), t);
+  const present = [...byUid.values()];
+  const seen = new Set(byUid.keys());
+  const r = new SeededRandom(4242);
+  const add: unknown[] = [];
+  while (add.length < 400) {
+    const uid = randomHex(r, 7);
+    if (!seen.has(uid)) { seen.add(uid); add.push({ ...present[0], uid, contract_id: `N-${uid}` }); }
+  }
+  const picked = new Set<number>();
+  while (picked.size < 600) picked.add(r.below(present.length));
+  const ids = [...picked];
+  const change = ids.slice(0, 400).map((i) => ({ ...present[i], valid: !present[i].valid }));
+  const remove = ids.slice(400).map((i) => String(present[i].uid));
+  return signDiff(compileDiff({ from, to: from + 1, createdAt: 0, add, change, remove }).diff, backend);
+}
+
+const bench: Bench = async ({ quick, log }) => {
+  const figures: Figure[] = [];
+  const sizes = quick ? [1000] : [1000, 100_000, 1_000_000];
+  const largest = sizes[sizes.length - 1];
+  for (const n of sizes) {
+    const lists = partnerLists(1000 + n, n);
+    const t0 = performance.now();
+    const { image, report } = compileTable({ listVersion: 1, createdAt: Date.UTC(2026, 0, 1), partners: lists }, nodeCrypto);
+    const compileMs = performance.now() - t0;
+    const signed = signTable(image, backend);
+    log(`${n}: ${report.accepted} tokens, ${report.excluded.length} excluded, ${report.invalid.length} invalid; image ${signed.length} B`);
+    figures.push({ name: `tokens.bytes_per_token.${label(n)}`, value: round(signed.length / report.accepted, 3), unit: 'bytes/token (signed image, all included)' });
+    if (n === largest) figures.push({ name: `tokens.compile_node_ms.${label(n)}`, value: Math.round(compileMs), unit: 'ms (Node)' });
+
+    // Lookups: the image applied through the store on the host, then the store booted inside XS.
+    const p = platformFor(signed.length, new Uint8Array(0));
+    const host = new TokenStore({ platform: p, backendKey: backend.publicKey });
+    host.beginFull(signed.length);
+    for (let o = 0; o < signed.length; o += CHUNK) host.writeChunk(o, signed.subarray(o, o + CHUNK));
+    host.commit();
+    const xs = await XsSession.open(ENTRY, p);
+    try {
+      await xs.eval(`boot(${JSON.stringify(keyHex)})`);
+      await xs.eval('warm()');
+      const r = new SeededRandom(n);
+      const all = lists.flatMap((l) => l.tokens as { uid: string }[]);
+      const hits: string[] = [];
+      while (hits.length < SAMPLES) { const u = all[r.below(all.length)].uid; if (host.lookup(u)) hits.push(u); }
+      const misses: string[] = [];
+      while (misses.length < SAMPLES) { const u = randomUid(r); if (!host.lookup(u)) misses.push(u); }
+      for (const [kind, uids] of [['hit', hits], ['miss', misses]] as const) {
+        const units: number[] = [];
+        for (const u of uids) units.push(await xs.units(`look(${JSON.stringify(u)})`));
+        figures.push({ name: `tokens.lookup_xs_units.${kind}.${label(n)}`, value: Math.max(...units), unit: `XS units (max of ${SAMPLES})` });
+        figures.push({ name: `tokens.lookup_xs_units.${kind}_mean.${label(n)}`, value: Math.round(units.reduce((a, b) => a + b) / units.length), unit: `XS units (mean of ${SAMPLES})` });
+      }
+    } finally {
+      xs.close();
+    }
+    if (n !== largest) continue;
+
+    // Full apply inside XS on a fresh session (peak heap is only meaningful there).
+    const applyPlatform = platformFor(signed.length, signed);
+    const applyXs = await XsSession.open(ENTRY, applyPlatform);
+    try {
+      await applyXs.eval(`boot(${JSON.stringify(keyHex)})`);
+      const { units, peakHeapBytes } = await applyXs.peakHeap(`applyStaged(${signed.length})`);
+      figures.push({ name: `tokens.full_apply_xs_units.${label(n)}`, value: units, unit: `XS units (${Math.ceil(signed.length / CHUNK)} chunks of ${CHUNK / 1024} KiB)` });
+      figures.push({ name: `tokens.full_apply_xs_peak_bytes.${label(n)}`, value: peakHeapBytes, unit: 'bytes (XS heap, device slot size)' });
+      const check = new TokenStore({ platform: applyPlatform, backendKey: backend.publicKey });
+      if (check.version !== 1) throw new Error('full apply inside XS did not take effect');
+    } finally {
+      applyXs.close();
+    }
+
+    // A differential of 1,000 changes on the list just applied.
+    const d = thousandChanges(lists, 1);
+    const diffPlatform = platformFor(signed.length, d);
+    const host2 = new TokenStore({ platform: diffPlatform, backendKey: backend.publicKey });
+    host2.beginFull(signed.length);
+    host2.writeChunk(0, signed);
+    host2.commit();
+    const diffXs = await XsSession.open(ENTRY, diffPlatform);
+    try {
+      await diffXs.eval(`boot(${JSON.stringify(keyHex)})`);
+      await diffXs.eval('warm()');
+      await diffXs.eval(`stageDiff(${d.length})`);
+      const units = await diffXs.units('applyDiff()');
+      figures.push({ name: 'tokens.diff_apply_xs_units', value: units, unit: `XS units (1,000 changes on ${label(n)} tokens, ${d.length} B signed)` });
+    } finally {
+      diffXs.close();
+    }
+    if (new TokenStore({ platform: diffPlatform, backendKey: backend.publicKey }).version !== 2) throw new Error('differential inside XS did not take effect');
+  }
+  return figures;
+};
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+export default bench;
