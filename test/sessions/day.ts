@@ -180,3 +180,29 @@ export function runDay(steps: Step[], cuts: number[] = [], journalBytes = 16 * 1
   d.journal.acknowledge(b.at.seq);
   return { backend: b, device: d, fate, cuts: cutCount, writes: d.power.writes };
 }
+
+/**
+ * What is wrong with a finished day, as sentences (none when all is well): the
+ * backend's chain must run from 1 without gaps, the journal must be drained,
+ * and each session must appear as its fate says, exactly once if it started.
+ */
+export function problems(r: DayResult, label: string): string[] {
+  const out: string[] = [];
+  const records = [...r.backend.records.values()];
+  records.forEach((v, i) => { if (v.record.seq !== i + 1) out.push(`${label}: record ${i} has seq ${v.record.seq}`); });
+  if (r.device.journal.depth !== 0) out.push(`${label}: ${r.device.journal.depth} records left in the journal`);
+  const count = new Map<number, number>();
+  for (const v of records) {
+    const k = Number.parseInt(v.record.uid.slice(-2), 16);
+    count.set(k, (count.get(k) ?? 0) + 1);
+    const fate = r.fate[k];
+    if (fate === 'none') out.push(`${label}: session ${k} never started but has record ${v.record.seq}`);
+    else if (fate !== 'started' && v.record.stopReason !== fate) out.push(`${label}: session ${k} stopped by ${fate}, recorded as ${v.record.stopReason}`);
+    if (v.record.energyWh !== v.record.meterStopWh - v.record.meterStartWh) out.push(`${label}: record ${v.record.seq} energy mismatch`);
+  }
+  r.fate.forEach((fate, k) => {
+    const n = count.get(k) ?? 0;
+    if (fate === 'none' ? n !== 0 : n !== 1) out.push(`${label}: session ${k} (${fate}) recorded ${n} times`);
+  });
+  return out;
+}
