@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ROOT } from '../xs/bundle.js';
 
 export interface Partition { name: string; type: string; subtype: string; offset: number; size: number }
-export interface PartitionTable { file: string; flashSize: number; tokenCapacity: number; journalRecords: number; partitions: Partition[] }
+export interface PartitionTable { file: string; flashSize: number; tokenCapacity: number; overlayChanges: number; journalRecords: number; partitions: Partition[] }
 
 export const FLASH_SIZES = ['4MB', '8MB', '16MB'] as const;
 export type FlashSize = (typeof FLASH_SIZES)[number];
@@ -25,5 +25,8 @@ export function readPartitionTable(file: string): PartitionTable {
     const [name, type, subtype, offset, size] = line.split(',').map((s) => s.trim());
     partitions.push({ name, type, subtype, offset: Number(offset), size: Number(size) });
   }
-  return { file, flashSize: stated['flash-size'], tokenCapacity: stated['token-capacity'], journalRecords: stated['journal-records'], partitions };
+  return {
+    file, flashSize: stated['flash-size'], tokenCapacity: stated['token-capacity'], overlayChanges: stated['overlay-changes'],
+    journalRecords: stated['journal-records'], partitions,
+  };
 }
