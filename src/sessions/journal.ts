@@ -129,10 +129,20 @@ export class Journal {
   recover(): RecoveryReport {
     this.ready = false;
     const n = this.sectors;
+    const bs = this.bs;
+    // The scan only reads: use the memory-mapped region where there is one (no
+    // copies on a device), else read sector by sector.
+    const mapped = this.flash.map?.();
+    let buf: Uint8Array = mapped ?? new Uint8Array(0);
+    let base = 0; // where the sector being scanned starts in buf
+    const load = (s: number) => {
+      if (mapped) base = s * bs;
+      else buf = this.flash.read(s * bs, bs);
+    };
     const counters = new Float64Array(n).fill(-1);
     let head = -1;
     for (let s = 0; s < n; s++) {
-      const c = readSectorHeader(this.flash.read(s * this.bs, SECTOR_HEADER_BYTES));
+      const c = readSectorHeader(mapped ?? this.flash.read(s * bs, SECTOR_HEADER_BYTES), mapped ? s * bs : 0);
       if (c >= 0 && c % n === s) {
         counters[s] = c;
         if (c > head) head = c;
@@ -149,38 +159,43 @@ export class Journal {
     let maxSeq = 0;
     let lastRecordAt = -1;
     let lastRecordLength = 0;
-    let firstSeq = 0;
-    const unsigned = new Map<number, Pending>();
+    // Which records are present and which signed, as bits from the first seq
+    // found: no object per record, whatever the journal holds.
+    const seqs = new SeqBits(Math.ceil(this.flash.byteLength / 64));
     this.writePos = SECTOR_HEADER_BYTES;
-    const scan = (c: number, buf: Uint8Array) => {
-      const s = c % n;
-      return this.scanSector(buf, (type, at, length) => {
-        const abs = s * this.bs + at;
-        if (type === T_RECORD) {
-          const seq = seqOfPayload(buf, at + 3, at + 3 + length)!;
-          if (seq <= maxSeq) return; // stale copy: the sequence only grows
-          maxSeq = seq;
-          if (firstSeq === 0) firstSeq = seq;
-          if (this.firstSeqIn[s] === 0) this.firstSeqIn[s] = seq;
-          this.lastSeqIn[s] = seq;
-          lastRecordAt = abs + 3;
-          lastRecordLength = length;
-          unsigned.set(seq, { seq, at: abs + 3, length });
-          report.records++;
-        } else if (type === T_SIGNATURE) {
-          unsigned.delete(getU32(buf, at + 3));
-        } else if (type === T_ACK) {
-          const v = getU32(buf, at + 3);
-          if (v >= this.persistedAck) {
-            this.persistedAck = v;
-            this.persistedAckCounter = c;
-          }
+    let cur = 0; // counter of the sector being scanned
+    // One visitor for the whole scan (no closure or view per sector: recovery
+    // of a full journal must not churn the heap of a microcontroller).
+    const visit = (type: number, at: number, length: number) => {
+      const s = cur % n;
+      if (type === T_RECORD) {
+        const seq = seqOfPayload(buf, at + 3, at + 3 + length)!;
+        if (seq <= maxSeq) return; // stale copy: the sequence only grows
+        maxSeq = seq;
+        if (this.firstSeqIn[s] === 0) this.firstSeqIn[s] = seq;
+        this.lastSeqIn[s] = seq;
+        lastRecordAt = s * bs + (at - base) + 3;
+        lastRecordLength = length;
+        seqs.mark(seq, PRESENT);
+        report.records++;
+      } else if (type === T_SIGNATURE) {
+        seqs.mark(getU32(buf, at + 3), SIGNED);
+      } else if (type === T_ACK) {
+        const v = getU32(buf, at + 3);
+        if (v >= this.persistedAck) {
+          this.persistedAck = v;
+          this.persistedAckCounter = cur;
         }
-      }, report);
+      }
+    };
+    const scan = (c: number) => {
+      cur = c;
+      load(c % n);
+      return this.scanSector(buf, base, visit, report);
     };
     for (let c = tail; head >= 0 && c <= head; c++) {
       if (counters[c % n] !== c) report.damagedHeaders++;
-      const end = scan(c, this.flash.read((c % n) * this.bs, this.bs));
+      const end = scan(c);
       if (c === head) this.writePos = end;
     }
     // A bit flip in the head's header must not turn the newest records into a
@@ -189,16 +204,16 @@ export class Journal {
     // has no entries yet; a half-erased old sector has only older ones.)
     const after = head + 1;
     if (head >= 0 && after - tail < n && counters[after % n] < 0) {
-      const buf = this.flash.read((after % n) * this.bs, this.bs);
+      load(after % n);
       let newer = false;
-      this.scanSector(buf, (type, at, length) => {
+      this.scanSector(buf, base, (type, at, length) => {
         if (type === T_RECORD) newer ||= seqOfPayload(buf, at + 3, at + 3 + length)! > maxSeq;
-        else if (type === T_SIGNATURE) newer ||= unsigned.has(getU32(buf, at + 3));
+        else if (type === T_SIGNATURE) newer ||= seqs.has(getU32(buf, at + 3), PRESENT) && !seqs.has(getU32(buf, at + 3), SIGNED);
         else newer ||= getU32(buf, at + 3) > this.persistedAck;
       });
       if (newer) {
         report.damagedHeaders++;
-        this.writePos = scan(after, buf);
+        this.writePos = scan(after);
         head = after;
       }
     }
@@ -206,10 +221,10 @@ export class Journal {
     this.tailCounter = head < 0 ? 0 : tail;
     // Everything before the oldest record kept was acknowledged: only
     // acknowledged records are ever erased.
-    this.acked = Math.max(this.persistedAck, firstSeq > 0 ? firstSeq - 1 : 0);
+    this.acked = Math.max(this.persistedAck, seqs.first > 0 ? seqs.first - 1 : 0);
     this.lastSeqValue = Math.max(maxSeq, this.acked);
     this.lastHash = lastRecordAt >= 0 ? this.options.crypto.sha256(this.flash.read(lastRecordAt, lastRecordLength)).digest() : GENESIS_HASH;
-    for (const p of unsigned.values()) if (p.seq > this.acked) this.pending.push(p);
+    this.pending = this.locateUnsigned(seqs, maxSeq);
     this.nextBlank = false;
     this.ready = true;
     report.erasedSectors = this.reclaim();
@@ -219,6 +234,30 @@ export class Journal {
     report.ackedSeq = this.acked;
     report.unsigned = this.pending.length;
     return report;
+  }
+
+  /** Where the unacknowledged records without a signature are: usually a short tail. */
+  private locateUnsigned(seqs: SeqBits, maxSeq: number): Pending[] {
+    let from = 0;
+    for (let q = Math.max(this.acked + 1, seqs.first); q <= maxSeq && seqs.first > 0; q++) {
+      if (seqs.has(q, PRESENT) && !seqs.has(q, SIGNED)) {
+        from = q;
+        break;
+      }
+    }
+    const out: Pending[] = [];
+    if (from === 0) return out;
+    for (let c = this.tailCounter; c <= this.headCounter; c++) {
+      const s = c % this.sectors;
+      if (this.lastSeqIn[s] < from) continue;
+      const buf = this.flash.read(s * this.bs, this.bs);
+      this.scanSector(buf, 0, (type, at, length) => {
+        if (type !== T_RECORD) return;
+        const seq = seqOfPayload(buf, at + 3, at + 3 + length)!;
+        if (seq >= from && !seqs.has(seq, SIGNED) && (out.length === 0 || seq > out[out.length - 1].seq)) out.push({ seq, at: s * this.bs + at + 3, length });
+      });
+    }
+    return out;
   }
 
   /**
@@ -315,7 +354,7 @@ export class Journal {
       const s = c % this.sectors;
       if (this.lastSeqIn[s] !== 0 && this.lastSeqIn[s] < next) continue;
       const buf = this.flash.read(s * this.bs, this.bs);
-      this.scanSector(buf, (type, at, length) => {
+      this.scanSector(buf, 0, (type, at, length) => {
         if (type === T_RECORD) {
           const r = seqOfPayload(buf, at + 3, at + 3 + length)!;
           if (r > maxSeen) maxSeen = r;
@@ -341,7 +380,7 @@ export class Journal {
       const s = c % this.sectors;
       if (this.lastSeqIn[s] < from) continue;
       const buf = this.flash.read(s * this.bs, this.bs);
-      this.scanSector(buf, (type, at, length) => {
+      this.scanSector(buf, 0, (type, at, length) => {
         if (type === T_RECORD && seqOfPayload(buf, at + 3, at + 3 + length)! >= from) out.push(buf.slice(at + 3, at + 3 + length));
       });
     }
@@ -499,17 +538,19 @@ export class Journal {
   }
 
   /**
-   * Visits the well-formed entries of one sector image; a torn or corrupted
-   * entry is counted and skipped by searching for the next well-formed one.
-   * Returns where the next entry may be written: past the last programmed byte.
+   * Visits the well-formed entries of the sector at buf[base, base + blockSize)
+   * (positions passed to `visit` are in buf); a torn or corrupted entry is
+   * counted and skipped by searching for the next well-formed one. Returns
+   * where in the sector the next entry may be written: past the last programmed byte.
    */
-  private scanSector(buf: Uint8Array, visit: (type: number, at: number, length: number) => void, report?: RecoveryReport): number {
-    let lastWritten = buf.length - 1;
-    while (lastWritten >= SECTOR_HEADER_BYTES && buf[lastWritten] === 0xff) lastWritten--;
+  private scanSector(buf: Uint8Array, base: number, visit: (type: number, at: number, length: number) => void, report?: RecoveryReport): number {
+    const limit = base + this.bs;
+    let lastWritten = limit - 1;
+    while (lastWritten >= base + SECTOR_HEADER_BYTES && buf[lastWritten] === 0xff) lastWritten--;
     const end = lastWritten + 1;
-    let pos = SECTOR_HEADER_BYTES;
+    let pos = base + SECTOR_HEADER_BYTES;
     while (pos < end) {
-      const size = entryAt(buf, pos, buf.length);
+      const size = entryAt(buf, pos, limit);
       if (size > 0) {
         visit(buf[pos], pos, size - ENTRY_OVERHEAD);
         pos += size;
@@ -517,9 +558,39 @@ export class Journal {
       }
       if (report) report.corruptEntries++;
       pos++;
-      while (pos < end && entryAt(buf, pos, buf.length) === 0) pos++;
+      while (pos < end && entryAt(buf, pos, limit) === 0) pos++;
     }
     // An entry may end in 0xFF bytes (its CRC): never write over it.
-    return Math.max(end, pos, SECTOR_HEADER_BYTES);
+    return Math.max(end, pos, base + SECTOR_HEADER_BYTES) - base;
+  }
+}
+
+const PRESENT = 0;
+const SIGNED = 1;
+
+/** Two bits per sequence number, from the first one marked present; grows if it must. */
+class SeqBits {
+  first = 0;
+  private bits: Uint8Array;
+  constructor(capacity: number) {
+    this.bits = new Uint8Array(Math.max(64, capacity >> 2));
+  }
+  mark(seq: number, kind: number): void {
+    if (this.first === 0) {
+      if (kind !== PRESENT) return;
+      this.first = seq;
+    }
+    const i = (seq - this.first) * 2 + kind;
+    if (i < 0) return;
+    if (i >> 3 >= this.bits.length) {
+      const grown = new Uint8Array(Math.max(this.bits.length * 2, (i >> 3) + 1));
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    this.bits[i >> 3] |= 1 << (i & 7);
+  }
+  has(seq: number, kind: number): boolean {
+    const i = (seq - this.first) * 2 + kind;
+    return this.first > 0 && i >= 0 && i >> 3 < this.bits.length && (this.bits[i >> 3] & (1 << (i & 7))) !== 0;
   }
 }
