@@ -4,15 +4,22 @@ import type { Clock, TimeQuality, TimerId } from '../../hal/clock.js';
 import type { Crypto, Random, Sha256 } from '../../hal/crypto.js';
 import { FlashError, type FlashRegion } from '../../hal/flash.js';
 import type { Platform } from '../../hal/index.js';
-import { Op, request } from './bridge-wire.js';
+import { Op, request, WITH_PAYLOAD } from './bridge-wire.js';
 
 declare function issueCommand(message: ArrayBuffer): ArrayBuffer;
 
 class HostError extends Error {}
 
+/** One host call; the answer is a view of the reply (no copy in JavaScript). */
 function call(op: Op, args: number[], payload?: Uint8Array): Uint8Array {
-  const req = request(op, args, payload);
-  const res = new Uint8Array(issueCommand(req.buffer as ArrayBuffer));
+  let reply: ArrayBuffer;
+  if (payload) {
+    issueCommand(request(op | WITH_PAYLOAD, [...args, payload.byteOffset, payload.byteLength]).buffer as ArrayBuffer);
+    reply = issueCommand(payload.buffer as ArrayBuffer);
+  } else {
+    reply = issueCommand(request(op, args).buffer as ArrayBuffer);
+  }
+  const res = new Uint8Array(reply);
   if (res[0] === 0) return res.subarray(1);
   const text = new TextDecoder().decode(res.subarray(1));
   const [name, message] = text.split('\0');
@@ -32,7 +39,7 @@ class BridgedFlash implements FlashRegion {
   private mapped?: Uint8Array;
   constructor(readonly name: string, private readonly id: number, readonly byteLength: number, readonly blockSize: number) {}
   read(offset: number, byteLength: number): Uint8Array {
-    return call(Op.FlashRead, [this.id, offset, byteLength]).slice();
+    return call(Op.FlashRead, [this.id, offset, byteLength]);
   }
   write(offset: number, data: Uint8Array): void {
     this.mapped = undefined;
@@ -45,7 +52,7 @@ class BridgedFlash implements FlashRegion {
   // Fetched once and kept until this region is written: mapped flash on a device
   // is address space, not heap, so runners take it before measuring.
   map(): Uint8Array {
-    return (this.mapped ??= call(Op.FlashMap, [this.id]).slice());
+    return (this.mapped ??= call(Op.FlashMap, [this.id]));
   }
 }
 
@@ -85,27 +92,28 @@ const xsCrypto: Crypto = {
     const id = u32(call(Op.ShaNew, []), 0);
     const h: Sha256 = {
       update(chunk) { call(Op.ShaUpdate, [id], chunk); return h; },
-      digest: () => call(Op.ShaDigest, [id]).slice(),
+      digest: () => call(Op.ShaDigest, [id]),
     };
     if (data) h.update(data);
     return h;
   },
   verifyP256(publicKey, message, signature) {
     if (publicKey.length !== 65 || signature.length !== 64) return false;
-    const payload = new Uint8Array(129 + message.length);
-    payload.set(publicKey, 0);
-    payload.set(signature, 65);
-    payload.set(message, 129);
-    return call(Op.VerifyP256, [], payload)[0] === 1;
+    // Key and signature are small: copied into the call; the message travels as is.
+    const keyAndSig = new Uint8Array(129);
+    keyAndSig.set(publicKey, 0);
+    keyAndSig.set(signature, 65);
+    call(Op.VerifyKey, [], keyAndSig);
+    return call(Op.VerifyP256, [], message)[0] === 1;
   },
 };
 
 /** One-shot SHA-256 in a single host call: what a device's native Digest costs. */
 export function sha256Once(data: Uint8Array): Uint8Array {
-  return call(Op.ShaOnce, [], data).slice();
+  return call(Op.ShaOnce, [], data);
 }
 
-const xsRandom: Random = { bytes: (n) => call(Op.Random, [n]).slice() };
+const xsRandom: Random = { bytes: (n) => call(Op.Random, [n]) };
 
 export function xsPlatform(): Platform & { clock: XsClock } {
   const regions = new Map<string, BridgedFlash>();

@@ -17,7 +17,7 @@ describe('XS bridge', () => {
         try { f.write(0, Uint8Array.of(0xff)); return 'no error'; }
         catch (e) { return (e instanceof FlashError) + ':' + (e as Error).message; }
       };
-      (globalThis as any).hash = () => p.crypto.sha256(new TextEncoder().encode('abc')).digest().buffer;
+      (globalThis as any).hash = () => { const d = p.crypto.sha256(new TextEncoder().encode('abc')).digest(); return d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength); };
       (globalThis as any).spin = (n: number) => { let s = 0; for (let i = 0; i < n; i++) s += i; return s; };
     `, platform);
     try {
