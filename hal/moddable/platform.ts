@@ -19,17 +19,8 @@ export { Mfrc522, Mfrc522Error, Mfrc522Reader } from './mfrc522.js';
 export { RegisterMeter, PulseMeter, MeterError } from './meter.js';
 export { ROAM_PARTITIONS, partitionsOf, roamRegionNames, type RoamPartitions } from './regions.js';
 
-/** NVS keys `roam provision` writes (≤ 15 characters each). */
-export const SettingKeys = {
-  deviceId: 'deviceId',
-  siteId: 'siteId',
-  broker: 'broker',
-  backendKey: 'backendKey',
-  deviceKey: 'deviceKey',
-  devicePub: 'devicePub',
-  uidOrder: 'uidOrder',
-  uidFormat: 'uidFormat',
-} as const;
+export { SettingKeys } from './settings-keys.js';
+import { SettingKeys } from './settings-keys.js';
 
 export interface ModdablePlatform extends Platform {
   clock: ModdableClock;

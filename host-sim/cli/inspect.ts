@@ -1,65 +1,179 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { SettingValue } from '../../hal/settings.js';
+import { SettingKeys } from '../../hal/moddable/settings-keys.js';
+import { ROAM_PARTITIONS } from '../../hal/moddable/regions.js';
+import { equalBytes, toHex } from '../../src/codec/index.js';
+import { H, HEADER_FIXED, SIGNATURE_BYTES, u32 } from '../../src/tokens/format.js';
+import { OverlayLog } from '../../src/tokens/overlay.js';
+import { SlotSelector } from '../../src/tokens/selector.js';
+import { readHeader, type TableHeader } from '../../src/tokens/table.js';
+import { TokenStore } from '../../src/tokens/store.js';
+import { CHAIN_START, decodeRecord, Journal, verifyRecordChain, type SessionRecord } from '../../src/sessions/index.js';
+import { nodeCrypto } from '../hal/node-crypto.js';
 import { CliError, parse, type Command } from './common.js';
-import { decodeString } from '../../hal/moddable/nvs-encoding.js';
-import { readNvs, type NvsValue } from './nvs.js';
-import { FLASH_SIZES, readPartitionTable, tableFile, type FlashSize } from './partitions.js';
+import { dumpPlatform, openDump, settingsFromNvs, type Dump } from './dump.js';
 
-const SECRET = new Set(['deviceKey']);
+const SECRET = new Set<string>([SettingKeys.deviceKey]);
+const KINDS: Record<number, string> = { 4: '4-byte', 7: '7-byte', 10: '10-byte', 0: 'text' };
 
-const inspectHelp = `usage: roam inspect (--dump FLASH.bin [--flash 4MB|8MB|16MB] | --nvs NVS.bin) [--domain roam]
+export const DUMP_HELP = `A dump is either
+  FILE  a whole-flash image (esptool.py read_flash 0 <flash size> FILE) laid out by
+        roam's partition table for its size (4MB, 8MB, 16MB: inferred from the
+        length, or --flash), or
+  DIR   a directory of partition files <partition>.bin (tokens-a, tokens-b,
+        tokens-sel, tokens-ovl, journal; what SimFlash writes with its file
+        option) with the settings as nvs.bin (NVS image) or settings.json.
+Nothing is written to the dump.`;
 
-Reads a whole-flash dump (esptool.py read_flash 0 <size> FLASH.bin) laid out by
-roam's partition table, or an NVS image alone, and prints the settings, the
-active token table and the journal. The device private key is never shown.`;
+const inspectHelp = `usage: roam inspect DUMP [--flash 4MB|8MB|16MB] [--domain roam]
+       roam inspect --nvs NVS.bin [--domain roam]
 
-export function loadNvs(values: { dump?: string; nvs?: string; flash?: string }): Uint8Array {
-  if (!!values.dump === !!values.nvs) throw new CliError('give exactly one of --dump or --nvs', 2);
-  const file = (values.dump ?? values.nvs)!;
-  if (!existsSync(file)) throw new CliError(`no such file: ${file}`, 2);
-  const bytes = new Uint8Array(readFileSync(file));
-  if (values.nvs) return bytes;
-  if (!FLASH_SIZES.includes(values.flash as FlashSize)) throw new CliError(`--flash must be one of ${FLASH_SIZES.join(', ')}`, 2);
-  const table = readPartitionTable(tableFile(values.flash as FlashSize));
-  if (bytes.length !== table.flashSize) throw new CliError(`${file} is ${bytes.length} bytes; a ${values.flash} dump is ${table.flashSize}`, 2);
-  const nvs = table.partitions.find((p) => p.name === 'nvs')!;
-  return bytes.subarray(nvs.offset, nvs.offset + nvs.size);
+Prints the settings (never the device private key), the active token table
+(version, partners, counts, SHA-256 and signature checked against the backend
+key in the settings, differentials in force) and the record journal (records,
+chain and signatures checked against the device public key, unacknowledged count).
+
+${DUMP_HELP}`;
+
+function show(key: string, v: SettingValue): string {
+  if (SECRET.has(key)) return `(private key, ${v instanceof Uint8Array ? v.length : '?'} bytes, not shown)`;
+  if (v instanceof Uint8Array) return `${toHex(v).toLowerCase()} (${v.length} bytes)`;
+  return JSON.stringify(v);
 }
 
-function show(key: string, v: NvsValue): string {
-  if (SECRET.has(key)) return `(private key, ${v instanceof Uint8Array ? v.length : '?'} bytes, not shown)`;
-  if (v instanceof Uint8Array) return `${Buffer.from(v).toString('hex')} (${v.length} bytes)`;
-  return JSON.stringify(typeof v === 'string' ? decodeString(v) : v);
+const bytesSetting = (s: Map<string, SettingValue> | undefined, k: string) => {
+  const v = s?.get(k);
+  return v instanceof Uint8Array ? v : undefined;
+};
+
+/** Prints the settings part. */
+function settingsReport(dump: Dump, domain: string, out: (s: string) => void): void {
+  out(`settings (${dump.settingsSource ?? 'none in the dump'}):`);
+  if (!dump.settings || dump.settings.size === 0) out(`  none: the device is not provisioned (no NVS namespace "${domain}")`);
+  else for (const [k, v] of [...dump.settings].sort(([a], [b]) => (a < b ? -1 : 1))) out(`  ${k.padEnd(15)} ${show(k, v)}`);
+}
+
+/** The image in one slot, checked on its own: header, SHA-256 of the body, signature. */
+function checkImage(slot: Uint8Array, imageLength: number, backendKey: Uint8Array | undefined): { header?: TableHeader; lines: string[]; ok: boolean } {
+  const lines: string[] = [];
+  if (imageLength < HEADER_FIXED + SIGNATURE_BYTES || imageLength > slot.length) return { lines: [`image length ${imageLength} does not fit the slot (${slot.length})`], ok: false };
+  let header: TableHeader;
+  try {
+    header = readHeader(slot.subarray(0, Math.min(imageLength, u32(slot, H.headerLength))));
+  } catch (e) {
+    return { lines: [`header unreadable: ${(e as Error).message}`], ok: false };
+  }
+  const total = header.headerLength + header.bodyLength + SIGNATURE_BYTES;
+  let ok = total === imageLength;
+  if (!ok) lines.push(`image length: header says ${total} bytes, selector ${imageLength}: MISMATCH`);
+  const sha = nodeCrypto.sha256(slot.subarray(header.headerLength, header.headerLength + header.bodyLength)).digest();
+  const shaOk = equalBytes(sha, header.bodySha);
+  ok &&= shaOk;
+  lines.push(`SHA-256 of the body: ${shaOk ? 'ok' : `MISMATCH (header ${toHex(header.bodySha)}, body ${toHex(sha)})`}`);
+  const signature = slot.subarray(total - SIGNATURE_BYTES, total);
+  if (!backendKey) {
+    lines.push('signature: not checked (no backendKey in the settings)');
+    ok = false;
+  } else {
+    const sigOk = nodeCrypto.verifyP256(backendKey, slot.subarray(0, header.headerLength), signature);
+    ok &&= sigOk;
+    lines.push(`signature: ${sigOk ? 'ok' : 'FAILS'} with the backend key of the settings`);
+  }
+  return { header, lines, ok };
+}
+
+function tokensReport(dump: Dump, out: (s: string) => void): void {
+  const p = ROAM_PARTITIONS;
+  out('token table:');
+  const missing = [...p.tokenSlots, p.tokenSelector, p.tokenOverlay].filter((n) => !dump.regions.has(n));
+  if (missing.length) { out(`  not in the dump (missing ${missing.join(', ')})`); return; }
+  const platform = dumpPlatform(dump);
+  const selection = new SlotSelector(platform.flash(p.tokenSelector)).selection;
+  if (!selection) { out(`  none: the selector (${p.tokenSelector}) holds no valid record; no list was ever applied`); return; }
+  if (selection.slot > 1) { out(`  selector names slot ${selection.slot}: DAMAGED`); return; }
+  const slotName = p.tokenSlots[selection.slot];
+  out(`  selector: slot ${selection.slot} (${slotName}), list version ${selection.listVersion}, image ${selection.imageLength} bytes, record #${selection.seq}`);
+  const backendKey = bytesSetting(dump.settings, SettingKeys.backendKey);
+  const { header, lines, ok } = checkImage(dump.regions.get(slotName)!, selection.imageLength, backendKey);
+  if (header) {
+    out(`  image: version ${header.listVersion}${header.listVersion === selection.listVersion ? '' : ' (selector says otherwise: MISMATCH)'}, created ${new Date(header.createdAt).toISOString()}, ${header.tokenCount} tokens, ${header.groupCount} groups`);
+    out(`  partners: ${header.partners.map((q) => `${q.countryCode}-${q.partyId} (ALLOWED ${q.allowedUsesTable ? 'from the table' : 'in real time'})`).join(', ')}`);
+    out(`  sections: ${header.sections.map((s) => `${KINDS[s.kind] ?? s.kind} ${s.count}`).join(', ')}`);
+  }
+  for (const l of lines) out(`  ${l}`);
+  out(`  verdict: ${ok ? 'the image in force verifies' : 'the image in force does NOT verify'}`);
+  if (!header) return;
+  const chain = new OverlayLog(platform.flash(p.tokenOverlay)).chain(header.listVersion);
+  const changes = chain.reduce((n, r) => n + r.ops.length, 0);
+  out(`  differentials in force: ${chain.length === 0 ? 'none' : chain.map((r) => `${r.from} → ${r.to} (${r.ops.length} changes)`).join(', ')}`);
+  const store = new TokenStore({ platform, backendKey: backendKey ?? new Uint8Array(65), slots: p.tokenSlots, selector: p.tokenSelector, overlay: p.tokenOverlay });
+  const st = store.status;
+  out(`  in force: version ${st.version}, ${st.tokens} tokens in the image, ${st.overlayEntries} uids changed by differentials (${changes} changes)${store.bootError ? `; the device could not open it: ${store.bootError.message}` : ''}`);
+}
+
+function fmtTime(t: SessionRecord['start']): string {
+  return `${new Date(t.seconds * 1000).toISOString().replace('.000Z', 'Z')}/${t.quality}`;
+}
+
+function journalReport(dump: Dump, out: (s: string) => void): void {
+  const name = ROAM_PARTITIONS.journal;
+  const bytes = dump.regions.get(name);
+  out(`journal (${name}${bytes ? `, ${bytes.length / 1024} KiB` : ''}):`);
+  if (!bytes) { out('  not in the dump'); return; }
+  const deviceId = dump.settings?.get(SettingKeys.deviceId);
+  const devicePub = bytesSetting(dump.settings, SettingKeys.devicePub);
+  const journal = new Journal(dumpPlatform(dump).flash(name), { crypto: nodeCrypto, deviceId: typeof deviceId === 'string' ? deviceId : 'unknown' });
+  const r = journal.recover();
+  out(`  records: last seq ${r.lastSeq}, acknowledged up to ${r.ackedSeq}, unacknowledged ${journal.depth}, unsigned ${r.unsigned}, found on flash ${r.records}`);
+  out(`  damage: ${r.corruptEntries} torn or corrupt entries skipped, ${r.damagedHeaders} damaged sector headers`);
+  const payloads = journal.payloadsFrom(r.ackedSeq + 1);
+  const records: SessionRecord[] = [];
+  for (const pl of payloads) {
+    try { records.push(decodeRecord(pl)); } catch (e) { out(`  a record does not decode: ${(e as Error).message}`); }
+  }
+  if (records.length) out('  unacknowledged records:');
+  for (const rec of records)
+    out(`    #${rec.seq} ${rec.evseId} uid ${rec.uid} ${rec.method}${rec.offline ? ' offline' : ''} ${fmtTime(rec.start)} → ${fmtTime(rec.stop)} ${rec.energyWh} Wh (${rec.stopReason})`);
+  // Links between the unacknowledged records, and to the genesis when nothing was acknowledged.
+  let linkProblem: string | undefined;
+  for (let i = 1; i < records.length; i++) {
+    if (records[i].seq !== records[i - 1].seq + 1) { linkProblem = `gap: #${records[i - 1].seq} then #${records[i].seq}`; break; }
+    if (!equalBytes(records[i].prev, nodeCrypto.sha256(payloads[i - 1]).digest())) { linkProblem = `#${records[i].seq} does not link to #${records[i - 1].seq}`; break; }
+  }
+  if (!linkProblem && records.length && r.ackedSeq === 0 && !equalBytes(records[0].prev, CHAIN_START.hash)) linkProblem = `#${records[0].seq} does not start the chain`;
+  out(`  chain: ${records.length === 0 ? 'nothing unacknowledged' : linkProblem ? `BROKEN (${linkProblem})` : `ok (#${records[0].seq}..#${records[records.length - 1].seq}, each linked to the previous record's SHA-256)`}`);
+  if (!devicePub || typeof deviceId !== 'string') { out('  signatures: not checked (no deviceId/devicePub in the settings)'); return; }
+  const signed = journal.readFrom(r.ackedSeq + 1, Infinity);
+  if (signed.length === 0) { out('  signatures: no signed unacknowledged record'); return; }
+  const from = { seq: signed[0].seq - 1, hash: records.find((x) => x.seq === signed[0].seq)?.prev ?? CHAIN_START.hash };
+  try {
+    verifyRecordChain(signed.map((s) => s.bytes), devicePub, nodeCrypto, from, deviceId);
+    out(`  signatures: ok (${signed.length} records, ES256 with the device public key of the settings)`);
+  } catch (e) {
+    out(`  signatures: FAIL (${(e as Error).message})`);
+  }
 }
 
 export const inspect: Command = {
   help: inspectHelp,
   run(args, out) {
-    const { values } = parse(args, {
-      dump: { type: 'string' }, nvs: { type: 'string' }, flash: { type: 'string', default: '16MB' }, domain: { type: 'string', default: 'roam' },
+    const { values, positionals } = parse(args, {
+      dump: { type: 'string' }, nvs: { type: 'string' }, flash: { type: 'string' }, domain: { type: 'string', default: 'roam' },
     });
-    let namespaces;
-    try {
-      namespaces = readNvs(loadNvs(values));
-    } catch (e) {
-      if (e instanceof CliError) throw e;
-      throw new CliError(`not a readable NVS image: ${(e as Error).message}`, 1);
+    const domain = values.domain!;
+    const sources = [values.dump, values.nvs, ...positionals].filter((s) => s !== undefined);
+    if (sources.length !== 1) throw new CliError('give one dump (a whole-flash image or a directory of partition files), or --nvs FILE (roam inspect --help)', 2);
+    if (values.nvs) {
+      if (!existsSync(values.nvs)) throw new CliError(`no such file: ${values.nvs}`, 2);
+      const settings = settingsFromNvs(new Uint8Array(readFileSync(values.nvs)), domain);
+      settingsReport({ describe: values.nvs, regions: new Map(), settings, settingsSource: `${values.nvs} (NVS image), namespace "${domain}"` }, domain, out);
+      return 0;
     }
-    const settings = namespaces.get(values.domain!);
-    out(`settings (NVS namespace "${values.domain}"):`);
-    if (!settings || settings.size === 0) out('  none: the device is not provisioned');
-    else for (const [k, v] of [...settings].sort()) out(`  ${k.padEnd(15)} ${show(k, v)}`);
-    out('token table: not yet: the on-flash token table reader (src/tokens) has not landed in roam');
-    out('journal: not yet: the record journal reader (src/sessions) has not landed in roam');
+    const dump = openDump(sources[0]!, { flash: values.flash, domain });
+    out(dump.describe);
+    settingsReport(dump, domain, out);
+    tokensReport(dump, out);
+    journalReport(dump, out);
     return 0;
-  },
-};
-
-export const lookup: Command = {
-  help: `usage: roam lookup --dump FLASH.bin --uid HEX [--flash 16MB]
-
-What the device would decide for a card UID, from a flash dump, with the reason.`,
-  run(args) {
-    parse(args, { dump: { type: 'string' }, uid: { type: 'string' }, flash: { type: 'string', default: '16MB' } });
-    throw new CliError('not yet: lookup needs the token table (src/tokens) and the decision (src/auth) wired to a flash dump', 4);
   },
 };

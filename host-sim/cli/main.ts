@@ -1,6 +1,7 @@
 // roam, the field technician's tool: provision, inspect, lookup, build.
 import { provision } from './provision.js';
-import { inspect, lookup } from './inspect.js';
+import { inspect } from './inspect.js';
+import { lookup } from './lookup.js';
 import { build } from './build.js';
 import { CliError, type Command } from './common.js';
 

@@ -153,10 +153,10 @@ describe('roam inspect, lookup, build', () => {
     expect(wrong.err).toMatch(/a 16MB dump is 16777216/);
   });
 
-  it('lookup says clearly it is not available yet', async () => {
-    const r = await roam('lookup', '--dump', 'x', '--uid', '04A2B3C4');
-    expect(r.code).toBe(4);
-    expect(r.err).toMatch(/not yet/);
+  it('lookup names a missing dump clearly (decisions: test/device/inspect-lookup.test.ts)', async () => {
+    const r = await roam('lookup', '--dump', 'x-no-such-dump', '--uid', '04A2B3C4');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no such file or directory: x-no-such-dump/);
   });
 
   it('build prints the mcconfig command; --run without the SDK fails clearly', async () => {
