@@ -9,6 +9,11 @@ export interface SimFlashOptions {
   power?: PowerSwitch;
   /** Decides how much of an interrupted write lands; default: a seeded sequence. */
   tornLength?: (length: number) => number;
+  /**
+   * Which end of a block an interrupted erase reaches: real parts leave any
+   * pattern, so by default either end (seeded), so that code can rely on neither.
+   */
+  tornErase?: 'start' | 'end' | 'either';
 }
 
 /**
@@ -24,6 +29,7 @@ export class SimFlash implements FlashRegion {
   private readonly fd?: number;
   private seed = 0x9e3779b9;
   private readonly tornLength: (length: number) => number;
+  private readonly tornErase: 'start' | 'end' | 'either';
 
   constructor(readonly name: string, readonly byteLength: number, options: SimFlashOptions = {}) {
     this.blockSize = options.blockSize ?? 4096;
@@ -32,6 +38,7 @@ export class SimFlash implements FlashRegion {
     this.power = options.power ?? new PowerSwitch();
     this.bytes = new Uint8Array(byteLength).fill(0xff);
     this.tornLength = options.tornLength ?? ((n) => this.nextRandom() % (n + 1));
+    this.tornErase = options.tornErase ?? 'either';
     if (options.file) {
       const fresh = !existsSync(options.file);
       this.fd = openSync(options.file, fresh ? 'w+' : 'r+');
@@ -70,8 +77,10 @@ export class SimFlash implements FlashRegion {
     const start = block * this.blockSize;
     if (this.power.beginWrite()) {
       const n = this.tornLength(this.blockSize);
-      this.bytes.fill(0xff, start, start + n);
-      this.flush(start, n);
+      const fromEnd = this.tornErase === 'end' || (this.tornErase === 'either' && (this.nextRandom() & 1) === 1);
+      const from = fromEnd ? start + this.blockSize - n : start;
+      this.bytes.fill(0xff, from, from + n);
+      this.flush(from, n);
       throw new PowerCut(this.power.writes);
     }
     this.bytes.fill(0xff, start, start + this.blockSize);
