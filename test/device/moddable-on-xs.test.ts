@@ -41,10 +41,12 @@ import { device, FakeMapWriteError } from './host-sim/moddable-fakes/device.ts';
 import { broker } from './host-sim/moddable-fakes/mqtt.ts';
 import './hal/moddable/globals.ts';
 import * as M from './hal/moddable/platform.ts';
+import { openMfrc522 } from './hal/moddable/rfid.ts';
+import { Mfrc522Sim } from './host-sim/mfrc522/sim.ts';
 import { FlashError } from './hal/flash.ts';
 import { SettingsError } from './hal/settings.ts';
 const g = globalThis as any;
-Object.assign(g, { device, broker, M, FlashError, SettingsError, FakeMapWriteError });
+Object.assign(g, { device, broker, M, openMfrc522, Mfrc522Sim, FlashError, SettingsError, FakeMapWriteError });
 g.hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 g.unhex = (s: string) => Uint8Array.from(s.match(/../g)!.map((h) => parseInt(h, 16)));
 g.attempt = (f: () => unknown) => { try { return { ok: f() }; } catch (e: any) { return { error: e.name, message: e.message }; } };
@@ -207,5 +209,27 @@ describe('hal/moddable on the fakes, inside XS', () => {
     expect(r.connects).toBe(2);
     expect(r.published).toEqual([['roam/dev1/records', '0102']]); // QoS 0: nothing queued while down
     expect(r.connected).toBe(false);
+  });
+
+  it('openMfrc522 (rfid.ts): ECMA-419 SPI and chip select on the fake board, polled by Timer: one tap per card', async () => {
+    const r = await d.run(`
+      device.now = 0; device.timers = [];
+      const sim = new Mfrc522Sim();
+      device.spi = sim; device.pins.set(5, sim.select); device.pins.set(22, sim.reset);
+      const reader = openMfrc522({ spi: { clock: 18, out: 23, in: 19 }, select: 5, reset: 22, pollMs: 100 }, 'gate');
+      const taps = [];
+      reader.onTap = (t) => taps.push([t.reader, hex(t.uid), device.now]);
+      sim.present({ uid: unhex('04a2b3c4d5e680') });
+      device.advance(1000);
+      sim.remove();
+      device.advance(300);
+      sim.present({ uid: unhex('11223344') });
+      device.advance(250);
+      reader.stop();
+      const timersLeft = device.timers.length;
+      device.spi = undefined; device.pins.clear();
+      return { taps, timersLeft };`);
+    expect(r.taps).toEqual([['gate', '04a2b3c4d5e680', 100], ['gate', '11223344', 1400]]);
+    expect(r.timersLeft).toBe(0);
   });
 });
