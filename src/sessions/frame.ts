@@ -1,4 +1,4 @@
-import { crc32 } from './crc32.js';
+import { crc32 } from '../codec/crc32.js';
 import { MAX_PAYLOAD_BYTES, seqOfPayload } from './record.js';
 import { SIGNATURE_BYTES } from './cose.js';
 

@@ -1,6 +1,6 @@
 import type { FlashRegion } from '../../hal/flash.js';
 import { decodeCbor, encodeCbor } from '../codec/cbor.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../codec/crc32.js';
 import { TokenUpdateError } from './errors.js';
 import { put32, u32 } from './format.js';
 

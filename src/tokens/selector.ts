@@ -1,5 +1,5 @@
 import type { FlashRegion } from '../../hal/flash.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../codec/crc32.js';
 import { put32, u32 } from './format.js';
 
 /** Which slot holds the list in force. Written as one record: the atomic step of a full update. */

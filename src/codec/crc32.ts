@@ -1,6 +1,8 @@
 // CRC-32 (IEEE 802.3, reflected, as zlib computes it), hand-written rather than
-// taken from a package: the journal frames every entry with it, so it must be
-// tiny, allocation-free and fast on XS on a microcontroller. The 1 KiB table is
+// taken from a package: the journal frames every entry with it and the token
+// store's selector and overlay records use it (a torn write must read as
+// garbage; too small to be worth a SHA call), so it must be tiny,
+// allocation-free and fast on XS on a microcontroller. The 1 KiB table is
 // built once, lazily.
 let table: Uint32Array | undefined;
 
