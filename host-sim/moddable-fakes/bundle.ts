@@ -1,12 +1,9 @@
-// Bundles TypeScript for XS with the fake Moddable modules behind the names
-// hal/moddable/ imports. Same esbuild settings as host-sim/xs/bundle.ts
-// (bundleForXs: es2020, neutral platform, no Node built-ins) plus an alias
-// plugin; host-sim/xs/ is left as it is.
-import { build, type Plugin } from 'esbuild';
-import { builtinModules } from 'node:module';
+// Bundles TypeScript for XS (bundleForXs) with the fake Moddable modules behind
+// the names hal/moddable/ imports.
+import type { Plugin } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT } from '../xs/bundle.js';
+import { bundleForXs, ROOT } from '../xs/bundle.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -35,30 +32,13 @@ const moddableFakes: Plugin = {
     b.onResolve({ filter: /.*/ }, (args) => {
       const fake = MODDABLE_FAKES[args.path];
       // Only the device code's imports are redirected: the npm `mqtt` stays what it is elsewhere.
-      if (fake && args.importer.includes(`${join(ROOT, 'hal', 'moddable')}`)) return { path: join(HERE, fake) };
-      if (fake && args.importer.includes(HERE)) return { path: join(HERE, fake) };
-      const bare = args.path.replace(/^node:/, '');
-      if (args.path.startsWith('node:') || builtinModules.includes(bare))
-        return { errors: [{ text: `${args.path} imported by ${args.importer}: Node built-ins do not exist on XS` }] };
+      if (fake && (args.importer.includes(join(ROOT, 'hal', 'moddable')) || args.importer.includes(HERE))) return { path: join(HERE, fake) };
       return undefined;
     });
   },
 };
 
 /** Like bundleForXs, with `flash`, `preference`, `time`, … resolved to the fakes. */
-export async function bundleWithModdableFakes(entrySource: string): Promise<string> {
-  const result = await build({
-    stdin: { contents: entrySource, resolveDir: ROOT, loader: 'ts', sourcefile: 'xs-moddable-entry.ts' },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    target: 'es2020',
-    minify: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-    plugins: [moddableFakes],
-  });
-  return result.outputFiles[0].text;
+export function bundleWithModdableFakes(entrySource: string): Promise<string> {
+  return bundleForXs(entrySource, { plugins: [moddableFakes] });
 }

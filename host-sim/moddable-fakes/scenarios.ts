@@ -3,19 +3,18 @@
 // over the fake `crypt`/`ecdsa`/`curve`/`ecp`, globals from the fake
 // `text/*`. The scenario's clock and random source stay the host's portable
 // VirtualClock and SeededRandom (same seed as the Node run), so outputs can match.
-import { loadScenario } from '../xs/scenarios.js';
+import { loadScenario, runScenarioCode, scenarioEntry, type PlatformSetup } from '../xs/scenarios.js';
 import { XsWorker, type XsMeter } from '../xs/worker.js';
 import { bundleWithModdableFakes } from './bundle.js';
 
 export function moddableScenarioEntry(file: string, partitions: Record<string, number>, seed: number): string {
-  return `
+  const setup: PlatformSetup = {
+    imports: `
 import { device } from './host-sim/moddable-fakes/device.ts';
 import './hal/moddable/globals.ts';
 import { moddablePlatform, ModdableFlash } from './hal/moddable/platform.ts';
 import { VirtualClock } from './host-sim/hal/virtual-clock.ts';
 import { SeededRandom } from './host-sim/hal/seeded-random.ts';
-import scenario from ${JSON.stringify(file)};
-const g = globalThis as any;
 device.configure({ partitions: ${JSON.stringify(partitions)} });
 const device_ = moddablePlatform('roam');
 const platform = {
@@ -23,19 +22,11 @@ const platform = {
   random: new SeededRandom(${seed}),
   crypto: device_.crypto,
   flash: (name: string) => device_.flash(name),
-};
-g.__start = () => {
-  g.__done = false; g.__err = undefined;
-  Promise.resolve().then(() => scenario.run(platform)).then(
-    (r: Uint8Array) => { device.checkMaps(); g.__out = r; g.__done = true; },
-    (e: any) => { g.__err = String((e && e.stack) || e); g.__done = true; });
-};
-g.__result = () => {
-  if (g.__err) throw new Error(g.__err);
-  if (!g.__done) throw new Error('scenario did not finish on XS');
-  const r = g.__out as Uint8Array;
-  return r.buffer.slice(r.byteOffset, r.byteOffset + r.byteLength);
-};
+};`,
+    platform: 'platform',
+    afterRun: 'device.checkMaps();',
+  };
+  return `${scenarioEntry(file, setup)}
 // What the run used: proof that flash went through ModdableFlash on the fake.
 g.__regions = () => JSON.stringify([...device.partitions.values()].map((p) => [p.name, p.mapped !== undefined, p.cells.some((b) => b !== 0xff)]));
 g.__isModdable = () => platform.flash === undefined ? false : (Object.keys(${JSON.stringify(partitions)}).length === 0 || device_.flash(Object.keys(${JSON.stringify(partitions)})[0]) instanceof ModdableFlash);
@@ -47,16 +38,9 @@ export interface ModdableXsRun { output: Uint8Array; meter: XsMeter; regions: Ar
 export async function runOnModdableXs(file: string): Promise<ModdableXsRun> {
   const s = await loadScenario(file);
   const code = await bundleWithModdableFakes(moddableScenarioEntry(file, s.partitions, s.seed ?? 1));
-  const xs = new XsWorker();
-  try {
-    await xs.evaluate(code);
-    const start = await xs.evaluate('__start()');
-    const end = await xs.evaluate('__result()');
+  const run = await runScenarioCode(code, new XsWorker(), async (xs) => {
     const text = (expr: string) => xs.evaluate(`(() => { const s = ${expr}; return new TextEncoder().encode(String(s)).buffer; })()`).then((r) => new TextDecoder().decode(r.result));
-    const regions = JSON.parse(await text('__regions()')) as Array<[string, boolean, boolean]>;
-    const moddableFlash = (await text('__isModdable()')) === 'true';
-    return { output: end.result, meter: { ...end.meter, compute: start.meter.compute + end.meter.compute }, regions, moddableFlash };
-  } finally {
-    xs.close();
-  }
+    return { regions: JSON.parse(await text('__regions()')) as Array<[string, boolean, boolean]>, moddableFlash: (await text('__isModdable()')) === 'true' };
+  });
+  return { output: run.output, meter: run.meter, ...run.inspected! };
 }

@@ -23,6 +23,8 @@ export interface BundleOptions {
   /** 'iife' for xsnap-worker scripts; 'esm' for the module a device build would load. */
   format?: 'iife' | 'esm';
   minify?: boolean;
+  /** Resolvers tried before the built-in one, e.g. to alias Moddable modules to host fakes. */
+  plugins?: Plugin[];
 }
 
 /**
@@ -41,7 +43,7 @@ export async function bundleForXs(entrySource: string, options: BundleOptions = 
     minify: options.minify ?? false,
     legalComments: 'none',
     logLevel: 'silent',
-    plugins: [noNode],
+    plugins: [...(options.plugins ?? []), noNode],
   });
   return result.outputFiles[0].text;
 }

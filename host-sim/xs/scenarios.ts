@@ -21,16 +21,25 @@ export async function runOnNode(file: string): Promise<Uint8Array> {
   return s.run(hostPlatform(s.partitions, s.seed));
 }
 
+/** How an XS entry builds the scenario's platform: its imports, the expression, a check after the run. */
+export interface PlatformSetup {
+  imports: string;
+  platform: string;
+  afterRun?: string;
+}
+
+const BRIDGED: PlatformSetup = { imports: `import { xsPlatform } from './host-sim/xs/xs-platform.ts';`, platform: 'xsPlatform()' };
+
 /** The XS entry: defines __start / __result around one scenario module. */
-export function scenarioEntry(file: string): string {
+export function scenarioEntry(file: string, setup: PlatformSetup = BRIDGED): string {
   return `
-import { xsPlatform } from './host-sim/xs/xs-platform.ts';
+${setup.imports}
 import scenario from ${JSON.stringify(file)};
 const g = globalThis as any;
 g.__start = () => {
   g.__done = false; g.__err = undefined;
-  Promise.resolve().then(() => scenario.run(xsPlatform())).then(
-    (r: Uint8Array) => { g.__out = r; g.__done = true; },
+  Promise.resolve().then(() => scenario.run(${setup.platform})).then(
+    (r: Uint8Array) => { ${setup.afterRun ?? ''} g.__out = r; g.__done = true; },
     (e: any) => { g.__err = String((e && e.stack) || e); g.__done = true; });
 };
 g.__result = () => {
@@ -46,9 +55,12 @@ export interface XsRun { output: Uint8Array; meter: XsMeter; bundleBytes: number
 /** Runs a scenario inside a fresh XS machine, its HAL served by a fresh host platform. */
 export async function runOnXs(file: string): Promise<XsRun> {
   const s = await loadScenario(file);
-  const platform = hostPlatform(s.partitions, s.seed);
   const code = await bundleForXs(scenarioEntry(file));
-  const xs = new XsWorker(serveBridge(platform));
+  return runScenarioCode(code, new XsWorker(serveBridge(hostPlatform(s.partitions, s.seed))));
+}
+
+/** Evaluates a bundled scenario entry on `xs`, then `inspect` (if any) on the same machine; closes it. */
+export async function runScenarioCode<T = undefined>(code: string, xs: XsWorker, inspect?: (xs: XsWorker) => Promise<T>): Promise<XsRun & { inspected?: T }> {
   try {
     await xs.evaluate(code);
     const start = await xs.evaluate('__start()');
@@ -62,6 +74,7 @@ export async function runOnXs(file: string): Promise<XsRun> {
         currentHeapCount: end.meter.currentHeapCount,
       },
       bundleBytes: code.length,
+      inspected: inspect ? await inspect(xs) : undefined,
     };
   } finally {
     xs.close();
