@@ -5,3 +5,4 @@ export * as tokens from './tokens/index.js';
 export * as auth from './auth/index.js';
 export * as sessions from './sessions/index.js';
 export * as sync from './sync/index.js';
+export * as charger from './charger/index.js';

@@ -36,7 +36,7 @@ export interface FleetReport {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const FLEET_PARTITIONS = { 'tokens-a': 64 * 1024, 'tokens-b': 64 * 1024, 'tokens-sel': 8192, 'tokens-ovl': 16 * 1024, journal: 64 * 1024 };
+const FLEET_PARTITIONS = { 'tokens-a': 64 * 1024, 'tokens-b': 64 * 1024, 'tokens-sel': 8192, 'tokens-ovl': 16 * 1024, journal: 64 * 1024, 'auth-list': 8192 };
 
 export async function runFleet(o: FleetOptions): Promise<FleetReport> {
   const t0 = Date.now();

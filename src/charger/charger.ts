@@ -1,0 +1,267 @@
+import type { Tap } from '../../hal/rfid.js';
+import {
+  Authorizer, loadAuthSettings, LocalList, type AuthSettings, type Decision, type Link, type LocalListResult, type LocalListUpdate,
+} from '../auth/index.js';
+import { Journal, SessionError, Sessions, type RecoveryReport, type SessionState } from '../sessions/index.js';
+import { listStoreOf, SyncClient } from '../sync/index.js';
+import { TokenStore } from '../tokens/index.js';
+import { JournalKeeper } from './background.js';
+import { LocalListStore, LocalListStoreError } from './local-list-store.js';
+import { DEFAULT_PARTITIONS, type ChargerOptions, type PartitionNames } from './options.js';
+import { BootClock } from './scoped-clock.js';
+import { SessionsAdapter } from './sessions-adapter.js';
+
+export interface BootReport {
+  recovery: RecoveryReport;
+  /** Seqs of the records that closed transactions a power cut interrupted. */
+  powerLossRecords: number[];
+  /** Records signed during boot. */
+  signed: number;
+  listVersion: number;
+  localListVersion: number;
+  /** Why the token list in force could not be opened, if it could not. */
+  tokenListError?: string;
+}
+
+export interface ConnectorStatus {
+  connector: number;
+  state: SessionState | 'idle';
+  uid?: string;
+  offline?: boolean;
+  /** Post-authorization refused the card and neither stop nor cap applies: deliver no energy. */
+  suspended: boolean;
+  capWh?: number;
+}
+
+export interface ChargerStatus {
+  deviceId: string;
+  link: Link;
+  listVersion: number;
+  localListVersion: number;
+  journal: { status: string; lastSeq: number; ackedSeq: number; depth: number; unsigned: number };
+  connectors: ConnectorStatus[];
+  /** Background signing/housekeeping failures since boot (it retries). */
+  backgroundFailures: number;
+}
+
+/** A card as presented: a normalized UID, the reader's raw bytes, or a reader Tap. */
+export type Presented = string | Uint8Array | Tap;
+
+/** OCPP UpdateStatus: Failed when the list cannot be stored (too large for its region). */
+export type LocalListUpdateStatus = LocalListResult | 'Failed';
+
+interface Wiring {
+  clock: BootClock;
+  tokens: TokenStore;
+  journal: Journal;
+  sessions: Sessions;
+  view: SessionsAdapter;
+  listStore: LocalListStore;
+  authorizer: Authorizer;
+  sync: SyncClient;
+  keeper: JournalKeeper;
+}
+
+/**
+ * One charger's roaming module, wired once for every platform: the token
+ * store, the authorizer (local list kept in flash), the session machine, the
+ * signed journal and sync. A Charger is one boot: boot() once, shutdown() when
+ * the device goes down (a simulator cutting power, a test).
+ */
+export class Charger {
+  readonly partitions: PartitionNames;
+  readonly connectors: number[];
+  private w?: Wiring;
+
+  constructor(private readonly o: ChargerOptions) {
+    this.partitions = { ...DEFAULT_PARTITIONS, ...o.partitions };
+    this.connectors = Object.keys(o.evseIds).map(Number).sort((a, b) => a - b);
+  }
+
+  /**
+   * Everything rebuilt from flash and NVS. Order: the journal is recovered
+   * (Sessions needs its last seq and records), then transactions a power cut
+   * left open are closed as PowerLoss, then unsigned records are signed.
+   */
+  boot(): BootReport {
+    if (this.w) throw new Error('Charger.boot: already booted (a Charger is one boot)');
+    const o = this.o;
+    const p = this.partitions;
+    const clock = new BootClock(o.platform.clock);
+    const flash = o.platform;
+    const settings: AuthSettings = o.auth ?? loadAuthSettings(o.settings);
+    const tokens = new TokenStore({
+      platform: { flash: (n) => flash.flash(n), crypto: flash.crypto }, backendKey: o.backendKey,
+      slots: p.tokenSlots, selector: p.tokenSelector, overlay: p.tokenOverlay,
+    });
+    const journal = new Journal(flash.flash(p.journal), { crypto: flash.crypto, deviceId: o.deviceId, signer: o.signer });
+    const recovery = journal.recover();
+    let keeper: JournalKeeper | undefined;
+    let view: SessionsAdapter | undefined;
+    const sessions = new Sessions({
+      journal, meter: o.meter, clock, settings: o.settings, evseIds: o.evseIds,
+      connectionTimeoutMs: o.connectionTimeoutMs,
+      // Same settings as the Authorizer's: its post-authorization verdict and Sessions' action agree.
+      stopTxOnInvalidId: settings.stopTxOnInvalidId,
+      maxEnergyOnInvalidIdWh: settings.maxEnergyOnInvalidId > 0 ? settings.maxEnergyOnInvalidId : undefined,
+      onEnded: (e) => {
+        view?.ended(e.connector);
+        if (e.seq !== undefined) keeper?.soon(); // signing never runs inside a tap
+        o.onSessionEnded?.(e);
+      },
+    });
+    const powerLossRecords = sessions.boot();
+    const signed = journal.signPending();
+    view = new SessionsAdapter(sessions, this.connectors);
+    const listStore = new LocalListStore(flash.flash(p.localList), o.localListMaxEntries);
+    const list = listStore.load();
+    const sync = new SyncClient({
+      deviceId: o.deviceId, transport: o.transport, clock, random: o.platform.random, journal, lists: listStoreOf(tokens),
+      statusEveryMs: o.statusEveryMs,
+    });
+    const authorizer = new Authorizer({
+      clock, tokens, sessions: view, control: view, online: sync.authorizer, settings, list, reader: o.reader,
+    });
+    // Post-authorization: sessions begun offline are checked once the backend is reachable again.
+    sync.link.onConnect(() => authorizer.recheckOfflineSessions());
+    keeper = new JournalKeeper(clock, journal, () => sync.recordAppended(), o.background);
+    this.w = { clock, tokens, journal, sessions, view, listStore, authorizer, sync, keeper };
+    return {
+      recovery, powerLossRecords, signed, listVersion: tokens.version ?? 0, localListVersion: list.version,
+      tokenListError: tokens.bootError?.message,
+    };
+  }
+
+  /**
+   * A card at `connector`: the decision, and its effect on the session there
+   * (start on accept, stop the one it may stop). Raw reader bytes are
+   * normalized with the reader configuration. No flash erase, signing or
+   * compression happens here; the backend is waited for only as auth rules say.
+   */
+  tap(presented: Presented, connector: number): Promise<Decision> {
+    const w = this.wiring();
+    const uid = typeof presented === 'string' || presented instanceof Uint8Array ? presented : presented.uid;
+    return new Promise((resolve, reject) => {
+      try {
+        w.authorizer.tap({ uid, connector }, (d) => {
+          try {
+            resolve(this.act(w, d));
+          } catch (e) {
+            reject(e);
+          }
+        });
+      } catch (e) {
+        reject(e);
+      }
+    });
+  }
+
+  /** The cable is connected: an authorized connector starts its transaction (persisted in NVS). */
+  plugIn(connector: number): void {
+    this.wiring().sessions.plugIn(connector);
+  }
+
+  startCharging(connector: number): void {
+    this.wiring().sessions.startCharging(connector);
+  }
+
+  /** The cable is removed: the session ends with EVDisconnected. Returns the record's seq. */
+  unplug(connector: number): number | undefined {
+    const w = this.wiring();
+    const seq = w.sessions.unplug(connector);
+    this.settle(w, connector);
+    return seq;
+  }
+
+  /**
+   * OCPP SendLocalList. The update is applied to a copy and stored first; the
+   * list in force changes only once it is on flash, so a cut leaves the old
+   * one. Malformed updates throw src/auth's LocalListError, changing nothing.
+   */
+  applyLocalList(update: LocalListUpdate): LocalListUpdateStatus {
+    const w = this.wiring();
+    const current = w.authorizer.list;
+    const next = LocalList.decode(current.encode(), current.maxEntries); // a working copy
+    const result = next.apply(update);
+    if (result !== 'Accepted') return result;
+    try {
+      w.listStore.save(next.encode(), next.version);
+    } catch (e) {
+      if (e instanceof LocalListStoreError && e.code === 'too-large') return 'Failed';
+      throw e;
+    }
+    return w.authorizer.applyLocalList(update); // same update, same list: now in force
+  }
+
+  status(): ChargerStatus {
+    const w = this.wiring();
+    const j = w.journal;
+    return {
+      deviceId: this.o.deviceId,
+      link: w.authorizer.link,
+      listVersion: w.tokens.version ?? 0,
+      localListVersion: w.authorizer.list.version,
+      journal: { status: j.status, lastSeq: j.lastSeq, ackedSeq: j.ackedSeq, depth: j.depth, unsigned: j.unsigned },
+      connectors: this.connectors.map((c) => {
+        const s = w.sessions.session(c);
+        if (!s) return { connector: c, state: 'idle', suspended: false };
+        const out: ConnectorStatus = { connector: c, state: s.state, uid: s.uid, offline: s.offline, suspended: w.view.suspended(c) };
+        if (s.capWh !== undefined) out.capWh = s.capWh;
+        return out;
+      }),
+      backgroundFailures: w.keeper.failures,
+    };
+  }
+
+  /** The device goes down: every timer of this boot is cancelled, nothing more is written. */
+  shutdown(): void {
+    const w = this.w;
+    if (!w) return;
+    w.keeper.stop();
+    w.sync.stop();
+    w.clock.shutdown();
+  }
+
+  // The parts, for the simulator, diagnostics and tests.
+  get tokens(): TokenStore { return this.wiring().tokens; }
+  get journal(): Journal { return this.wiring().journal; }
+  get sessions(): Sessions { return this.wiring().sessions; }
+  get authorizer(): Authorizer { return this.wiring().authorizer; }
+  get sync(): SyncClient { return this.wiring().sync; }
+
+  private wiring(): Wiring {
+    if (!this.w) throw new Error('Charger: boot() first');
+    return this.w;
+  }
+
+  private act(w: Wiring, d: Decision): Decision {
+    if (!d.accept) return d;
+    const c = d.connector;
+    if (d.action === 'start') {
+      try {
+        w.sessions.authorize(c, d, { capWh: d.energyCapWh });
+      } catch (e) {
+        // Busy meanwhile, or the journal is full: the card is fine, the session cannot be.
+        if (e instanceof SessionError) return { ...d, accept: false, action: 'none', reason: `${d.reason}; no session: ${e.message}` };
+        throw e;
+      }
+      w.view.started(d);
+      return d;
+    }
+    if (d.action === 'stop') {
+      const s = w.sessions.session(c);
+      if (!s) return d;
+      // Sessions stops for the same card (Local) or the same group (GroupCard);
+      // a master pass, which auth allows, is recorded as a Local stop.
+      const sameGroup = d.groupId !== undefined && d.groupId === s.groupId;
+      w.sessions.tap(c, d.uid === s.uid || sameGroup ? { uid: d.uid, groupId: d.groupId } : { uid: s.uid });
+      this.settle(w, c);
+    }
+    return d;
+  }
+
+  /** Sessions ends an unplugged authorization without telling: forget its notes too. */
+  private settle(w: Wiring, connector: number): void {
+    if (!w.sessions.session(connector)) w.view.ended(connector);
+  }
+}
