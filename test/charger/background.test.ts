@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { FlashRegion } from '../../hal/flash.js';
+import { Rig } from './rig.js';
+
+// Nothing on the tap path waits for signing or a flash erase: stops append
+// unsigned records and the journal's keeper signs them (and prepares the next
+// sector) from a timer afterwards.
+describe('Charger: taps never wait for signing', () => {
+  it('a stop by tap journals an unsigned record; signing and erases happen only outside taps', async () => {
+    const inTap = { on: false };
+    const during = { signs: 0, erases: 0 };
+    const total = { signs: 0, erases: 0 };
+    const r = new Rig({
+      signer: (inner) => ({
+        publicKey: inner.publicKey,
+        sign: (m) => { total.signs++; if (inTap.on) during.signs++; return inner.sign(m); },
+      }),
+      flash: (inner): FlashRegion => ({
+        name: inner.name, byteLength: inner.byteLength, blockSize: inner.blockSize,
+        read: (o, n) => inner.read(o, n),
+        write: (o, d) => inner.write(o, d),
+        erase: (b) => { total.erases++; if (inTap.on) during.erases++; inner.erase(b); },
+      }),
+    });
+    const tap = (uid: string, c: number) => {
+      inTap.on = true;
+      try { return r.charger.tap(uid, c); } finally { inTap.on = false; } // table cards: decided and acted on synchronously
+    };
+    // Enough sessions to wrap a 32 KiB journal (8 sectors) twice: acknowledged
+    // sectors are reused, so new sectors need erasing.
+    const sessions = 400;
+    for (let i = 0; i < sessions; i++) {
+      const uid = r.member(i % 5);
+      expect((await tap(uid, 1)).action).toBe('start');
+      r.charger.plugIn(1);
+      r.meter.deliver(1, 100 + i);
+      const unsigned = r.charger.journal.unsigned;
+      expect((await tap(uid, 1)).action).toBe('stop');
+      expect(r.charger.journal.unsigned).toBe(unsigned + 1); // journaled, not signed
+      expect(r.charger.journal.lastSeq).toBe(i + 1);
+      expect(r.charger.unplug(1)).toBeUndefined(); // the driver takes the cable: no second record
+      if (i % 3 === 2) r.platform.clock.advance(1); // the event loop turns now and then
+      if (i % 20 === 19) r.run(30); // uploads are acknowledged: sectors are reclaimed
+    }
+    r.run();
+    expect(r.backend.records.report('cp-test-1')).toMatchObject({ stored: sessions, verified: sessions, problems: [] });
+    expect(total.signs).toBe(sessions);
+    expect(total.erases).toBeGreaterThan(8);
+    expect(during).toEqual({ signs: 0, erases: 0 });
+    expect(r.charger.status().backgroundFailures).toBe(0);
+  });
+
+  it('a backlog of unsigned records does not delay a decision', async () => {
+    const r = new Rig({ online: false });
+    for (let i = 0; i < 20; i++) {
+      await r.charger.tap(r.member(0), 1);
+      r.charger.plugIn(1);
+      r.charger.unplug(1);
+    }
+    expect(r.charger.journal.unsigned).toBe(20);
+    let decided = false;
+    void r.charger.tap(r.member(1), 2).then(() => { decided = true; });
+    await Promise.resolve();
+    expect(decided).toBe(true);
+    expect(r.charger.journal.unsigned).toBe(20); // nothing was signed meanwhile
+    r.platform.clock.advance(0);
+    expect(r.charger.journal.unsigned).toBe(0);
+  });
+});
