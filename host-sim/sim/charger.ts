@@ -86,10 +86,15 @@ export class SimCharger {
   async tap(uid: string, connector: number): Promise<Decision> {
     const d = await this.charger.tap(uid, connector);
     if (d.accept && d.action === 'start' && this.on) {
-      this.charger.plugIn(connector);
-      this.charger.startCharging(connector);
+      // A cable left in after a stop by card or post-authorization starts the transaction at once.
+      if (this.state(connector) === 'authorized') this.charger.plugIn(connector);
+      if (this.state(connector) === 'plugged') this.charger.startCharging(connector);
     }
     return d;
+  }
+
+  private state(connector: number): string | undefined {
+    return this.charger.status().connectors.find((c) => c.connector === connector)?.state;
   }
 
   /** The EV leaves: the record is journaled now, signed and uploaded in the background. */

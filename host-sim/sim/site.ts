@@ -73,6 +73,7 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
   const settle = async (limitMs = 3000) => {
     const deadline = Date.now() + limitMs;
     let spins = 0;
+    advance(0); // the event loop turns: background work due now (signing a new record) runs
     while (busy() && Date.now() < deadline) {
       await sleep(2);
       if (++spins % 25 === 0) advance(1000);
