@@ -57,4 +57,13 @@ describe('Charger: tap → session → record → upload', () => {
     expect(r.charger.journal.lastSeq).toBe(0);
     expect((await r.charger.tap(r.member(0), 1)).action).toBe('start'); // the card is free again
   });
+
+  it('the unknown-id cap counts sessions in progress from the one session table', async () => {
+    const r = new Rig({ online: false, auth: { allowOfflineTxForUnknownId: true, unknownMaxSessions: 1 } });
+    expect(await r.charger.tap('04AA000000000A', 1)).toMatchObject({ accept: true, unknownOffline: true });
+    r.charger.plugIn(1);
+    expect(await r.charger.tap('04AA000000000B', 2)).toMatchObject({ accept: false, status: 'Unknown' });
+    r.charger.unplug(1); // that session ends: room for one again
+    expect(await r.charger.tap('04AA000000000B', 2)).toMatchObject({ accept: true, unknownOffline: true });
+  });
 });
