@@ -53,6 +53,7 @@ export class Authorizer {
   /** Backend answers dropped for an unknown status or malformed fields. */
   malformedAnswers = 0;
   private correlation = 0;
+  /** Sessions already post-authorized (or asked): at most the live ones, pruned at each recheck. */
   private readonly rechecked = new Set<string>();
   private readonly src: Sources;
 
@@ -152,6 +153,9 @@ export class Authorizer {
    */
   recheckOfflineSessions(onAction?: (s: SessionInProgress, a: PostAuthAction) => void): number {
     if (this.link === 'offline') return 0;
+    // Forget sessions that have ended: a charger stays up for months.
+    const live = new Set(this.deps.sessions.all().map((s) => s.id));
+    for (const id of this.rechecked) if (!live.has(id)) this.rechecked.delete(id);
     let sent = 0;
     for (const s of this.deps.sessions.all()) {
       if (!s.checkLater || this.rechecked.has(s.id)) continue;

@@ -157,4 +157,19 @@ describe('post-authorization of sessions begun offline', () => {
     expect(w.control.log).toEqual(['stop s1']);
     expect(w.backend.requests.map((r) => [r.uid, r.purpose])).toEqual([[U, 'recheck']]);
   });
+
+  it('remembers only live sessions between rechecks, however many have ended', () => {
+    const w = world({ allowOfflineTxForUnknownId: true }, { status: 'Accepted' });
+    for (let i = 0; i < 500; i++) {
+      w.backend.online = false;
+      const d = w.tap(U, 1);
+      w.start(`s${i}`, d);
+      w.backend.online = true;
+      expect(w.auth.recheckOfflineSessions()).toBe(1);
+      w.clock.advance(100);
+      w.sessions.remove(`s${i}`);
+    }
+    w.auth.recheckOfflineSessions();
+    expect((w.auth as unknown as { rechecked: Set<string> }).rechecked.size).toBe(0);
+  });
 });
