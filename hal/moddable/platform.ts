@@ -1,10 +1,6 @@
 import type { TimeQuality } from '../clock.js';
 import type { FlashRegion } from '../flash.js';
 import type { Platform } from '../index.js';
-import type { Signer } from '../crypto.js';
-import { Journal } from '../../src/sessions/journal.js';
-import { TokenStore } from '../../src/tokens/store.js';
-import { ROAM_PARTITIONS, type RoamPartitions } from './regions.js';
 import { ModdableClock } from './clock.js';
 import { moddableCrypto, moddableRandom, ModdableSigner } from './crypto.js';
 import { ModdableFlash } from './flash.js';
@@ -49,21 +45,4 @@ export function deviceSigner(settings: PreferenceSettings): ModdableSigner | und
   const q = settings.get(SettingKeys.devicePub);
   if (!(d instanceof Uint8Array) || !(q instanceof Uint8Array)) return undefined;
   return new ModdableSigner(d, q);
-}
-
-/** The token store on the partitions of the table: the names come from `partitions`, never from the store's defaults. */
-export function openTokenStore(platform: Platform, backendKey: Uint8Array, partitions: RoamPartitions = ROAM_PARTITIONS, maxOverlayEntries?: number): TokenStore {
-  return new TokenStore({
-    platform, backendKey, maxOverlayEntries,
-    slots: [partitions.tokenSlots[0], partitions.tokenSlots[1]],
-    selector: partitions.tokenSelector,
-    overlay: partitions.tokenOverlay,
-  });
-}
-
-/** The record journal on its partition, recovered (recover() must run before anything else uses it). */
-export function openJournal(platform: Platform, deviceId: string, signer: Signer | undefined, partitions: RoamPartitions = ROAM_PARTITIONS): Journal {
-  const journal = new Journal(platform.flash(partitions.journal), { crypto: platform.crypto, deviceId, signer });
-  journal.recover();
-  return journal;
 }

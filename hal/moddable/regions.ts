@@ -1,32 +1,19 @@
 // The flash regions roam uses, by partition name: one name per region, the
 // same in the partition tables (partitions/roam-*.csv), the manifest's
-// config.roam.partitions, the store and journal the device opens, and the
-// technician CLI that reads dumps. test/device/partitions.test.ts checks all four.
+// config.roam.partitions, the Charger the device boots, and the technician CLI
+// that reads dumps. test/device/partitions.test.ts checks all four.
+import { DEFAULT_PARTITIONS, type PartitionNames } from '../../src/charger/options.js';
 
-export interface RoamPartitions {
-  /** The two A/B slots of the token table image. */
-  tokenSlots: [string, string];
-  /** Which slot is in force: an append-only log over two flash blocks. */
-  tokenSelector: string;
-  /** Signed differentials in force on top of the image. */
-  tokenOverlay: string;
-  /** The session record journal. */
-  journal: string;
+export interface RoamPartitions extends PartitionNames {
   /** ESP-IDF NVS: Moddable's preference module (settings). */
   nvs: string;
 }
 
-export const ROAM_PARTITIONS: RoamPartitions = {
-  tokenSlots: ['tokens-a', 'tokens-b'],
-  tokenSelector: 'tokens-sel',
-  tokenOverlay: 'tokens-ovl',
-  journal: 'journal',
-  nvs: 'nvs',
-};
+export const ROAM_PARTITIONS: RoamPartitions = { ...DEFAULT_PARTITIONS, nvs: 'nvs' };
 
 /** Every data partition roam reads or writes, in table order. */
 export function roamRegionNames(p: RoamPartitions = ROAM_PARTITIONS): string[] {
-  return [...p.tokenSlots, p.tokenSelector, p.tokenOverlay, p.journal];
+  return [...p.tokenSlots, p.tokenSelector, p.tokenOverlay, p.localList, p.journal];
 }
 
 /** The names a firmware's manifest gives (config.roam.partitions), checked, over the defaults. */

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleWithModdableFakes } from '../../host-sim/moddable-fakes/bundle.js';
+import { XsWorker } from '../../host-sim/xs/worker.js';
+
+// The device's own boot (hal/moddable/roam.ts startRoam) inside XS on the
+// Moddable fakes: provisioning read from NVS, partitions opened by name, the
+// Charger booted, a card presented to the MFRC522 reaching a decision.
+describe('startRoam on the Moddable fakes, inside XS', () => {
+  let xs: XsWorker;
+  const run = async (body: string) => {
+    const r = await xs.evaluate(`(() => { const v = (() => { ${body} })(); return new TextEncoder().encode(JSON.stringify(v ?? null)).buffer; })()`);
+    return JSON.parse(new TextDecoder().decode(r.result));
+  };
+
+  beforeAll(async () => {
+    xs = new XsWorker();
+    await xs.evaluate(await bundleWithModdableFakes(`
+import { device } from './host-sim/moddable-fakes/device.ts';
+import { broker } from './host-sim/moddable-fakes/mqtt.ts';
+import './hal/moddable/globals.ts';
+import { PreferenceSettings } from './hal/moddable/settings.ts';
+import { SettingKeys } from './hal/moddable/settings-keys.ts';
+import { startRoam, brokerOf } from './hal/moddable/roam.ts';
+import { roamRegionNames } from './hal/moddable/regions.ts';
+import { Mfrc522Sim } from './host-sim/mfrc522/sim.ts';
+import { p256 } from '@noble/curves/nist.js';
+const g = globalThis as any;
+Object.assign(g, { device, broker, PreferenceSettings, SettingKeys, startRoam, brokerOf, roamRegionNames, Mfrc522Sim, p256 });
+g.unhex = (s: string) => Uint8Array.from(s.match(/../g)!.map((h) => parseInt(h, 16)));
+`));
+  });
+  afterAll(() => xs?.close());
+
+  it('does nothing on a device not yet provisioned, and says so', async () => {
+    const r = await run(`
+      device.configure({ partitions: Object.fromEntries(roamRegionNames().map((n) => [n, 64 * 1024])) });
+      const lines = [];
+      const started = startRoam({ connectors: [{ evse: 'E1', meterPin: 4 }] }, { log: (l) => lines.push(l) });
+      return { started: started === undefined, lines };`);
+    expect(r.started).toBe(true);
+    expect(r.lines).toEqual(['not provisioned: run `roam provision` and flash its NVS image']);
+  });
+
+  it('boots the Charger from NVS and partitions, and decides a tap from the reader', async () => {
+    const r = await run(`
+      const g = globalThis;
+      device.configure({ partitions: Object.fromEntries(roamRegionNames().map((n) => [n, 64 * 1024])) });
+      device.now = 0; device.timers = [];
+      const s = new PreferenceSettings('roam');
+      const d = new Uint8Array(32).fill(7);
+      s.set(SettingKeys.deviceId, 'dev-1');
+      s.set(SettingKeys.broker, 'mqtt://broker.local:1883');
+      s.set(SettingKeys.backendKey, p256.getPublicKey(new Uint8Array(32).fill(9), false));
+      s.set(SettingKeys.deviceKey, d);
+      s.set(SettingKeys.devicePub, p256.getPublicKey(d, false));
+      const sim = new Mfrc522Sim();
+      device.spi = sim; device.pins.set(5, sim.select); device.pins.set(22, sim.reset);
+      const decisions = (g.decisions = []);
+      const lines = [];
+      const roam = startRoam({
+        rfid: { spi: { clock: 18, out: 23, in: 19 }, select: 5, reset: 22, pollMs: 100, connector: 1 },
+        connectors: [{ evse: 'US*ROA*E1*1' }],
+      }, { meter: { readWh: () => 0 }, onDecision: (x) => decisions.push([x.accept, x.status, x.offline]), log: (l) => lines.push(l) });
+      device.advance(1000);
+      const subscribed = broker.clients.size;
+      sim.present({ uid: unhex('04a2b3c4d5e680') });
+      device.advance(10_000);
+      const status = roam.charger.status();
+      roam.stop();
+      device.spi = undefined; device.pins.clear();
+      return { lines, decisions, subscribed, deviceId: status.deviceId, journal: status.journal.status, published: broker.published.map((p) => p.topic).filter((t) => t.includes('auth/req')) };`);
+    expect(r.lines[0]).toMatch(/^device dev-1: list v0, local list v0, 0 session\(s\) closed by power loss/);
+    expect(r.deviceId).toBe('dev-1');
+    expect(r.subscribed).toBe(1);
+    expect(r.journal).toBe('ok');
+    // No list, no backend answer: the unknown card is asked about in real time, then refused offline.
+    expect(r.published).toEqual(['roam/v1/dev-1/auth/req']);
+    expect(r.decisions).toEqual([]); // decided by promise: jobs run when this evaluation returns
+    expect(await run('return decisions')).toEqual([[false, 'Unknown', true]]);
+  });
+
+  it('refuses a broker setting that is not an MQTT URL', async () => {
+    const r = await run(`try { brokerOf('http://x'); return 'accepted'; } catch (e) { return e.message; }`);
+    expect(r).toMatch(/broker setting must be mqtt/);
+    expect(await run(`return brokerOf('mqtts://h')`)).toEqual({ host: 'h', port: 8883, tls: true });
+  });
+});
