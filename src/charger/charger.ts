@@ -101,9 +101,6 @@ export class Charger {
     const sessions = new Sessions({
       journal, meter: o.meter, clock, settings: o.settings, evseIds: o.evseIds,
       connectionTimeoutMs: o.connectionTimeoutMs,
-      // Same settings as the Authorizer's: its post-authorization verdict and Sessions' action agree.
-      stopTxOnInvalidId: settings.stopTxOnInvalidId,
-      maxEnergyOnInvalidIdWh: settings.maxEnergyOnInvalidId > 0 ? settings.maxEnergyOnInvalidId : undefined,
       onEnded: (e) => {
         view?.ended(e.connector);
         if (e.seq !== undefined) keeper?.soon(); // signing never runs inside a tap

@@ -73,17 +73,16 @@ export class SessionsAdapter implements SessionsView, SessionControl {
     return out;
   }
 
-  // SessionControl. Sessions applies StopTxOnInvalidId / MaxEnergyOnInvalidId
-  // itself, configured from the same auth settings the Authorizer decided with,
-  // so "stop" and "limit" both reach it as a refused post-authorization.
+  // SessionControl: src/auth decides (StopTxOnInvalidId, MaxEnergyOnInvalidId,
+  // else suspend); the session machine carries it out.
   stop(sessionId: string): void {
     const c = this.connectorOf(sessionId);
-    if (c !== undefined) this.sessions.postAuthorize(c, { accept: false });
+    if (c !== undefined) this.sessions.deauthorize(c);
   }
 
-  limitEnergy(sessionId: string): void {
+  limitEnergy(sessionId: string, maxWh: number): void {
     const c = this.connectorOf(sessionId);
-    if (c !== undefined) this.sessions.postAuthorize(c, { accept: false });
+    if (c !== undefined) this.sessions.limitEnergy(c, maxWh);
   }
 
   suspend(sessionId: string): void {

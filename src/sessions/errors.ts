@@ -34,4 +34,4 @@ export class SessionError extends Error {
     this.name = 'SessionError';
   }
 }
-export type SessionErrorCode = 'not-accepted' | 'busy' | 'no-session' | 'bad-state' | 'unknown-connector' | 'journal-full';
+export type SessionErrorCode = 'not-accepted' | 'busy' | 'no-session' | 'bad-state' | 'unknown-connector' | 'journal-full' | 'bad-cap';

@@ -45,10 +45,6 @@ export interface SessionsOptions {
   evseIds: Record<number, string>;
   /** How long an authorization waits for the cable (OCPP ConnectionTimeOut); default 60 s. */
   connectionTimeoutMs?: number;
-  /** OCPP StopTxOnInvalidId: stop when post-authorization says invalid (default true). */
-  stopTxOnInvalidId?: boolean;
-  /** OCPP MaxEnergyOnInvalidId: otherwise cap the session at this many Wh. */
-  maxEnergyOnInvalidIdWh?: number;
   /** How often an energy cap is checked against the meter; default 1 s. */
   capCheckMs?: number;
   /** Told after each record is journaled (seq) or when an authorization expires (seq undefined). */
@@ -181,25 +177,26 @@ export class Sessions {
   }
 
   /**
-   * The backend's late answer for a session authorized offline. Invalid: stop
-   * ('DeAuthorized'), or with StopTxOnInvalidId off, cap the energy.
+   * Post-authorization said invalid and StopTxOnInvalidId applies (src/auth
+   * decides which; the session machine only carries it out): the session ends
+   * as 'DeAuthorized'. Returns the seq of its record, if it had begun.
    */
-  postAuthorize(connector: number, auth: Pick<Authorization, 'accept'>): number | undefined {
+  deauthorize(connector: number): number | undefined {
     const s = this.get(connector);
-    if (auth.accept) return undefined;
-    if (this.o.stopTxOnInvalidId ?? true) {
-      if (s.state === 'authorized') {
-        this.end(s);
-        this.o.onEnded?.({ connector, reason: 'DeAuthorized' });
-        return undefined;
-      }
-      return this.stop(s, 'DeAuthorized');
+    if (s.state === 'authorized') {
+      this.end(s);
+      this.o.onEnded?.({ connector, reason: 'DeAuthorized' });
+      return undefined;
     }
-    if (this.o.maxEnergyOnInvalidIdWh !== undefined) {
-      s.capWh = Math.min(s.capWh ?? Infinity, this.o.maxEnergyOnInvalidIdWh);
-      if (s.state !== 'authorized') return this.checkCap(s);
-    }
-    return undefined;
+    return this.stop(s, 'DeAuthorized');
+  }
+
+  /** Caps the session's energy (MaxEnergyOnInvalidId); returns the seq of its record if the cap is already reached. */
+  limitEnergy(connector: number, maxWh: number): number | undefined {
+    if (!(maxWh >= 0)) throw new SessionError('bad-cap', `energy cap must be >= 0 Wh, got ${maxWh}`);
+    const s = this.get(connector);
+    s.capWh = Math.min(s.capWh ?? Infinity, maxWh);
+    return s.state === 'authorized' ? undefined : this.checkCap(s);
   }
 
   /** Checks energy caps now (also done on a timer); returns seqs of records written. */

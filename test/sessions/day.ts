@@ -28,7 +28,7 @@ export class Device {
     this.journal.recover();
     this.sessions = new Sessions({
       journal: this.journal, meter: this.meter, clock: this.clock, settings: this.settings, evseIds: EVSE,
-      connectionTimeoutMs: 30_000, stopTxOnInvalidId: true, onEnded: (e) => this.ended.push(e),
+      connectionTimeoutMs: 30_000, onEnded: (e) => this.ended.push(e),
     });
     this.sessions.boot();
     this.journal.signPending();
@@ -105,7 +105,7 @@ export function scriptDay(sessions: number, uploadEvery = 3): Step[] {
     if (kind === 'Local') steps.push({ session: k, stops: kind, run: (d) => d.sessions.tap(c, { uid: a.uid }) });
     if (kind === 'EVDisconnected') steps.push({ session: k, stops: kind, run: (d) => d.sessions.unplug(c) });
     if (kind === 'GroupCard') steps.push({ session: k, stops: a.groupId ? kind : 'EVDisconnected', run: (d) => d.sessions.tap(c, { uid: 'OTHER', groupId: a.groupId ?? 'NONE' }) ?? d.sessions.unplug(c) });
-    if (kind === 'DeAuthorized') steps.push({ session: k, stops: kind, run: (d) => d.sessions.postAuthorize(c, { accept: false }) });
+    if (kind === 'DeAuthorized') steps.push({ session: k, stops: kind, run: (d) => d.sessions.deauthorize(c) });
     if (kind === 'EnergyLimitReached') steps.push({ session: k, stops: kind, run: (d) => { d.meter.deliver(c, 5000); d.clock.advance(1500); } });
     steps.push({ session: k, run: (d) => { d.sessions.unplug(c); d.clock.advance(60_000); } });
     if (k % 2 === 1) steps.push({ run: (d) => d.journal.signPending() });

@@ -84,20 +84,20 @@ describe('sessions', () => {
     r.sessions.authorize(1, card('AA000001')); // the connector is free again
   });
 
-  it('post-authorization: invalid stops (StopTxOnInvalidId) or caps the energy (MaxEnergyOnInvalidId)', () => {
+  it('post-authorization: deauthorize stops the session (StopTxOnInvalidId), limitEnergy caps it (MaxEnergyOnInvalidId)', () => {
     const a = rig();
     a.sessions.authorize(1, card('AA000001'));
     a.sessions.plugIn(1);
-    expect(a.sessions.postAuthorize(1, { accept: true })).toBeUndefined();
-    expect(a.sessions.postAuthorize(1, { accept: false })).toBe(1);
+    expect(a.sessions.deauthorize(1)).toBe(1);
     expect(a.records()[0].stopReason).toBe('DeAuthorized');
 
-    const b = rig({ stopTxOnInvalidId: false, maxEnergyOnInvalidIdWh: 2000, capCheckMs: 500 });
+    const b = rig({ capCheckMs: 500 });
     b.sessions.authorize(1, card('AA000001'));
     b.sessions.plugIn(1);
     b.sessions.startCharging(1);
     b.meter.deliver(1, 1500);
-    expect(b.sessions.postAuthorize(1, { accept: false })).toBeUndefined();
+    expect(() => b.sessions.limitEnergy(1, -1)).toThrow(/>= 0 Wh/);
+    expect(b.sessions.limitEnergy(1, 2000)).toBeUndefined();
     expect(b.sessions.session(1)?.capWh).toBe(2000);
     b.clock.advance(5000);
     expect(b.sessions.session(1)?.state).toBe('charging');
