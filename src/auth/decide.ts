@@ -20,8 +20,9 @@ export interface Decision {
   groupId?: string;
   /** Decided without the backend because it could not be reached in time. */
   offline: boolean;
-  /** The session the tap stops (action 'stop'). */
+  /** The session the tap stops (action 'stop'), and by which right: its own card, its group, a master pass. */
   stopsSession?: string;
+  stopBy?: 'card' | 'group' | 'master';
   /** Energy cap for the session, Wh (unknown ids admitted offline). */
   energyCapWh?: number;
   /** Started offline: ask the backend when back, and act on a refusal (post-authorization). */
@@ -92,7 +93,7 @@ export function decideFromAnswer(src: Sources, p: Extract<Plan, { kind: 'ask' }>
   if (p.purpose === 'stop') {
     const session = p.session!;
     if (info.groupId !== undefined && (isMasterPass(src.settings, info.groupId) || info.groupId === session.groupId))
-      return stop(c, session, 'AUTH_REQUEST', `backend: group ${info.groupId} may stop this session`);
+      return stop(c, session, isMasterPass(src.settings, info.groupId) ? 'master' : 'group', 'AUTH_REQUEST', `backend: group ${info.groupId} may stop this session`);
     return refuse(c, 'Invalid', `backend: card is not of the group of the session on connector ${connector}`, 'AUTH_REQUEST');
   }
   const status = effectiveStatus(info, src.wallMs);
@@ -102,12 +103,12 @@ export function decideFromAnswer(src: Sources, p: Extract<Plan, { kind: 'ask' }>
 }
 
 function planStop(c: Ctx, session: SessionInProgress, mayAsk: boolean): Plan {
-  if (session.uid === c.uid) return decided(stop(c, session, 'WHITELIST', 'the card that started the session stops it'));
+  if (session.uid === c.uid) return decided(stop(c, session, 'card', 'WHITELIST', 'the card that started the session stops it'));
   const s = c.src.settings;
   if (c.groupId !== undefined && isMasterPass(s, c.groupId))
-    return decided(stop(c, session, 'WHITELIST', 'master pass card stops any session'));
+    return decided(stop(c, session, 'master', 'WHITELIST', 'master pass card stops any session'));
   if (c.groupId !== undefined && c.groupId === session.groupId)
-    return decided(stop(c, session, 'WHITELIST', `card of the same group (${c.groupId}) stops the session`));
+    return decided(stop(c, session, 'group', 'WHITELIST', `card of the same group (${c.groupId}) stops the session`));
   const why = `connector ${c.connector} is charging another card, not of this card's group`;
   // A group we do not know locally may be known to the backend.
   if (c.groupId === undefined && mayAsk)
@@ -193,8 +194,9 @@ function refuse(c: Ctx, status: AuthStatus, reason: string, method: AuthMethod =
   return base(c, false, 'none', status, reason, method);
 }
 
-function stop(c: Ctx, session: SessionInProgress, method: AuthMethod, reason: string): Decision {
+function stop(c: Ctx, session: SessionInProgress, by: Decision['stopBy'], method: AuthMethod, reason: string): Decision {
   const d = base(c, true, 'stop', 'Accepted', reason, method);
   d.stopsSession = session.id;
+  d.stopBy = by;
   return d;
 }

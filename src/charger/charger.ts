@@ -248,10 +248,7 @@ export class Charger {
     if (d.action === 'stop') {
       const s = w.sessions.session(c);
       if (!s) return d;
-      // Sessions stops for the same card (Local) or the same group (GroupCard);
-      // a master pass, which auth allows, is recorded as a Local stop.
-      const sameGroup = d.groupId !== undefined && d.groupId === s.groupId;
-      w.sessions.tap(c, d.uid === s.uid || sameGroup ? { uid: d.uid, groupId: d.groupId } : { uid: s.uid });
+      w.sessions.stopByCard(c, d.stopBy === 'master' ? 'MasterPass' : d.stopBy === 'group' ? 'GroupCard' : 'Local');
       this.settle(w, c);
     }
     return d;

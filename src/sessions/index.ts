@@ -8,5 +8,5 @@ export {
 export { decodeCoseSign1, encodeCoseSign1, protectedHeader, toBeSigned, type CoseSign1 } from './cose.js';
 export { CHAIN_START, verifyRecord, verifyRecordChain, type ChainPoint, type VerifiedRecord } from './verify.js';
 export { Journal, type JournalOptions, type JournalStatus, type RecoveryReport, type StoredRecord } from './journal.js';
-export { Sessions, type Authorization, type SessionsOptions, type SessionState, type SessionView } from './session.js';
+export { Sessions, type Authorization, type CardStop, type SessionsOptions, type SessionState, type SessionView } from './session.js';
 export { exportOcmf, ocmfPayload, verifyOcmf, type OcmfOptions } from './ocmf.js';

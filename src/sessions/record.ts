@@ -6,10 +6,11 @@ import { RecordError } from './errors.js';
 export type AuthMethod = 'AUTH_REQUEST' | 'WHITELIST';
 
 /**
- * Why a session ended. OCPP names where OCPP has one; 'GroupCard' is OCPP's
- * 'Local' by another card of the same group, kept apart for the operator.
+ * Why a session ended. OCPP names where OCPP has one; 'GroupCard' and
+ * 'MasterPass' are OCPP's 'Local' by another card of the same group or by a
+ * master pass, kept apart for the operator. Encoded by position: only append.
  */
-export const STOP_REASONS = ['Local', 'GroupCard', 'EVDisconnected', 'DeAuthorized', 'EnergyLimitReached', 'PowerLoss', 'Other'] as const;
+export const STOP_REASONS = ['Local', 'GroupCard', 'EVDisconnected', 'DeAuthorized', 'EnergyLimitReached', 'PowerLoss', 'Other', 'MasterPass'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
 /** A wall-clock instant at one-second resolution (OCPI's), with OCMF's time status. */

@@ -23,6 +23,9 @@ export interface Authorization {
 
 export type SessionState = 'authorized' | 'plugged' | 'charging';
 
+const CARD_STOPS = ['Local', 'GroupCard', 'MasterPass'] as const;
+export type CardStop = (typeof CARD_STOPS)[number];
+
 export interface SessionView {
   connector: number;
   state: SessionState;
@@ -155,16 +158,13 @@ export class Sessions {
   }
 
   /**
-   * A card is presented at a busy connector: the same card stops ('Local'), a
-   * card of the same group stops ('GroupCard'); any other card does nothing.
-   * Returns the seq of the record written, or undefined.
+   * A card stopped the session: its own ('Local'), one of its group
+   * ('GroupCard') or a master pass ('MasterPass'). Who may stop is src/auth's
+   * decision; this records it. Returns the seq of the record written.
    */
-  tap(connector: number, auth: Pick<Authorization, 'uid' | 'groupId'>): number | undefined {
-    const s = this.get(connector);
-    const reason: StopReason | undefined = auth.uid === s.auth.uid ? 'Local'
-      : auth.groupId !== undefined && auth.groupId === s.auth.groupId ? 'GroupCard' : undefined;
-    if (!reason) return undefined;
-    return this.stop(s, reason);
+  stopByCard(connector: number, by: CardStop): number | undefined {
+    if (!CARD_STOPS.includes(by)) throw new SessionError('bad-state', `a card stops a session as ${CARD_STOPS.join(', ')}, not ${String(by)}`);
+    return this.stop(this.get(connector), by);
   }
 
   /** The cable is removed: the transaction ends ('EVDisconnected'). */

@@ -41,6 +41,17 @@ describe('Charger: tap → session → record → upload', () => {
     expect(r.records().map((x) => [x.seq, x.uid, x.stopReason, x.evseId])).toEqual([[1, a, 'Local', 'US*TST*E1*2']]);
   });
 
+  it('a master pass stops another card\'s session and the record says so; it starts none', async () => {
+    const r = new Rig({ online: false, auth: { masterPassGroupId: 'SITE-MASTER' } });
+    const a = r.member(0);
+    expect(r.charger.applyLocalList({ listVersion: 1, updateType: 'Full', localAuthorizationList: [{ idTag: 'AABBCCDD', idTagInfo: { status: 'Accepted', groupId: 'SITE-MASTER' } }] })).toBe('Accepted');
+    expect(await r.charger.tap('AABBCCDD', 2)).toMatchObject({ accept: false, action: 'none' });
+    expect((await r.charger.tap(a, 1)).accept).toBe(true);
+    r.charger.plugIn(1);
+    expect(await r.charger.tap('AABBCCDD', 1)).toMatchObject({ accept: true, action: 'stop', stopBy: 'master' });
+    expect(r.records().map((x) => [x.uid, x.stopReason])).toEqual([[a, 'MasterPass']]);
+  });
+
   it('raw reader bytes go through the reader configuration', async () => {
     const r = new Rig({ online: false, extra: { reader: { input: 'bytes', reversed: true } } });
     const uid = r.member(2);

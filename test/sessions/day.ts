@@ -102,9 +102,9 @@ export function scriptDay(sessions: number, uploadEvery = 3): Step[] {
     steps.push({ session: k, run: (d) => d.sessions.authorize(c, a, kind === 'EnergyLimitReached' ? { capWh: 5000 } : {}) });
     steps.push({ session: k, starts: true, run: (d) => { d.clock.advance(20_000); d.sessions.plugIn(c); } });
     steps.push({ session: k, run: (d) => { d.sessions.startCharging(c); d.meter.deliver(c, 1000 + 37 * k); d.clock.advance(600_000); } });
-    if (kind === 'Local') steps.push({ session: k, stops: kind, run: (d) => d.sessions.tap(c, { uid: a.uid }) });
+    if (kind === 'Local') steps.push({ session: k, stops: kind, run: (d) => d.sessions.stopByCard(c, 'Local') });
     if (kind === 'EVDisconnected') steps.push({ session: k, stops: kind, run: (d) => d.sessions.unplug(c) });
-    if (kind === 'GroupCard') steps.push({ session: k, stops: a.groupId ? kind : 'EVDisconnected', run: (d) => d.sessions.tap(c, { uid: 'OTHER', groupId: a.groupId ?? 'NONE' }) ?? d.sessions.unplug(c) });
+    if (kind === 'GroupCard') steps.push({ session: k, stops: a.groupId ? kind : 'EVDisconnected', run: (d) => (a.groupId ? d.sessions.stopByCard(c, 'GroupCard') : d.sessions.unplug(c)) });
     if (kind === 'DeAuthorized') steps.push({ session: k, stops: kind, run: (d) => d.sessions.deauthorize(c) });
     if (kind === 'EnergyLimitReached') steps.push({ session: k, stops: kind, run: (d) => { d.meter.deliver(c, 5000); d.clock.advance(1500); } });
     steps.push({ session: k, run: (d) => { d.sessions.unplug(c); d.clock.advance(60_000); } });

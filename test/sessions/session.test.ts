@@ -41,8 +41,9 @@ describe('sessions', () => {
     expect(r.sessions.session(1)?.state).toBe('charging');
     r.meter.deliver(1, 7_321);
     r.clock.advance(3_600_000);
-    expect(r.sessions.tap(1, { uid: 'FFFF0000' })).toBeUndefined(); // someone else's card
-    const seq = r.sessions.tap(1, { uid: '04A2B3C4D5E680' });
+    expect(code(() => r.sessions.stopByCard(1, 'Remote' as never))).toBe('bad-state');
+    expect(r.sessions.session(1)?.state).toBe('charging');
+    const seq = r.sessions.stopByCard(1, 'Local');
     expect(seq).toBe(1);
     expect(r.sessions.session(1)).toBeUndefined();
     const [rec] = r.records();
@@ -61,8 +62,7 @@ describe('sessions', () => {
     const r = rig();
     r.sessions.authorize(1, card('AA000001', { groupId: 'FLEET' }));
     r.sessions.plugIn(1);
-    expect(r.sessions.tap(1, { uid: 'AA000002', groupId: 'OTHER' })).toBeUndefined();
-    expect(r.sessions.tap(1, { uid: 'AA000002', groupId: 'FLEET' })).toBe(1);
+    expect(r.sessions.stopByCard(1, 'GroupCard')).toBe(1);
     r.sessions.unplug(1);
     r.sessions.plugIn(2); // cable first
     r.sessions.authorize(2, card('AA000003'));
@@ -159,7 +159,7 @@ describe('sessions', () => {
     expect(() => r.sessions.authorize(1, card('AA000001', { method: 'CARD' as never }))).toThrow(RecordError);
     expect(r.sessions.session(1)).toBeUndefined();
     expect(code(() => r.sessions.startCharging(1))).toBe('no-session');
-    expect(code(() => r.sessions.tap(1, { uid: 'AA000001' }))).toBe('no-session');
+    expect(code(() => r.sessions.stopByCard(1, 'Local'))).toBe('no-session');
     r.sessions.authorize(1, card('AA000001'));
     expect(code(() => r.sessions.authorize(1, card('AA000002')))).toBe('busy');
     expect(code(() => r.sessions.startCharging(1))).toBe('bad-state');
