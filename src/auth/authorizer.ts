@@ -11,6 +11,9 @@ import { normalizeUid } from '../tokens/index.js';
 import type { ReaderConfig, TokenLookup } from './token-source.js';
 import { checkUid, UidFormatError } from './uid.js';
 
+/** How long a post-authorization request may go unanswered before it is asked again. */
+export const RECHECK_RETRY_MS = 60_000;
+
 export interface TapInput {
   /** Normalized UID (upper-case hex), or the reader's raw output (normalized per `reader`). */
   uid: string | Uint8Array;
@@ -53,8 +56,15 @@ export class Authorizer {
   /** Backend answers dropped for an unknown status or malformed fields. */
   malformedAnswers = 0;
   private correlation = 0;
-  /** Sessions already post-authorized (or asked): at most the live ones, pruned at each recheck. */
-  private readonly rechecked = new Set<string>();
+  /** Sessions the backend has answered for: post-authorization is done. */
+  private readonly settled = new Set<string>();
+  /**
+   * Rechecks in flight (session id → monotonic ms sent). Delivery is QoS 0: a
+   * request or its answer may be lost, so an unanswered one is asked again
+   * after RECHECK_RETRY_MS while connected, and at every reconnect.
+   */
+  private readonly asking = new Map<string, number>();
+  private retryTimer?: TimerId;
   private readonly src: Sources;
 
   constructor(private readonly deps: AuthorizerDeps) {
@@ -146,30 +156,43 @@ export class Authorizer {
   }
 
   /**
-   * Post-authorization after the link returns: asks the backend once about
-   * each session in progress begun offline that wants checking, and applies
-   * StopTxOnInvalidId / MaxEnergyOnInvalidId to the refused ones. Returns the
-   * number of requests sent.
+   * Post-authorization after the link returns: asks the backend about each
+   * session in progress begun offline that wants checking, until it answers,
+   * and applies its verdict (StopTxOnInvalidId / MaxEnergyOnInvalidId / suspend)
+   * to the refused ones. Returns the number of requests sent.
    */
   recheckOfflineSessions(onAction?: (s: SessionInProgress, a: PostAuthAction) => void): number {
     if (this.link === 'offline') return 0;
-    // Forget sessions that have ended: a charger stays up for months.
+    // Only live sessions are remembered: a charger stays up for months.
     const live = new Set(this.deps.sessions.all().map((s) => s.id));
-    for (const id of this.rechecked) if (!live.has(id)) this.rechecked.delete(id);
+    for (const id of this.settled) if (!live.has(id)) this.settled.delete(id);
+    for (const id of this.asking.keys()) if (!live.has(id)) this.asking.delete(id);
+    const now = this.deps.clock.monotonic();
     let sent = 0;
     for (const s of this.deps.sessions.all()) {
-      if (!s.checkLater || this.rechecked.has(s.id)) continue;
-      this.rechecked.add(s.id);
+      if (!s.checkLater || this.settled.has(s.id)) continue;
+      const at = this.asking.get(s.id);
+      if (at !== undefined && now - at < RECHECK_RETRY_MS) continue; // still in flight
+      this.asking.set(s.id, now);
       sent++;
       this.deps.online.request({ correlationId: this.nextId(), uid: s.uid, connector: s.connector, purpose: 'recheck' }, (info) => {
         if (!wellFormed(info)) {
           this.malformedAnswers++;
-          this.rechecked.delete(s.id); // ask again next time
+          this.asking.delete(s.id); // ask again next time
           return;
         }
+        if (this.settled.has(s.id)) return; // a second answer to a repeated question
+        this.settled.add(s.id);
+        this.asking.delete(s.id);
         this.answered(s.uid, info);
         const a = this.postAuth(s, info);
         if (a) onAction?.(s, a);
+      });
+    }
+    if (this.asking.size > 0 && this.retryTimer === undefined) {
+      this.retryTimer = this.deps.clock.setTimer(RECHECK_RETRY_MS, () => {
+        this.retryTimer = undefined;
+        this.recheckOfflineSessions(onAction);
       });
     }
     return sent;
@@ -179,8 +202,9 @@ export class Authorizer {
   private late(fallback: Decision, info: IdTagInfo): void {
     if (!fallback.accept || fallback.action !== 'start' || !fallback.checkLater) return;
     const s = this.deps.sessions.byConnector(fallback.connector);
-    if (!s || s.uid !== fallback.uid || this.rechecked.has(s.id)) return;
-    this.rechecked.add(s.id);
+    if (!s || s.uid !== fallback.uid || this.settled.has(s.id)) return;
+    this.settled.add(s.id);
+    this.asking.delete(s.id);
     this.postAuth(s, info);
   }
 

@@ -1,6 +1,6 @@
 // Authorizing RFID taps: OCPI whitelist classes, OCPP local list, cache and
 // offline policies, online authorization with a timeout, post-authorization.
-export { Authorizer, TapError, type AuthorizerDeps, type TapInput } from './authorizer.js';
+export { Authorizer, RECHECK_RETRY_MS, TapError, type AuthorizerDeps, type TapInput } from './authorizer.js';
 export { AuthCache, type AuthCacheOptions } from './auth-cache.js';
 export { decideFromAnswer, plan, type Decision, type Link, type Plan, type Sources } from './decide.js';
 export { LocalList, LocalListError, type LocalListEntry, type LocalListResult, type LocalListUpdate } from './local-list.js';

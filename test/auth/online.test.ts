@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Decision } from '../../src/auth/index.js';
+import { RECHECK_RETRY_MS, type Decision } from '../../src/auth/index.js';
 import { world } from './world.js';
 
 const A = '04A1B2C3D4E5F6';
@@ -170,6 +170,24 @@ describe('post-authorization of sessions begun offline', () => {
       w.sessions.remove(`s${i}`);
     }
     w.auth.recheckOfflineSessions();
-    expect((w.auth as unknown as { rechecked: Set<string> }).rechecked.size).toBe(0);
+    const kept = w.auth as unknown as { settled: Set<string>; asking: Map<string, number> };
+    expect([kept.settled.size, kept.asking.size]).toEqual([0, 0]);
+  });
+
+  it('a recheck whose request or answer is lost is asked again until answered', () => {
+    const w = world({ allowOfflineTxForUnknownId: true, stopTxOnInvalidId: true });
+    w.backend.online = false;
+    w.start('s1', w.tap(U, 1));
+    w.backend.online = true;
+    w.backend.answer = undefined; // the first question goes unanswered (lost on the way)
+    expect(w.auth.recheckOfflineSessions()).toBe(1);
+    w.clock.advance(RECHECK_RETRY_MS - 1);
+    expect(w.backend.requests.filter((r) => r.purpose === 'recheck')).toHaveLength(1);
+    w.backend.answer = { status: 'Invalid' };
+    w.clock.advance(1 + 100); // asked again, answered this time
+    expect(w.backend.requests.filter((r) => r.purpose === 'recheck')).toHaveLength(2);
+    expect(w.control.log).toEqual(['stop s1']);
+    w.clock.advance(10 * RECHECK_RETRY_MS);
+    expect(w.backend.requests.filter((r) => r.purpose === 'recheck')).toHaveLength(2); // settled: no more questions
   });
 });
