@@ -231,10 +231,15 @@ export class Charger {
     return this.w;
   }
 
+  // A decision may come seconds after the tap (a real-time answer): the
+  // connectors may have changed meanwhile, so it is checked again here.
   private act(w: Wiring, d: Decision): Decision {
     if (!d.accept) return d;
     const c = d.connector;
+    const refuse = (status: Decision['status'], why: string): Decision => ({ ...d, accept: false, action: 'none', status, reason: `${d.reason}; ${why}` });
     if (d.action === 'start') {
+      const elsewhere = w.view.byUid(d.uid);
+      if (elsewhere) return refuse('ConcurrentTx', `meanwhile the card started a session on connector ${elsewhere.connector}`);
       try {
         w.sessions.authorize(c, d, { capWh: d.energyCapWh });
       } catch (e) {
@@ -246,8 +251,7 @@ export class Charger {
       return d;
     }
     if (d.action === 'stop') {
-      const s = w.sessions.session(c);
-      if (!s) return d;
+      if (w.view.byConnector(c)?.id !== d.stopsSession) return refuse(d.status, 'the session it would stop has ended meanwhile');
       w.sessions.stopByCard(c, d.stopBy === 'master' ? 'MasterPass' : d.stopBy === 'group' ? 'GroupCard' : 'Local');
       this.settle(w, c);
     }

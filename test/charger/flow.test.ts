@@ -52,6 +52,38 @@ describe('Charger: tap → session → record → upload', () => {
     expect(r.records().map((x) => [x.uid, x.stopReason])).toEqual([[a, 'MasterPass']]);
   });
 
+  it('a card waiting for the backend on two connectors starts one session, not two (ConcurrentTx)', async () => {
+    const r = new Rig();
+    const x = '04AABBCCDDEE01'; // unknown to the table: the backend decides
+    r.backend.overrides.set(x, 'Accepted');
+    const first = r.charger.tap(x, 1);
+    const second = r.charger.tap(x, 2);
+    r.run();
+    expect(await first).toMatchObject({ accept: true, action: 'start' });
+    expect(await second).toMatchObject({ accept: false, status: 'ConcurrentTx' });
+    expect(r.charger.status().connectors.map((c) => c.state)).toEqual(['authorized', 'idle']);
+  });
+
+  it('a late answer that would stop a session does not stop the one that took its connector', async () => {
+    const r = new Rig({ auth: { masterPassGroupId: 'M' } });
+    const master = '04AABBCCDDEE02'; // an app account: not in the device table, known to the backend with group M
+    const base = r.members[0];
+    r.site.publish([{ countryCode: 'US', partyId: 'BLK', allowedUsesTable: true, tokens: [...r.site.current!.partners[0].tokens, { ...base, uid: master, type: 'APP_USER', group_id: 'M', contract_id: 'US-BLK-M' }] }]);
+    r.run();
+    const [a, c] = [r.member(0), r.member(1)];
+    expect((await r.charger.tap(a, 1)).action).toBe('start');
+    r.charger.plugIn(1);
+    const late = r.charger.tap(master, 1); // asks the backend about its group
+    r.charger.unplug(1); // meanwhile A leaves and C starts on the same connector
+    expect((await r.charger.tap(c, 1)).action).toBe('start');
+    r.charger.plugIn(1);
+    r.run();
+    expect(await late).toMatchObject({ accept: false, action: 'none' });
+    expect(r.charger.status().connectors[0]).toMatchObject({ uid: c, state: 'plugged' });
+    const stored = r.backend.records.records(DEVICE).map((x) => [x.verified!.record.uid, x.verified!.record.stopReason]);
+    expect(stored).toEqual([[a, 'EVDisconnected']]);
+  });
+
   it('raw reader bytes go through the reader configuration', async () => {
     const r = new Rig({ online: false, extra: { reader: { input: 'bytes', reversed: true } } });
     const uid = r.member(2);
