@@ -49,6 +49,9 @@ export class JournalKeeper {
 
   private turn(): void {
     try {
+      // A failed flash write leaves the journal waiting for a recovery: the
+      // scan is the same as at boot, and safe to repeat.
+      if (!this.journal.recovered) this.journal.recover();
       const signed = this.journal.signPending(this.signPerTurn);
       if (signed > 0) this.recordsReady();
       this.journal.maintain();

@@ -2,7 +2,7 @@ import type { Tap } from '../../hal/rfid.js';
 import {
   Authorizer, loadAuthSettings, LocalList, type AuthSettings, type Decision, type Link, type LocalListResult, type LocalListUpdate,
 } from '../auth/index.js';
-import { Journal, SessionError, Sessions, type RecoveryReport, type SessionState } from '../sessions/index.js';
+import { Journal, JournalError, SessionError, Sessions, type RecoveryReport, type SessionState } from '../sessions/index.js';
 import { listStoreOf, SyncClient } from '../sync/index.js';
 import { TokenStore } from '../tokens/index.js';
 import { JournalKeeper } from './background.js';
@@ -198,7 +198,10 @@ export class Charger {
       link: w.authorizer.link,
       listVersion: w.tokens.version ?? 0,
       localListVersion: w.authorizer.list.version,
-      journal: { status: j.status, lastSeq: j.lastSeq, ackedSeq: j.ackedSeq, depth: j.depth, unsigned: j.unsigned },
+      // Between a failed write and the keeper's recovery the journal's figures are unknown.
+      journal: j.recovered
+        ? { status: j.status, lastSeq: j.lastSeq, ackedSeq: j.ackedSeq, depth: j.depth, unsigned: j.unsigned }
+        : { status: 'recovering', lastSeq: j.lastSeq, ackedSeq: j.ackedSeq, depth: 0, unsigned: 0 },
       connectors: this.connectors.map((c) => {
         const s = w.sessions.session(c);
         if (!s) return { connector: c, state: 'idle', suspended: false };
@@ -243,8 +246,12 @@ export class Charger {
       try {
         w.sessions.authorize(c, d, { capWh: d.energyCapWh });
       } catch (e) {
-        // Busy meanwhile, or the journal is full: the card is fine, the session cannot be.
-        if (e instanceof SessionError) return { ...d, accept: false, action: 'none', reason: `${d.reason}; no session: ${e.message}` };
+        // Busy meanwhile, the journal full or recovering from a failed write:
+        // the card is fine, the session cannot be (the keeper recovers it soon).
+        if (e instanceof SessionError || e instanceof JournalError) {
+          w.keeper.soon();
+          return { ...d, accept: false, action: 'none', reason: `${d.reason}; no session: ${e.message}` };
+        }
         throw e;
       }
       w.view.started(d);

@@ -409,6 +409,11 @@ export class Journal {
     this.prepareNextSector();
   }
 
+  /** False after a failed write until recover() runs again (the in-memory state is then unknown). */
+  get recovered(): boolean {
+    return this.ready;
+  }
+
   // — internals —
 
   private assertReady(): void {

@@ -76,7 +76,12 @@ export class RecordUploader {
     if (this.inFlight || !this.link.connected) return;
     const from = this.journal.ackedSeq + 1;
     if (from > this.journal.lastSeq) return;
-    const records = this.journal.readFrom(from, this.batchBytes);
+    let records: ReturnType<UploadJournal['readFrom']>;
+    try {
+      records = this.journal.readFrom(from, this.batchBytes);
+    } catch {
+      return; // the journal awaits its recovery after a failed write: notify() comes after it
+    }
     if (records.length === 0) return; // none signed yet: notify() again after signing
     // A batch is a consecutive run. A record the journal lost is skipped: the
     // batch starts after it and the backend reports the gap by sequence number.

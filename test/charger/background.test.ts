@@ -67,3 +67,37 @@ describe('Charger: taps never wait for signing', () => {
     expect(r.charger.journal.unsigned).toBe(0);
   });
 });
+
+describe('Charger: a failed flash write in the background', () => {
+  it('is recovered by the keeper: taps are refused meanwhile, never thrown, and sessions resume', async () => {
+    const fault = { armed: false };
+    const r = new Rig({
+      online: false,
+      flash: (inner): FlashRegion => ({
+        name: inner.name, byteLength: inner.byteLength, blockSize: inner.blockSize,
+        read: (o, n) => inner.read(o, n),
+        write: (o, d) => {
+          if (fault.armed && inner.name === 'journal') { fault.armed = false; throw new Error('SPI flash write failed'); }
+          inner.write(o, d);
+        },
+        erase: (b) => inner.erase(b),
+      }),
+    });
+    const a = r.member(0);
+    expect((await r.charger.tap(a, 1)).action).toBe('start');
+    r.charger.plugIn(1);
+    expect((await r.charger.tap(a, 1)).action).toBe('stop'); // its record is journaled, unsigned
+    fault.armed = true; // the background write of its signature fails
+    r.platform.clock.advance(1);
+    expect(r.charger.status().backgroundFailures).toBe(1);
+    expect(r.charger.journal.recovered).toBe(false);
+    // A tap while the journal waits for its recovery: a refusal, not an exception.
+    const during = await r.charger.tap(r.member(1), 2);
+    expect(during).toMatchObject({ accept: false, action: 'none' });
+    r.platform.clock.advance(1);
+    expect(r.charger.journal.recovered).toBe(true);
+    expect(r.charger.journal.unsigned).toBe(0); // signed after the recovery
+    expect((await r.charger.tap(r.member(1), 2)).action).toBe('start');
+    expect(r.records().map((x) => [x.seq, x.uid])).toEqual([[1, a]]);
+  });
+});
