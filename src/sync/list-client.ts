@@ -83,7 +83,15 @@ export class ListClient {
       return;
     }
     if (m.size === 0) return; // an image has at least its header; never begin what cannot commit
-    this.store.beginFull(m.ver, m.size);
+    try {
+      this.store.beginFull(m.ver, m.size);
+    } catch (e) {
+      if (isPowerLoss(e)) throw e;
+      // Too small or too big for a slot: say so; a transfer under way goes on.
+      this.stats.badImages++;
+      this.link.send('listResync', { have: this.store.version(), why: 'bad-image' });
+      return;
+    }
     this.transfer = { ver: m.ver, size: m.size, off: 0, expect: 0 };
     this.attempt = 0;
     this.request();

@@ -108,9 +108,9 @@ export class TokenStore implements TokenLookup {
 
   /** Starts streaming a signed image of `totalLength` bytes into the inactive slot. */
   beginFull(totalLength: number): void {
-    this.upload = undefined;
     const slot = this.activeSlot === 0 ? 1 : 0;
     const region = this.slots[slot];
+    // Checked before anything changes: a bad offer leaves an upload under way as it is.
     if (!Number.isInteger(totalLength) || totalLength < HEADER_FIXED + SIGNATURE_BYTES)
       throw new TokenUpdateError('TRUNCATED', `an image of ${totalLength} bytes cannot hold a header and a signature`);
     if (totalLength > region.byteLength)

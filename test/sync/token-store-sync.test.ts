@@ -76,4 +76,20 @@ describe('list sync with the real token store', () => {
     expect(s.store.lookup(card.uid)!.valid).toBe(true);
     if (s.sem[0].type === 'RFID') expect(s.store.lookup(s.sem[0].uid)!.whitelist).toBe('NEVER');
   });
+  it('an offer too small or too big for a slot is refused and said so; the transfer under way goes on', () => {
+    const s = setup();
+    s.transport.setOnline(true);
+    s.bus.drain(); // the device asks, the backend offers v1
+    s.bus.drain(); // the device requests the first chunks
+    s.bus.drain(); // some chunks arrive: a transfer is under way
+    const inject = (size: number) =>
+      expect(() => s.bus.connect().publish(topicOf('cp-1', 'listOffer'), encodeMessage('listOffer', { ver: 9, size }))).not.toThrow();
+    inject(10);
+    inject(10_000_000);
+    s.bus.drain();
+    expect(s.sync.lists.stats.badImages).toBe(2);
+    expect(s.backend.counters.resyncRequests).toBeGreaterThanOrEqual(2);
+    s.run();
+    expect(s.store.version).toBe(1); // the good image still arrived and applied
+  });
 });
