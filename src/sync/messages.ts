@@ -2,6 +2,9 @@ import { type Compression, decodeFrame, encodeFrame, type FrameLimits } from './
 import { SyncDecodeError } from './errors.js';
 import { asMap, bool, bytes, type Fields, list, oneOf, optText, optUint, text, uint } from './schema.js';
 
+/** OCPI's uid: up to 36 characters (text card numbers as well as 4/7/10-byte hex UIDs). */
+export const MAX_UID_CHARS = 36;
+
 // The roam/v1 messages. Keys are short because every byte crosses a metered
 // cellular link; docs/sync.md spells them out.
 
@@ -135,7 +138,7 @@ export const MESSAGES = {
   }),
   authRequest: kind<AuthRequest>({
     suffix: 'auth/req', direction: 'up', limits: small, compression: 'never',
-    read: (m) => ({ id: text(m, 'id', 64), uid: text(m, 'uid', 20), connector: uint(m, 'c', 255), purpose: oneOf(m, 'p', AUTH_PURPOSES), partner: optUint(m, 'pid', 0xffff) }),
+    read: (m) => ({ id: text(m, 'id', 64), uid: text(m, 'uid', MAX_UID_CHARS), connector: uint(m, 'c', 255), purpose: oneOf(m, 'p', AUTH_PURPOSES), partner: optUint(m, 'pid', 0xffff) }),
     write: (x) => defined({ id: x.id, uid: x.uid, c: x.connector, p: x.purpose, pid: x.partner }),
   }),
   status: kind<DeviceStatus>({

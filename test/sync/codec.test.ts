@@ -40,6 +40,14 @@ describe('messages round-trip', () => {
     });
   }
 
+  it('real-time authorization carries any OCPI uid (up to 36 characters) and refuses longer ones', () => {
+    const card = '7001234567890123456789012345'; // a 28-digit printed card number, kept verbatim
+    const req = { id: 'r1', uid: card, connector: 1, purpose: 'start' as const };
+    expect(decodeMessage('authRequest', encodeMessage('authRequest', req))).toEqual(req);
+    const long = { ...req, uid: 'X'.repeat(37) };
+    expect(faultOf(() => decodeMessage('authRequest', encodeMessage('authRequest', long)))).toBe('schema');
+  });
+
   it('record batches round-trip for any records within the limits', () => {
     fc.assert(fc.property(fc.nat(1e9), fc.array(fc.uint8Array({ minLength: 1, maxLength: 600 }), { maxLength: 40 }), (first, recs) => {
       expect(decodeMessage('recordBatch', encodeMessage('recordBatch', { first, recs }))).toEqual({ first, recs });
