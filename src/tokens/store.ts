@@ -77,6 +77,11 @@ export class TokenStore implements TokenLookup {
       try {
         const region = this.slots[sel.slot];
         const header = readHeader(region.read(0, Math.min(region.byteLength, u32(region.read(0, HEADER_FIXED), H.headerLength))));
+        // The header only (no re-hash of the body: boot stays O(1) in the token count);
+        // a damaged slot is reported here instead of throwing out of a lookup later.
+        const length = header.headerLength + header.bodyLength + SIGNATURE_BYTES;
+        if (length !== sel.imageLength || length > region.byteLength || header.listVersion !== sel.listVersion)
+          throw new TokenUpdateError('BAD_FORMAT', `slot ${region.name}: image of ${length} bytes, the selector recorded ${sel.imageLength} bytes of version ${sel.listVersion} (slot ${region.byteLength} bytes, header version ${header.listVersion})`);
         this.activate(sel.slot, header);
         for (const r of this.overlayLog.chain(header.listVersion)) this.applyRecord(r);
       } catch (e) {

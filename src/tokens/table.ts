@@ -96,12 +96,22 @@ export function readHeader(bytes: Uint8Array): TableHeader {
 export class TokenTable implements TokenLookup {
   readonly header: TableHeader;
   private readonly body: number;
+  /** Where each section's data ends (absolute; the next section, or the group table, starts there). */
+  private readonly ends: number[];
+  /** Palette tuples in the header. */
+  private readonly tuples: number;
 
   /** `bytes`: the image (header + body, signature after it is ignored). */
   constructor(private readonly bytes: Uint8Array) {
     this.header = readHeader(bytes);
     this.body = this.header.headerLength;
     if (bytes.length < this.body + this.header.bodyLength) throw new TokenUpdateError('TRUNCATED', 'token table body is shorter than its header says');
+    // readHeader checked the sections monotonic and inside the body: every read of a
+    // lookup is bounded by these (O(1) checks), so a corrupt or hostile body can make a
+    // lookup answer undefined, never read past the image or answer a malformed entry.
+    const s = this.header.sections;
+    this.ends = s.map((_, i) => this.body + (i + 1 < s.length ? s[i + 1].indexOffset : this.header.groupOffset));
+    this.tuples = this.header.palette.length / 3;
   }
 
   get listVersion(): number {
@@ -116,12 +126,13 @@ export class TokenTable implements TokenLookup {
     uid = uid.toUpperCase(); // OCPI uids are case-insensitive
     const key = uidKey(uid);
     const h = this.header;
-    if (key.kind === 0) return this.lookupText(uid, h.sections[3]);
-    const sec = h.sections[key.kind === 4 ? 0 : key.kind === 7 ? 1 : 2];
-    return this.lookupKey(uid, sec, key.hi, key.lo);
+    if (key.kind === 0) return this.lookupText(uid, h.sections[3], this.ends[3]);
+    const s = key.kind === 4 ? 0 : key.kind === 7 ? 1 : 2;
+    return this.lookupKey(uid, h.sections[s], this.ends[s], key.hi, key.lo);
   }
 
-  private lookupKey(uid: string, sec: TableHeader['sections'][0], thi: number, tlo: number): TokenEntry | undefined {
+  /** `end`: where the section's data ends; nothing at or past it is read. */
+  private lookupKey(uid: string, sec: TableHeader['sections'][0], end: number, thi: number, tlo: number): TokenEntry | undefined {
     const b = this.bytes;
     const kind = sec.kind;
     const entry = kind + 6;
@@ -146,27 +157,38 @@ export class TokenTable implements TokenLookup {
     const data = this.body + sec.dataOffset + u32(b, at + kind);
     const count = b[at + kind + 4] + 1;
     const l = b[at + kind + 5];
+    if (l > 47) return undefined; // corrupt: the compiler never writes more
     const unit = Math.pow(2, l);
     const hiPart = Math.floor(d / unit);
+    // l = ⌊log2(span / count)⌋ keeps every high part of a block below 2·count: past it,
+    // the key is not there (and the unary scan below stays within ~3·count bits).
+    if (hiPart >= 2 * count) return undefined;
     const loPart = d - hiPart * unit;
     const attrBits = this.header.attrBits;
     const groupsAt = data + ((count * (l + attrBits) + 7) >>> 3);
+    if (groupsAt >= end) return undefined;
     let p = groupsAt + 1 + 4 * b[groupsAt]; // byte of the unary high parts
+    const last = end - 1; // the last byte the unary scan may read
+    if (p > last) return undefined;
     // Skip hiPart zeros (one per step of the high part); count ones as entries passed.
     let zeros = 0, ones = 0, bit = 7, byte = b[p];
     if (hiPart > 0) {
       while (zeros + 8 - POPCOUNT[byte] < hiPart) {
         zeros += 8 - POPCOUNT[byte];
         ones += POPCOUNT[byte];
-        if (ones >= count) return undefined;
+        if (ones >= count || p >= last) return undefined;
         byte = b[++p];
       }
+      // The byte holds the zero sought (the loop above stopped on it): bit stays ≥ 0.
       for (;;) {
         if ((byte >> bit) & 1) ones++;
         else if (++zeros === hiPart) break;
         bit--;
       }
-      if (--bit < 0) { bit = 7; byte = b[++p]; }
+      if (--bit < 0) {
+        if (p >= last) return undefined;
+        bit = 7; byte = b[++p];
+      }
     }
     // Entries with this high part: ones up to the next zero, low parts ascending.
     const lows = data * 8;
@@ -175,7 +197,10 @@ export class TokenTable implements TokenLookup {
       if (v === loPart) return this.entry(uid, readBits(b, lows + count * l + ones * attrBits, attrBits), () => this.blockGroup(groupsAt, ones));
       if (v > loPart) return undefined;
       ones++;
-      if (--bit < 0) { bit = 7; byte = b[++p]; }
+      if (--bit < 0) {
+        if (p >= last) return undefined;
+        bit = 7; byte = b[++p];
+      }
     }
     return undefined;
   }
@@ -189,7 +214,7 @@ export class TokenTable implements TokenLookup {
     return NO_GROUP;
   }
 
-  private lookupText(uid: string, sec: TableHeader['sections'][0]): TokenEntry | undefined {
+  private lookupText(uid: string, sec: TableHeader['sections'][0], end: number): TokenEntry | undefined {
     const b = this.bytes;
     const up = uid;
     const index = this.body + sec.indexOffset;
@@ -198,6 +223,7 @@ export class TokenTable implements TokenLookup {
     while (low <= high) {
       const mid = (low + high) >>> 1;
       const at = data + u32(b, index + 4 * mid);
+      if (at >= end || at + 6 + b[at] > end) return undefined; // corrupt offset or length
       const len = b[at];
       let cmp = 0;
       for (let i = 0; cmp === 0 && i < len && i < up.length; i++) cmp = b[at + 1 + i] - up.charCodeAt(i);
@@ -209,7 +235,8 @@ export class TokenTable implements TokenLookup {
     return undefined;
   }
 
-  private entry(uid: string, tuple: number, group: () => number): TokenEntry {
+  private entry(uid: string, tuple: number, group: () => number): TokenEntry | undefined {
+    if (tuple >= this.tuples) return undefined; // corrupt: no such palette tuple
     const p = this.header.palette;
     const flags = p[3 * tuple + 2];
     const e: TokenEntry = {
@@ -229,6 +256,8 @@ export class TokenTable implements TokenLookup {
     if (g >= this.header.groupCount) return undefined;
     const table = this.body + this.header.groupOffset;
     const at = table + u32(this.bytes, table + 4 * g);
+    const end = this.body + this.header.bodyLength;
+    if (at >= end || at + 1 + this.bytes[at] > end) return undefined; // corrupt offset or length
     return fromUtf8(this.bytes.subarray(at + 1, at + 1 + this.bytes[at]));
   }
 }

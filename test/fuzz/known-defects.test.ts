@@ -17,12 +17,12 @@ function strict(name: string, cases: number) {
 }
 
 describe('known defects (strict): fail today, pass once fixed', () => {
-  it.skip('KD-1, KD-2: lookups over a corrupt or hostile-but-signed table never read past the image and only answer well-formed entries (src/tokens/table.ts)', () => {
+  it('KD-1, KD-2: lookups over a corrupt or hostile-but-signed table never read past the image and only answer well-formed entries (src/tokens/table.ts)', () => {
     const r = strict('tokens.image-signed', 3000);
     expect(r.failure).toBeUndefined();
   });
 
-  it.skip('KD-1, KD-2, KD-5: boot over a corrupted active slot reports bootError or answers lookups safely (src/tokens/table.ts, store.ts)', () => {
+  it('KD-1, KD-2, KD-5: boot over a corrupted active slot reports bootError or answers lookups safely (src/tokens/table.ts, store.ts)', () => {
     const r = strict('tokens.boot', 3000);
     expect(r.failure).toBeUndefined();
   });
