@@ -19,7 +19,8 @@ export interface RecordAck { seq: number }
 /** Down: the answer to AuthRequest `id` (OCPP IdTagInfo). */
 export interface AuthResponse { id: string; status: AuthStatus; group?: string; expires?: number }
 /** Down: settings the backend pushes. */
-export interface DeviceConfig { statusEverySec?: number; listKey?: Uint8Array }
+/** Down: settings the backend may push. Never a key: a key change must be signed by the current key. */
+export interface DeviceConfig { statusEverySec?: number }
 
 /** Up: the list version in force (0 = none). Sent on connect, after every change, and as a heartbeat. */
 export interface ListStatus { ver: number }
@@ -104,8 +105,8 @@ export const MESSAGES = {
   }),
   config: kind<DeviceConfig>({
     suffix: 'config', direction: 'down', limits: small, compression: 'never',
-    read: (m) => ({ statusEverySec: optUint(m, 'stEvery', 86400), listKey: m.lkey === undefined ? undefined : bytes(m, 'lkey', 65) }),
-    write: (x) => defined({ stEvery: x.statusEverySec, lkey: x.listKey }),
+    read: (m) => ({ statusEverySec: optUint(m, 'stEvery', 86400) }),
+    write: (x) => defined({ stEvery: x.statusEverySec }),
   }),
 
   listStatus: kind<ListStatus>({

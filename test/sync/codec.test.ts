@@ -48,6 +48,11 @@ describe('messages round-trip', () => {
     expect(faultOf(() => decodeMessage('authRequest', encodeMessage('authRequest', long)))).toBe('schema');
   });
 
+  it('config never carries a key: an lkey field from the wire is not decoded', () => {
+    const wire = encodeFrame({ stEvery: 60, lkey: new Uint8Array(65).fill(4) });
+    expect(decodeMessage('config', wire)).toEqual({ statusEverySec: 60 });
+  });
+
   it('record batches round-trip for any records within the limits', () => {
     fc.assert(fc.property(fc.nat(1e9), fc.array(fc.uint8Array({ minLength: 1, maxLength: 600 }), { maxLength: 40 }), (first, recs) => {
       expect(decodeMessage('recordBatch', encodeMessage('recordBatch', { first, recs }))).toEqual({ first, recs });
