@@ -59,12 +59,16 @@ interface Live {
   state: SessionState;
   auth: Authorization;
   start?: Timestamp;
+  /** Monotonic ms at the start: the wall clock may be set during a session. */
+  startMono?: number;
   meterStartWh?: number;
   capWh?: number;
   timer?: TimerId;
   capTimer?: TimerId;
 }
 
+/** Drift between wall and monotonic time over a session that is not a clock setting. */
+const CLOCK_SLACK_S = 2;
 const KEY_PREFIX = 'ses.c';
 const keyOf = (connector: number) => `${KEY_PREFIX}${connector}`;
 // Fields of the persisted open-transaction state (CBOR map, integer keys).
@@ -235,6 +239,20 @@ export class Sessions {
     return { seconds: Math.floor(w.ms / 1000), quality: w.quality };
   }
 
+  /**
+   * The stop instant. If the wall clock reads before the start, or was set
+   * during a session that began on a trusted clock (it moved unlike the
+   * monotonic clock), the stop is only informative ('I'): a record never claims
+   * a synchronized stop it cannot vouch for. A first synchronization (start
+   * 'U') moves the clock too, and then it is the start that was wrong.
+   */
+  private stopTime(s: Live, start: Timestamp): Timestamp {
+    const stop = this.now();
+    const elapsed = s.startMono === undefined ? undefined : (this.o.clock.monotonic() - s.startMono) / 1000;
+    const jumped = start.quality !== 'U' && elapsed !== undefined && Math.abs(stop.seconds - start.seconds - elapsed) > CLOCK_SLACK_S;
+    return stop.seconds < start.seconds || jumped ? { seconds: stop.seconds, quality: stop.quality === 'U' ? 'U' : 'I' } : stop;
+  }
+
   private beginTransaction(s: Live): void {
     if (s.timer !== undefined) this.o.clock.clearTimer(s.timer);
     s.timer = undefined;
@@ -244,6 +262,7 @@ export class Sessions {
     // Persisted before the state changes: a cut here leaves no transaction at all.
     this.o.settings.set(keyOf(s.connector), encodeOpen(facts, this.o.journal.lastSeq + 1));
     s.start = start;
+    s.startMono = this.o.clock.monotonic();
     s.meterStartWh = meterStartWh;
     s.state = 'plugged';
     if (s.capWh !== undefined) this.armCap(s);
@@ -279,7 +298,7 @@ export class Sessions {
     const meter = this.o.meter.readWh(s.connector);
     const seq = this.o.journal.append({
       ...this.factsOf(s, s.start, s.meterStartWh),
-      stop: this.now(),
+      stop: this.stopTime(s, s.start),
       meterStopWh: Math.max(meter, s.meterStartWh),
       stopReason: reason,
     }, { reserved: true });

@@ -182,4 +182,16 @@ describe('sessions', () => {
     expect(seq).toBe(n + 1);
     expect(r.records().at(-1)).toMatchObject({ uid: 'AA00000F', stopReason: 'EVDisconnected' });
   });
+  it('a wall clock set during a session on a trusted clock makes the stop informative (I), never S', () => {
+    for (const [jumpMs, expected] of [[0, 'S'], [3_600_000, 'I'], [-3_600_000, 'I']] as const) {
+      const r = rig();
+      r.sessions.authorize(1, card('AA000001'));
+      r.sessions.plugIn(1);
+      r.clock.advance(600_000);
+      if (jumpMs !== 0) r.clock.setWall(r.clock.wall().ms + jumpMs, 'S');
+      r.sessions.unplug(1);
+      const [rec] = r.records();
+      expect([rec.start.quality, rec.stop.quality], `jump ${jumpMs}`).toEqual(['S', expected]);
+    }
+  });
 });
