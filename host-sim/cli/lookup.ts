@@ -108,7 +108,7 @@ export const lookup: Command = {
     const decision = (() => {
       const r = plan({
         settings: auth, list: new LocalList(), cache: new AuthCache(clock, { enabled: auth.authorizationCacheEnabled, lifetimeS: auth.authCacheLifetimeS, maxEntries: auth.authCacheMaxEntries }),
-        tokens: tokens ?? { lookup: () => undefined }, sessions: new SessionTable(), wallMs: () => clock.wall().ms,
+        tokens: tokens ?? { lookup: () => undefined }, sessions: new SessionTable(), wallMs: () => clock.wall().ms, trustedMs: () => clock.wall().ms,
       }, uid, connector, 'offline');
       if (r.kind !== 'decided') throw new CliError('internal: an offline plan asked the backend', 1);
       return r.decision;

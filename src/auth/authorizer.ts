@@ -10,6 +10,7 @@ import { AUTH_STATUSES, type IdTagInfo } from './status.js';
 import { normalizeUid } from '../tokens/index.js';
 import type { ReaderConfig, TokenLookup } from './token-source.js';
 import { checkUid, UidFormatError } from './uid.js';
+import { TrustedTime } from './trusted-time.js';
 
 /** How long a post-authorization request may go unanswered before it is asked again. */
 export const RECHECK_RETRY_MS = 60_000;
@@ -72,6 +73,7 @@ export class Authorizer {
     this.list = deps.list ?? new LocalList();
     this.cache = new AuthCache(deps.clock, cacheOptions(this.current));
     const clock = deps.clock;
+    const trusted = new TrustedTime(clock);
     this.src = {
       settings: this.current,
       list: this.list,
@@ -79,6 +81,7 @@ export class Authorizer {
       tokens: deps.tokens,
       sessions: deps.sessions,
       wallMs: () => clock.wall().ms,
+      trustedMs: () => trusted.now(),
     };
   }
 

@@ -39,6 +39,8 @@ export interface Sources {
   tokens: TokenLookup;
   sessions: SessionsView;
   wallMs: () => number;
+  /** For entries stored on the device: the time it can vouch for (TrustedTime), if any. */
+  trustedMs: () => number | undefined;
 }
 
 /** online: ask and wait; unknown: the last request timed out, decide now but still ask; offline: known down. */
@@ -72,7 +74,7 @@ export function plan(src: Sources, uid: string, connector: number, link: Link): 
 
   if (local) {
     const where = listed ? 'local list' : 'authorization cache';
-    const status = effectiveStatus(local, src.wallMs);
+    const status = effectiveStatus(local, src.trustedMs);
     const fallback = offlineLocal({ ...c, offline: true }, status, where);
     if (!mayAsk) return decided(fallback);
     // Online it would start without asking, so there is nothing to ask; in doubt, offline rules apply.

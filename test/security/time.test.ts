@@ -69,7 +69,7 @@ describe('time: status, ordering and rolled-back clocks', () => {
   // knows — max(wall if quality S, last synchronized wall time persisted + monotonic time
   // since); when no trustworthy time exists (quality U/I and none persisted), an Accepted
   // entry that carries an expiryDate counts as Expired offline (online it is asked).
-  it.skip('TIME-1 (missing defence): an expired local-list card is not accepted offline when the clock has rolled back', async () => {
+  it('TIME-1: an expired local-list card is not accepted offline when the clock has rolled back', async () => {
     const r = new Rig({ online: false });
     expect(r.charger.applyLocalList({ listVersion: 1, updateType: 'Full', localAuthorizationList: [{ idTag: 'AABBCCDD', idTagInfo: { status: 'Accepted', expiryDate: Date.UTC(2026, 0, 15) } }] })).toBe('Accepted');
     r.platform.clock.setWall(Date.UTC(2026, 1, 1), 'S'); // synchronized: the card has expired
