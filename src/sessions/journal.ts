@@ -71,6 +71,9 @@ export class Journal {
   // Per sector (indexed by sector number): highest and lowest record seq in it (0: none).
   private readonly lastSeqIn: Float64Array;
   private readonly firstSeqIn: Float64Array;
+  // Per sector: 1 when inside the journal with an unreadable header (recovery
+  // finds the oldest sector by its header: it must never become the tail).
+  private readonly damaged: Uint8Array;
   private ready = false;
   private headCounter = -1; // counter of the sector being written; -1 before the first
   private tailCounter = 0; // counter of the oldest sector kept
@@ -93,6 +96,7 @@ export class Journal {
     this.reservedRecords = options.reservedRecords ?? 4;
     this.lastSeqIn = new Float64Array(this.sectors);
     this.firstSeqIn = new Float64Array(this.sectors);
+    this.damaged = new Uint8Array(this.sectors);
   }
 
   get lastSeq(): number {
@@ -148,6 +152,23 @@ export class Journal {
         if (c > head) head = c;
       }
     }
+    // Every sector is reused (and its counter rewritten) as the head passes it,
+    // so another valid counter lies within one ring length below the head,
+    // unless the head is the only sector. A head counter with none is not the
+    // journal's (a forged or stale header): its sector counts as unreadable.
+    for (let k = 0; k < n && head >= 0; k++) {
+      let others = false;
+      let near = false;
+      for (let s = 0; s < n; s++) {
+        if (counters[s] < 0 || counters[s] === head) continue;
+        others = true;
+        if (counters[s] > head - n) near = true;
+      }
+      if (!others || near) break;
+      counters[head % n] = -1;
+      head = -1;
+      for (let s = 0; s < n; s++) if (counters[s] > head) head = counters[s];
+    }
     let tail = head;
     for (let s = 0; s < n; s++) if (counters[s] >= 0 && counters[s] > head - n && counters[s] < tail) tail = counters[s];
     this.lastSeqIn.fill(0);
@@ -169,8 +190,9 @@ export class Journal {
     const visit = (type: number, at: number, length: number) => {
       const s = cur % n;
       if (type === T_RECORD) {
-        const seq = seqOfPayload(buf, at + 3, at + 3 + length)!;
-        if (seq <= maxSeq) return; // stale copy: the sequence only grows
+        // A stale copy (the sequence only grows) is ignored, a malformed one too.
+        const seq = this.freshSeq(buf, at, length, maxSeq);
+        if (seq === 0) return;
         maxSeq = seq;
         if (this.firstSeqIn[s] === 0) this.firstSeqIn[s] = seq;
         this.lastSeqIn[s] = seq;
@@ -179,10 +201,18 @@ export class Journal {
         seqs.mark(seq, PRESENT);
         report.records++;
       } else if (type === T_SIGNATURE) {
-        seqs.mark(getU32(buf, at + 3), SIGNED);
+        // A record is signed after it is written: a signature found before its
+        // record is not the journal's.
+        const q = getU32(buf, at + 3);
+        if (seqs.has(q, PRESENT)) seqs.mark(q, SIGNED);
       } else if (type === T_ACK) {
+        // The journal acknowledges only records it holds, so a genuine ack
+        // comes after the record it names (or that record was erased, and the
+        // oldest record kept says as much). One above every record before it
+        // is stray: trusting it would count unsent records as acknowledged,
+        // the ones appended after it too.
         const v = getU32(buf, at + 3);
-        if (v >= this.persistedAck) {
+        if (v >= this.persistedAck && v <= maxSeq) {
           this.persistedAck = v;
           this.persistedAckCounter = cur;
         }
@@ -193,8 +223,12 @@ export class Journal {
       load(c % n);
       return this.scanSector(buf, base, visit, report);
     };
+    this.damaged.fill(0);
     for (let c = tail; head >= 0 && c <= head; c++) {
-      if (counters[c % n] !== c) report.damagedHeaders++;
+      if (counters[c % n] !== c) {
+        report.damagedHeaders++;
+        this.damaged[c % n] = 1;
+      }
       const end = scan(c);
       if (c === head) this.writePos = end;
     }
@@ -202,19 +236,34 @@ export class Journal {
     // "free" sector to erase: a sector after the head with an unreadable header
     // and entries newer than anything seen is the real head. (A torn header
     // has no entries yet; a half-erased old sector has only older ones.)
+    // It is adopted only when its header is unreadable, it is where the journal would have gone on (its
+    // first entry did not fit in the head) and its first record continues the
+    // chain (seq and prev): stale entries (a torn erase, an older journal) can
+    // look newer too. Nothing more is written into a sector without a valid header.
+    this.lastHash = lastRecordAt >= 0 ? this.options.crypto.sha256(this.flash.read(lastRecordAt, lastRecordLength)).digest() : GENESIS_HASH;
     const after = head + 1;
-    if (head >= 0 && after - tail < n && counters[after % n] < 0) {
+    // (A header with a valid CRC but a counter that is not the journal's is
+    // forged or stale, not hit: a flipped bit never leaves the CRC right.)
+    if (head >= 0 && after - tail < n && readSectorHeader(mapped ?? this.flash.read((after % n) * bs, SECTOR_HEADER_BYTES), mapped ? (after % n) * bs : 0) < 0) {
       load(after % n);
-      let newer = false;
+      let first = -1;
+      let firstLength = 0;
+      let opened = -1; // size of its first entry
       this.scanSector(buf, base, (type, at, length) => {
-        if (type === T_RECORD) newer ||= seqOfPayload(buf, at + 3, at + 3 + length)! > maxSeq;
-        else if (type === T_SIGNATURE) newer ||= seqs.has(getU32(buf, at + 3), PRESENT) && !seqs.has(getU32(buf, at + 3), SIGNED);
-        else newer ||= getU32(buf, at + 3) > this.persistedAck;
+        if (opened < 0) opened = ENTRY_OVERHEAD + length;
+        if (type === T_RECORD && first < 0) {
+          first = at + 3;
+          firstLength = length;
+        }
       });
-      if (newer) {
+      if (first >= 0 && this.writePos + opened > bs && this.continuesChain(buf.slice(first, first + firstLength), maxSeq + 1, this.lastHash)) {
         report.damagedHeaders++;
-        this.writePos = scan(after);
+        this.damaged[after % n] = 1;
+        scan(after);
+        this.writePos = bs;
         head = after;
+        if (lastRecordAt >= 0 && this.sectorOf(lastRecordAt) === after % n)
+          this.lastHash = this.options.crypto.sha256(this.flash.read(lastRecordAt, lastRecordLength)).digest();
       }
     }
     this.headCounter = head;
@@ -223,17 +272,38 @@ export class Journal {
     // acknowledged records are ever erased.
     this.acked = Math.max(this.persistedAck, seqs.first > 0 ? seqs.first - 1 : 0);
     this.lastSeqValue = Math.max(maxSeq, this.acked);
-    this.lastHash = lastRecordAt >= 0 ? this.options.crypto.sha256(this.flash.read(lastRecordAt, lastRecordLength)).digest() : GENESIS_HASH;
     this.pending = this.locateUnsigned(seqs, maxSeq);
     this.nextBlank = false;
     this.ready = true;
     report.erasedSectors = this.reclaim();
+    report.erasedSectors += this.blankFreeSectors(mapped);
     this.prepareNextSector();
     report.liveSectors = this.headCounter < 0 ? 0 : this.headCounter - this.tailCounter + 1;
     report.lastSeq = this.lastSeqValue;
     report.ackedSeq = this.acked;
     report.unsigned = this.pending.length;
     return report;
+  }
+
+  /**
+   * The seq of the record entry at `at` if it is above `above` (else it is a
+   * stale copy) and its payload has the shape of a record, else 0: a CRC-valid
+   * entry is not trusted by its seq alone. (The shape, not a full decode: this
+   * runs on every record at boot, without allocating.)
+   */
+  private freshSeq(buf: Uint8Array, at: number, length: number, above: number): number {
+    const seq = seqOfPayload(buf, at + 3, at + 3 + length)!;
+    return seq > above && recordShaped(buf, at + 3, at + 3 + length) ? seq : 0;
+  }
+
+  /** Is this payload a well-formed record numbered `seq` whose prev is `prev`? */
+  private continuesChain(payload: Uint8Array, seq: number, prev: Uint8Array): boolean {
+    try {
+      const r = decodeRecord(payload);
+      return r.seq === seq && equalBytes(r.prev, prev);
+    } catch {
+      return false;
+    }
   }
 
   /** Where the unacknowledged records without a signature are: usually a short tail. */
@@ -247,14 +317,17 @@ export class Journal {
     }
     const out: Pending[] = [];
     if (from === 0) return out;
+    let max = 0;
     for (let c = this.tailCounter; c <= this.headCounter; c++) {
       const s = c % this.sectors;
       if (this.lastSeqIn[s] < from) continue;
       const buf = this.flash.read(s * this.bs, this.bs);
       this.scanSector(buf, 0, (type, at, length) => {
         if (type !== T_RECORD) return;
-        const seq = seqOfPayload(buf, at + 3, at + 3 + length)!;
-        if (seq >= from && !seqs.has(seq, SIGNED) && (out.length === 0 || seq > out[out.length - 1].seq)) out.push({ seq, at: s * this.bs + at + 3, length });
+        const seq = this.freshSeq(buf, at, length, max);
+        if (seq === 0) return;
+        max = seq;
+        if (seq >= from && !seqs.has(seq, SIGNED)) out.push({ seq, at: s * this.bs + at + 3, length });
       });
     }
     return out;
@@ -356,12 +429,14 @@ export class Journal {
       const buf = this.flash.read(s * this.bs, this.bs);
       this.scanSector(buf, 0, (type, at, length) => {
         if (type === T_RECORD) {
-          const r = seqOfPayload(buf, at + 3, at + 3 + length)!;
-          if (r > maxSeen) maxSeen = r;
+          // As recover() reads the journal: stale or malformed records are not there.
+          const r = this.freshSeq(buf, at, length, maxSeen);
+          if (r === 0) return;
+          maxSeen = r;
           if (r >= next) payloads.set(r, buf.slice(at + 3, at + 3 + length));
         } else if (type === T_SIGNATURE) {
           const r = getU32(buf, at + 3);
-          if (r >= next && !signatures.has(r)) signatures.set(r, buf.slice(at + 7, at + 7 + SIGNATURE_BYTES));
+          if (r >= next && !signatures.has(r) && payloads.has(r)) signatures.set(r, buf.slice(at + 7, at + 7 + SIGNATURE_BYTES));
         }
       });
       emit();
@@ -376,12 +451,17 @@ export class Journal {
     this.assertReady();
     const from = Math.max(Math.floor(seq), this.acked + 1);
     const out: Uint8Array[] = [];
+    let max = 0;
     for (let c = this.tailCounter; c <= this.headCounter && from <= this.lastSeqValue; c++) {
       const s = c % this.sectors;
       if (this.lastSeqIn[s] < from) continue;
       const buf = this.flash.read(s * this.bs, this.bs);
       this.scanSector(buf, 0, (type, at, length) => {
-        if (type === T_RECORD && seqOfPayload(buf, at + 3, at + 3 + length)! >= from) out.push(buf.slice(at + 3, at + 3 + length));
+        if (type !== T_RECORD) return;
+        const r = this.freshSeq(buf, at, length, max);
+        if (r === 0) return;
+        max = r;
+        if (r >= from) out.push(buf.slice(at + 3, at + 3 + length));
       });
     }
     return out;
@@ -472,8 +552,34 @@ export class Journal {
     this.headCounter = next;
     this.lastSeqIn[s] = 0;
     this.firstSeqIn[s] = 0;
+    this.damaged[s] = 0;
     this.writePos = SECTOR_HEADER_BYTES;
     this.nextBlank = false;
+  }
+
+  /**
+   * Erases every free sector that is not blank (a torn erase, an older journal,
+   * anything): then a sector after the head without a valid header can only
+   * be the head whose header was hit, never stale entries. Returns how many.
+   */
+  private blankFreeSectors(mapped: Uint8Array | undefined): number {
+    let erased = 0;
+    const first = this.headCounter < 0 ? 0 : this.headCounter + 1;
+    const end = this.headCounter < 0 ? this.sectors : this.tailCounter + this.sectors;
+    for (let c = first; c < end; c++) {
+      const s = c % this.sectors;
+      const b = mapped ?? this.flash.read(s * this.bs, this.bs);
+      const from = mapped ? s * this.bs : 0;
+      const to = from + this.bs;
+      let i = from;
+      while (i < to && b[i] === 0xff) i++;
+      if (i < to) {
+        this.guard(() => this.flash.erase(s));
+        erased++;
+      }
+    }
+    if (first < end) this.nextBlank = true;
+    return erased;
   }
 
   private prepareNextSector(): void {
@@ -513,23 +619,54 @@ export class Journal {
    */
   private reclaim(): number {
     let erased = 0;
+    // A head adopted without a valid header is found again at the next boot
+    // only from the records before it: nothing goes until a sector with a
+    // valid header follows it (the next write opens one).
+    if (this.headCounter >= 0 && this.damaged[this.headCounter % this.sectors] === 1) return 0;
     while (this.tailCounter < this.headCounter) {
-      const s = this.tailCounter % this.sectors;
-      const last = this.lastSeqIn[s];
-      if (last > this.acked || (last !== 0 && last === this.lastSeqValue)) break;
-      if (this.persistedAck < last || this.persistedAckCounter === this.tailCounter) {
-        const before = this.persistedAck;
-        this.persistedAck = -1; // force a fresh entry at the head
-        this.writeAckIfRoom();
-        if (this.persistedAck === -1) this.persistedAck = before; // no room: erasing is still safe, see recover()
+      if (!this.erasable(this.tailCounter)) break;
+      // The next sector with data becomes the oldest, and recovery finds the
+      // oldest by its header: one without a valid header must go first (it is
+      // then a blank hole, 2).
+      let next = this.tailCounter + 1;
+      while (next < this.headCounter && this.damaged[next % this.sectors] === 2) next++;
+      if (this.damaged[next % this.sectors] === 1) {
+        if (next >= this.headCounter || !this.erasable(next)) break;
+        this.eraseOld(next);
+        this.damaged[next % this.sectors] = 2;
+        erased++;
+        continue;
       }
-      this.guard(() => this.flash.erase(s));
-      this.lastSeqIn[s] = 0;
-      this.firstSeqIn[s] = 0;
+      this.eraseOld(this.tailCounter);
       this.tailCounter++;
       erased++;
+      while (this.tailCounter < this.headCounter && this.damaged[this.tailCounter % this.sectors] === 2) {
+        this.damaged[this.tailCounter % this.sectors] = 0;
+        this.tailCounter++;
+      }
     }
     return erased;
+  }
+
+  private erasable(c: number): boolean {
+    const last = this.lastSeqIn[c % this.sectors];
+    return !(last > this.acked || (last !== 0 && last === this.lastSeqValue));
+  }
+
+  /** Erases the sector of counter `c`, all of whose records are acknowledged. */
+  private eraseOld(c: number): void {
+    const s = c % this.sectors;
+    const last = this.lastSeqIn[s];
+    if (this.persistedAck < last || this.persistedAckCounter === c) {
+      const before = this.persistedAck;
+      this.persistedAck = -1; // force a fresh entry at the head
+      this.writeAckIfRoom();
+      if (this.persistedAck === -1) this.persistedAck = before; // no room: erasing is still safe, see recover()
+    }
+    this.guard(() => this.flash.erase(s));
+    this.lastSeqIn[s] = 0;
+    this.firstSeqIn[s] = 0;
+    this.damaged[s] = 0;
   }
 
   /** A failed write leaves the in-memory state unknown: demand a recover(). */
@@ -572,6 +709,51 @@ export class Journal {
 
 const PRESENT = 0;
 const SIGNED = 1;
+
+/**
+ * Has b[at, end) the shape of a record payload: one CBOR map of integer keys
+ * 1..14 in increasing order, key 2 a 32-byte string, values well-formed
+ * (integers, strings, booleans, arrays of those), nothing after it? One flat
+ * loop, no call per item: it runs on every record at boot.
+ */
+function recordShaped(b: Uint8Array, at: number, end: number): boolean {
+  const count = b[at] - 0xa0;
+  if (count < 2 || count > 14) return false;
+  let p = at + 1;
+  let key = 0;
+  let keys = 0;
+  let items = 0; // elements of the array being read still to come
+  while (keys < count || items > 0) {
+    const element = items > 0;
+    if (element) items--;
+    else {
+      const k = b[p];
+      if (p >= end || k <= key || k > 14) return false;
+      key = k;
+      keys++;
+      p++;
+      if (k === 2 && (b[p] !== 0x58 || b[p + 1] !== 32)) return false;
+    }
+    if (p >= end) return false;
+    const ib = b[p++];
+    const major = ib >> 5;
+    let v = ib & 0x1f;
+    if (v >= 24) {
+      const n = v === 24 ? 1 : v === 25 ? 2 : v === 26 ? 4 : v === 27 ? 8 : 0;
+      if (n === 0 || n > end - p) return false;
+      v = 0;
+      for (let i = 0; i < n; i++) v = v * 256 + b[p + i];
+      p += n;
+    }
+    if (major <= 1) continue;
+    if (major === 2 || major === 3) {
+      if (v > end - p) return false;
+      p += v;
+    } else if (major === 4 && !element && v <= end - p) items = v;
+    else if (major !== 7 || (v !== 20 && v !== 21)) return false;
+  }
+  return p === end;
+}
 
 /** Two bits per sequence number, from the first one marked present; grows if it must. */
 class SeqBits {

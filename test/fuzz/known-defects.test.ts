@@ -27,7 +27,7 @@ describe('known defects (strict): fail today, pass once fixed', () => {
     expect(r.failure).toBeUndefined();
   });
 
-  it.skip('KD-3: a stray ack above every record is not trusted: records appended after it are still uploaded (src/sessions/journal.ts)', () => {
+  it('KD-3: a stray ack above every record is not trusted: records appended after it are still uploaded (src/sessions/journal.ts)', () => {
     const key = new NodeSigner(new Uint8Array(32).fill(5));
     const f = new SimFlash('journal', 4 * 512, { blockSize: 512 });
     f.raw.set(sectorHeader(0), 0);
@@ -42,7 +42,7 @@ describe('known defects (strict): fail today, pass once fixed', () => {
     expect(j.readFrom(1, Infinity).map((r) => r.seq)).toEqual([1]);
   });
 
-  it.skip('KD-3, KD-4: journal recovery over forged or stale structure keeps every property (src/sessions/journal.ts)', () => {
+  it('KD-3, KD-4: journal recovery over forged or stale structure keeps every property (src/sessions/journal.ts)', () => {
     const r = strict('sessions.journal', 3000);
     expect(r.failure).toBeUndefined();
   });
