@@ -7,6 +7,7 @@ import { type Broker, Mosquitto } from '../broker/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto } from '../hal/index.js';
 import { parseArgs } from './args.js';
 import { SimCharger } from './charger.js';
+import { tallyRecords } from './tally.js';
 
 export interface FleetOptions {
   chargers: number;
@@ -110,21 +111,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
       await waitFor(() => { const s = status(); return s.acked === s.appended; }, 'acknowledgements');
     }
     const uploadSeconds = (Date.now() - tUpload) / 1000;
-    let stored = 0, verified = 0, duplicated = 0, ignored = 0, problems = 0, lost = 0, expected = 0;
-    for (const c of chargers) {
-      const r = backend.records.report(c.id);
-      expected += c.recordsAppended;
-      stored += r.stored;
-      verified += r.verified;
-      ignored += r.duplicatesIgnored;
-      problems += r.problems.length;
-      duplicated += r.problems.filter((p) => p.kind === 'conflict').length + Math.max(0, r.stored - c.recordsAppended);
-      lost += Math.max(0, c.recordsAppended - r.verified);
-    }
+    const t = tallyRecords(backend.records, chargers);
     const s = status();
     return {
-      chargers: o.chargers, connected: s.connected, listsApplied: s.lists, recordsExpected: expected, recordsStored: stored, recordsVerified: verified,
-      recordsLost: lost, recordsDuplicated: duplicated, duplicatesIgnored: ignored, problems, seconds: (Date.now() - t0) / 1000, uploadSeconds, brokerKind: broker.kind,
+      chargers: o.chargers, connected: s.connected, listsApplied: s.lists, recordsExpected: t.recorded, recordsStored: t.stored, recordsVerified: t.verified,
+      recordsLost: t.lost, recordsDuplicated: t.duplicated, duplicatesIgnored: t.duplicatesIgnored, problems: t.problems, seconds: (Date.now() - t0) / 1000, uploadSeconds, brokerKind: broker.kind,
     };
   } finally {
     clearInterval(ticker);

@@ -2,6 +2,7 @@ import { BackendPeer, generateOcpiTokens, ocpiDiffBuilder, SiteList, type OcpiTo
 import { brokerFor } from '../broker/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto, SeededRandom } from '../hal/index.js';
 import { SimCharger } from './charger.js';
+import { tallyRecords } from './tally.js';
 
 export interface SiteOptions {
   chargers: number;
@@ -185,20 +186,9 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
   await settle(30_000);
   minute = 24 * 60;
 
-  let uploaded = 0, verified = 0, dups = 0, problems = 0, gaps = 0, lost = 0, recorded = 0;
-  for (const c of chargers) {
-    const r = backend.records.report(c.id);
-    recorded += c.recordsAppended;
-    uploaded += r.stored;
-    verified += r.verified;
-    dups += r.duplicatesIgnored;
-    problems += r.problems.length;
-    gaps += r.gaps.length;
-    lost += Math.max(0, c.recordsAppended - r.verified);
-    for (const p of r.problems) say(`PROBLEM ${c.id} seq ${p.seq}: ${p.kind} ${p.detail}`);
-  }
+  const t = tallyRecords(backend.records, chargers, (id, p) => say(`PROBLEM ${id} seq ${p.seq}: ${p.kind} ${p.detail}`));
   const summary: SiteSummary = {
-    taps, decisions, sessionsRecorded: recorded, retransmissions: chargers.reduce((n, c) => n + c.totals().retransmissions, 0), recordsUploaded: uploaded, recordsVerified: verified, duplicatesIgnored: dups, problems, gaps, lost,
+    taps, decisions, sessionsRecorded: t.recorded, retransmissions: chargers.reduce((n, c) => n + c.totals().retransmissions, 0), recordsUploaded: t.stored, recordsVerified: t.verified, duplicatesIgnored: t.duplicatesIgnored, problems: t.problems, gaps: t.gaps, lost: t.lost,
     listsApplied: chargers.reduce((a, c) => {
       const t = c.totals();
       return { full: a.full + t.fullApplied, differential: a.differential + t.diffsApplied, mismatches: a.mismatches + t.mismatches };
