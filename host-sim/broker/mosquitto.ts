@@ -26,40 +26,55 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The plain test broker: anonymous, no persistence, deep queues. */
+function plainConfig(port: number): string {
+  return [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence false',
+    'max_queued_messages 100000',
+    'max_inflight_messages 0',
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    '',
+  ].join('\n');
+}
+
+export interface MosquittoOptions {
+  port?: number;
+  /** The config file for `port`; it may write files of its own (ACL, …) into `dir`. Default: plainConfig. */
+  config?: (port: number, dir: string) => string;
+  /** URL scheme clients use: mqtts for a TLS listener. */
+  scheme?: 'mqtt' | 'mqtts';
+}
+
 /**
- * Debian's mosquitto on a free loopback port, with a generated config
- * (anonymous access, no persistence: a restart loses everything in flight,
- * which is the point of the kill/restart tests). kill() and restart() keep the port.
+ * Debian's mosquitto on a free loopback port, with a generated config (by
+ * default anonymous access, no persistence: a restart loses everything in
+ * flight, which is the point of the kill/restart tests). kill() and restart()
+ * keep the port.
  */
 export class Mosquitto implements Broker {
   readonly kind = 'mosquitto' as const;
   private child?: ChildProcess;
-  private readonly dir: string;
+  /** Where the config (and whatever the config wrote) lives; removed by close(). */
+  readonly dir: string;
   log = '';
 
-  private constructor(readonly port: number, private readonly binary: string) {
+  private constructor(readonly port: number, private readonly binary: string, private readonly scheme: 'mqtt' | 'mqtts', config: (port: number, dir: string) => string) {
     this.dir = mkdtempSync(join(tmpdir(), 'roam-mosquitto-'));
-    writeFileSync(join(this.dir, 'mosquitto.conf'), [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      'persistence false',
-      'max_queued_messages 100000',
-      'max_inflight_messages 0',
-      'log_dest stderr',
-      'log_type error',
-      'log_type warning',
-      '',
-    ].join('\n'));
+    writeFileSync(join(this.dir, 'mosquitto.conf'), config(port, this.dir));
   }
 
-  static async start(port?: number): Promise<Mosquitto> {
-    const m = new Mosquitto(port ?? (await freePort()), mosquittoBinary());
+  static async start(options: MosquittoOptions = {}): Promise<Mosquitto> {
+    const m = new Mosquitto(options.port ?? (await freePort()), mosquittoBinary(), options.scheme ?? 'mqtt', options.config ?? plainConfig);
     await m.launch();
     return m;
   }
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.scheme}://127.0.0.1:${this.port}`;
   }
 
   get running(): boolean {

@@ -4,12 +4,10 @@
 // subscribe only to its own downstream ones; the backend reads and writes all
 // of roam/v1. Generated from src/sync's message table, so a new message kind
 // gets its ACL line without anyone writing it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, mosquittoBinary } from '../broker/mosquitto.js';
+import { Mosquitto } from '../broker/mosquitto.js';
 import { MESSAGES, TOPIC_ROOT, type MessageKind } from '../../src/sync/index.js';
 import type { TestPki } from './pki.js';
 
@@ -55,60 +53,13 @@ export function mosquittoTlsConfig(port: number, pki: TestPki, acl: string): str
 }
 
 /** mosquitto with the TLS listener, per-device certificates and the ACL. */
-export class SecureMosquitto {
-  private child?: ChildProcess;
-  log = '';
-
-  private constructor(readonly port: number, private readonly dir: string, private readonly binary: string) {}
-
-  static async start(pki: TestPki, options: { backendUser?: string } = {}): Promise<SecureMosquitto> {
-    const binary = mosquittoBinary();
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'roam-mosquitto-tls-'));
-    const acl = join(dir, 'acl');
-    writeFileSync(acl, aclFile(options.backendUser ?? pki.backend.name));
-    writeFileSync(join(dir, 'mosquitto.conf'), mosquittoTlsConfig(port, pki, acl));
-    const m = new SecureMosquitto(port, dir, binary);
-    await m.launch();
-    return m;
-  }
-
-  get url(): string {
-    return `mqtts://127.0.0.1:${this.port}`;
-  }
-
-  get configDir(): string {
-    return this.dir;
-  }
-
-  async close(): Promise<void> {
-    const c = this.child;
-    if (c && c.exitCode === null && c.signalCode === null) {
-      const exited = new Promise<void>((r) => c.once('exit', () => r()));
-      c.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private async launch(): Promise<void> {
-    const child = spawn(this.binary, ['-c', join(this.dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child = child;
-    child.stderr!.on('data', (d: Buffer) => { this.log = (this.log + d.toString()).slice(-8000); });
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`mosquitto exited at start (code ${child.exitCode}): ${this.log}`);
-      if (await listening(this.port)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`mosquitto did not listen on ${this.port} within 10 s: ${this.log}`);
-  }
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
+export function startSecureMosquitto(pki: TestPki, options: { backendUser?: string } = {}): Promise<Mosquitto> {
+  return Mosquitto.start({
+    scheme: 'mqtts',
+    config: (port, dir) => {
+      const acl = join(dir, 'acl');
+      writeFileSync(acl, aclFile(options.backendUser ?? pki.backend.name));
+      return mosquittoTlsConfig(port, pki, acl);
+    },
   });
 }

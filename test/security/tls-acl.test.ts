@@ -8,7 +8,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttTransport, NodeSigner, nodeCrypto } from '../../host-sim/hal/index.js';
 import { BackendPeer, SiteList } from '../../host-sim/backend/index.js';
-import { makeTestPki, SecureMosquitto, tlsOptions, aclFile, type TestPki } from '../../host-sim/security/index.js';
+import type { Mosquitto } from '../../host-sim/broker/mosquitto.js';
+import { makeTestPki, startSecureMosquitto, tlsOptions, aclFile, type TestPki } from '../../host-sim/security/index.js';
 import { DeviceLink, encodeMessage, topicOf, anyDeviceFilter, decodeMessage } from '../../src/sync/index.js';
 import { signedRecords, until } from './helpers.js';
 
@@ -19,7 +20,7 @@ const keyB = new NodeSigner(new Uint8Array(32).fill(0x42));
 const backendKey = new NodeSigner(new Uint8Array(32).fill(0x43));
 
 let pki: TestPki;
-let broker: SecureMosquitto;
+let broker: Mosquitto;
 let peer: BackendPeer;
 let backendT: MqttTransport;
 const seen: Array<{ topic: string; payload: Uint8Array }> = [];
@@ -48,7 +49,7 @@ async function device(id: string): Promise<{ t: MqttTransport; link: DeviceLink;
 
 beforeAll(async () => {
   pki = makeTestPki([A, B]);
-  broker = await SecureMosquitto.start(pki);
+  broker = await startSecureMosquitto(pki);
   backendT = new MqttTransport(broker.url, tlsOptions(pki, pki.backend));
   clients.push(backendT);
   const site = new SiteList(backendKey, nodeCrypto, () => Date.UTC(2026, 0, 1));
