@@ -1,6 +1,6 @@
 import type { FlashRegion } from '../../hal/flash.js';
 import { LocalList, LocalListError } from '../auth/index.js';
-import { crc32 } from '../codec/index.js';
+import { crc32, put32, u32 } from '../codec/index.js';
 
 // The OCPP local list must survive reboots, and it outgrows an NVS value
 // (4,000 bytes) at about a hundred entries. So it lives in a flash region of
@@ -118,15 +118,4 @@ function header(b: Bank, payloadCrc: number): Uint8Array {
 function isErased(b: Uint8Array): boolean {
   for (let i = 0; i < b.length; i++) if (b[i] !== 0xff) return false;
   return true;
-}
-
-function u32(b: Uint8Array, at: number): number {
-  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-}
-
-function put32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v & 0xff;
-  b[at + 1] = (v >>> 8) & 0xff;
-  b[at + 2] = (v >>> 16) & 0xff;
-  b[at + 3] = (v >>> 24) & 0xff;
 }

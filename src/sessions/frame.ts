@@ -1,3 +1,4 @@
+import { put32, u32 } from '../codec/bytes.js';
 import { crc32 } from '../codec/crc32.js';
 import { MAX_PAYLOAD_BYTES, seqOfPayload } from './record.js';
 import { SIGNATURE_BYTES } from './cose.js';
@@ -25,16 +26,6 @@ export const SIG_ENTRY_BYTES = ENTRY_OVERHEAD + SIG_BODY_BYTES;
 export const ACK_ENTRY_BYTES = ENTRY_OVERHEAD + 4;
 export const MAX_RECORD_ENTRY_BYTES = ENTRY_OVERHEAD + MAX_PAYLOAD_BYTES;
 
-export function getU32(b: Uint8Array, at: number): number {
-  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000;
-}
-
-export function putU32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v & 0xff;
-  b[at + 1] = (v >>> 8) & 0xff;
-  b[at + 2] = (v >>> 16) & 0xff;
-  b[at + 3] = (v >>> 24) & 0xff;
-}
 
 export function sectorHeader(counter: number): Uint8Array {
   const h = new Uint8Array(SECTOR_HEADER_BYTES);
@@ -42,16 +33,16 @@ export function sectorHeader(counter: number): Uint8Array {
   h[1] = 0x4a;
   h[2] = FORMAT_VERSION;
   h[3] = 0xff;
-  putU32(h, 4, counter);
-  putU32(h, 8, crc32(h, 0, 8));
+  put32(h, 4, counter);
+  put32(h, 8, crc32(h, 0, 8));
   return h;
 }
 
 /** The counter of a valid header at `at`, or -1. */
 export function readSectorHeader(b: Uint8Array, at = 0): number {
   if (b[at] !== 0x52 || b[at + 1] !== 0x4a || b[at + 2] !== FORMAT_VERSION || b[at + 3] !== 0xff) return -1;
-  if (crc32(b, at, at + 8) !== getU32(b, at + 8)) return -1;
-  return getU32(b, at + 4);
+  if (crc32(b, at, at + 8) !== u32(b, at + 8)) return -1;
+  return u32(b, at + 4);
 }
 
 export function frameEntry(type: number, body: Uint8Array): Uint8Array {
@@ -61,7 +52,7 @@ export function frameEntry(type: number, body: Uint8Array): Uint8Array {
   e[1] = n & 0xff;
   e[2] = n >>> 8;
   e.set(body, 3);
-  putU32(e, 3 + n, crc32(e, 0, 3 + n));
+  put32(e, 3 + n, crc32(e, 0, 3 + n));
   return e;
 }
 
@@ -81,7 +72,7 @@ export function entryAt(b: Uint8Array, at: number, end: number): number {
     if (n < 3 || n > MAX_PAYLOAD_BYTES) return 0;
   } else return 0;
   if (at + ENTRY_OVERHEAD + n > end) return 0;
-  if (crc32(b, at, at + 3 + n) !== getU32(b, at + 3 + n)) return 0;
+  if (crc32(b, at, at + 3 + n) !== u32(b, at + 3 + n)) return 0;
   if (t === T_RECORD && seqOfPayload(b, at + 3, at + 3 + n) === undefined) return 0;
   return ENTRY_OVERHEAD + n;
 }

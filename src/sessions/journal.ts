@@ -3,8 +3,9 @@ import type { FlashRegion } from '../../hal/flash.js';
 import { equalBytes } from '../codec/index.js';
 import { encodeCoseSign1, protectedHeader, SIGNATURE_BYTES, toBeSigned } from './cose.js';
 import { JournalError } from './errors.js';
+import { put32, u32 } from '../codec/bytes.js';
 import {
-  ACK_ENTRY_BYTES, entryAt, ENTRY_OVERHEAD, frameEntry, getU32, MAX_RECORD_ENTRY_BYTES, putU32, readSectorHeader,
+  ACK_ENTRY_BYTES, entryAt, ENTRY_OVERHEAD, frameEntry, MAX_RECORD_ENTRY_BYTES, readSectorHeader,
   SECTOR_HEADER_BYTES, sectorHeader, SIG_BODY_BYTES, SIG_ENTRY_BYTES, T_ACK, T_RECORD, T_SIGNATURE,
 } from './frame.js';
 import { decodeRecord, encodeRecord, GENESIS_HASH, seqOfPayload, type SessionFacts } from './record.js';
@@ -203,7 +204,7 @@ export class Journal {
       } else if (type === T_SIGNATURE) {
         // A record is signed after it is written: a signature found before its
         // record is not the journal's.
-        const q = getU32(buf, at + 3);
+        const q = u32(buf, at + 3);
         if (seqs.has(q, PRESENT)) seqs.mark(q, SIGNED);
       } else if (type === T_ACK) {
         // The journal acknowledges only records it holds, so a genuine ack
@@ -211,7 +212,7 @@ export class Journal {
         // oldest record kept says as much). One above every record before it
         // is stray: trusting it would count unsent records as acknowledged,
         // the ones appended after it too.
-        const v = getU32(buf, at + 3);
+        const v = u32(buf, at + 3);
         if (v >= this.persistedAck && v <= maxSeq) {
           this.persistedAck = v;
           this.persistedAckCounter = cur;
@@ -379,7 +380,7 @@ export class Journal {
       const signature = signer.sign(toBeSigned(this.protectedBytes, this.flash.read(p.at, p.length)));
       if (signature.length !== SIGNATURE_BYTES) throw new JournalError('no-signer', `signer returned ${signature.length} bytes, not an ES256 r||s`);
       const body = new Uint8Array(SIG_BODY_BYTES);
-      putU32(body, 0, p.seq);
+      put32(body, 0, p.seq);
       body.set(signature, 4);
       this.writeEntry(T_SIGNATURE, body);
       this.pending.shift();
@@ -435,7 +436,7 @@ export class Journal {
           maxSeen = r;
           if (r >= next) payloads.set(r, buf.slice(at + 3, at + 3 + length));
         } else if (type === T_SIGNATURE) {
-          const r = getU32(buf, at + 3);
+          const r = u32(buf, at + 3);
           if (r >= next && !signatures.has(r) && payloads.has(r)) signatures.set(r, buf.slice(at + 7, at + 7 + SIGNATURE_BYTES));
         }
       });
@@ -605,7 +606,7 @@ export class Journal {
     for (let i = 0; i < this.pending.length; i++) sizes.push(SIG_ENTRY_BYTES);
     if (!this.fits(sizes)) return;
     const body = new Uint8Array(4);
-    putU32(body, 0, this.acked);
+    put32(body, 0, this.acked);
     this.writeEntry(T_ACK, body);
     this.persistedAck = this.acked;
     this.persistedAckCounter = this.headCounter;

@@ -1,6 +1,8 @@
 // The on-flash table format, version 1 (docs/tokens.md has it byte by byte).
 // Integers little-endian unless a field says otherwise; keys big-endian.
 
+export { put32, u32 } from '../codec/bytes.js';
+
 export const MAGIC = 0x314b5452; // "RTK1" read as u32 LE
 export const FORMAT_VERSION = 1;
 export const SIGNATURE_BYTES = 64;
@@ -30,15 +32,9 @@ export function u16(b: Uint8Array, i: number): number {
 export function u24(b: Uint8Array, i: number): number {
   return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16);
 }
-export function u32(b: Uint8Array, i: number): number {
-  return (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16)) + b[i + 3] * 16777216;
-}
 export function put16(b: Uint8Array, i: number, v: number): void {
   b[i] = v & 0xff; b[i + 1] = (v >>> 8) & 0xff;
 }
 export function put24(b: Uint8Array, i: number, v: number): void {
   b[i] = v & 0xff; b[i + 1] = (v >>> 8) & 0xff; b[i + 2] = (v >>> 16) & 0xff;
-}
-export function put32(b: Uint8Array, i: number, v: number): void {
-  b[i] = v & 0xff; b[i + 1] = (v >>> 8) & 0xff; b[i + 2] = (v >>> 16) & 0xff; b[i + 3] = (v >>> 24) & 0xff;
 }
