@@ -318,19 +318,9 @@ export class Journal {
     }
     const out: Pending[] = [];
     if (from === 0) return out;
-    let max = 0;
-    for (let c = this.tailCounter; c <= this.headCounter; c++) {
-      const s = c % this.sectors;
-      if (this.lastSeqIn[s] < from) continue;
-      const buf = this.flash.read(s * this.bs, this.bs);
-      this.scanSector(buf, 0, (type, at, length) => {
-        if (type !== T_RECORD) return;
-        const seq = this.freshSeq(buf, at, length, max);
-        if (seq === 0) return;
-        max = seq;
-        if (seq >= from && !seqs.has(seq, SIGNED)) out.push({ seq, at: s * this.bs + at + 3, length });
-      });
-    }
+    this.visitRecords(from, (seq, buf, at, length, base) => {
+      if (!seqs.has(seq, SIGNED)) out.push({ seq, at: base + at, length });
+    });
     return out;
   }
 
@@ -452,20 +442,30 @@ export class Journal {
     this.assertReady();
     const from = Math.max(Math.floor(seq), this.acked + 1);
     const out: Uint8Array[] = [];
+    if (from <= this.lastSeqValue) this.visitRecords(from, (_, buf, at, length) => out.push(buf.slice(at, at + length)));
+    return out;
+  }
+
+  /**
+   * Visits the live records with seq >= `from`, in journal order, skipping
+   * stale and malformed ones exactly as recover() does: `buf[at, at + length)`
+   * is the payload, at flash offset `base + at`.
+   */
+  private visitRecords(from: number, visit: (seq: number, buf: Uint8Array, at: number, length: number, base: number) => void): void {
     let max = 0;
-    for (let c = this.tailCounter; c <= this.headCounter && from <= this.lastSeqValue; c++) {
+    for (let c = this.tailCounter; c <= this.headCounter; c++) {
       const s = c % this.sectors;
       if (this.lastSeqIn[s] < from) continue;
-      const buf = this.flash.read(s * this.bs, this.bs);
+      const base = s * this.bs;
+      const buf = this.flash.read(base, this.bs);
       this.scanSector(buf, 0, (type, at, length) => {
         if (type !== T_RECORD) return;
-        const r = this.freshSeq(buf, at, length, max);
-        if (r === 0) return;
-        max = r;
-        if (r >= from) out.push(buf.slice(at + 3, at + 3 + length));
+        const seq = this.freshSeq(buf, at, length, max);
+        if (seq === 0) return;
+        max = seq;
+        if (seq >= from) visit(seq, buf, at + 3, length, base);
       });
     }
-    return out;
   }
 
   /**
