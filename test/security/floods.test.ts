@@ -55,7 +55,6 @@ describe('floods: a stuck reader', () => {
     sim.present({ uid }); r.poll();
     expect(taps.length).toBe(2);
   });
-
 });
 
 describe('floods: bursts of MQTT messages', () => {
