@@ -1,6 +1,6 @@
 import type { Clock, TimerId } from '../../hal/clock.js';
 import { AuthCache } from './auth-cache.js';
-import { decideFromAnswer, plan, type Decision, type Link, type Plan, type Sources } from './decide.js';
+import { decideFromAnswer, ignoredTap, plan, type Decision, type Link, type Plan, type Sources } from './decide.js';
 import { LocalList, type LocalListResult, type LocalListUpdate } from './local-list.js';
 import type { OnlineAuthorizer } from './online.js';
 import { defaultAuthSettings, type AuthSettings } from './policy.js';
@@ -10,6 +10,7 @@ import { AUTH_STATUSES, type IdTagInfo } from './status.js';
 import { normalizeUid } from '../tokens/index.js';
 import type { ReaderConfig, TokenLookup } from './token-source.js';
 import { checkUid, UidFormatError } from './uid.js';
+import { RetapGuard } from './retap-guard.js';
 import { TrustedTime } from './trusted-time.js';
 
 /** How long a post-authorization request may go unanswered before it is asked again. */
@@ -52,6 +53,8 @@ export class TapError extends Error {
 export class Authorizer {
   readonly list: LocalList;
   readonly cache: AuthCache;
+  /** FLOOD-1: repeats of a card's tap on a connector within retapGuardMs. */
+  readonly retaps = new RetapGuard();
   private current: AuthSettings;
   private suspect = false;
   /** Backend answers dropped for an unknown status or malformed fields. */
@@ -103,33 +106,46 @@ export class Authorizer {
     return this.suspect ? 'unknown' : 'online';
   }
 
-  /** Decides a tap; `done` runs once, synchronously when nothing is waited for. Bad input throws before anything. */
+  /**
+   * Decides a tap; `done` runs once, synchronously when nothing is waited for. Bad input throws before anything.
+   * A repeat of the card's tap on this connector within retapGuardMs gets action 'ignored' at once: nothing
+   * asked, started or stopped.
+   */
   tap(input: TapInput, done: (d: Decision) => void): void {
     const uid = this.uidOf(input.uid);
     const connector = input.connector;
     if (!Number.isInteger(connector) || connector < 0 || connector > 255)
       throw new TapError(`connector must be an integer in 0..255, got ${String(connector)}`);
+    const clock = this.deps.clock;
+    const windowMs = this.current.retapGuardMs;
+    if (this.retaps.repeats(uid, connector, clock.monotonic(), windowMs)) return done(ignoredTap(uid, connector, windowMs));
+    const decide = (d: Decision) => {
+      this.guard(d);
+      done(d);
+    };
     const link = this.link;
     const p = plan(this.src, uid, connector, link);
-    if (p.kind === 'decided') return done(p.decision);
+    if (p.kind === 'decided') return decide(p.decision);
     if (link === 'unknown') {
       this.send(p, (info) => this.late(p.fallback, info));
-      return done(p.fallback);
+      return decide(p.fallback);
     }
+    // Being decided: repeats during the backend round trip are not asked again.
+    this.retaps.open(uid, connector, clock.monotonic(), windowMs);
     let settled = false;
     let timer: TimerId | undefined;
     this.send(p, (info) => {
       if (settled) return this.late(p.fallback, info);
       settled = true;
-      if (timer !== undefined) this.deps.clock.clearTimer(timer);
-      done(decideFromAnswer(this.src, p, info));
+      if (timer !== undefined) clock.clearTimer(timer);
+      decide(decideFromAnswer(this.src, p, info));
     });
     if (settled) return;
     timer = this.deps.clock.setTimer(this.current.onlineTimeoutMs, () => {
       if (settled) return;
       settled = true;
       this.suspect = true;
-      done({ ...p.fallback, reason: `${p.fallback.reason} (no answer within ${this.current.onlineTimeoutMs} ms)` });
+      decide({ ...p.fallback, reason: `${p.fallback.reason} (no answer within ${this.current.onlineTimeoutMs} ms)` });
     });
   }
 
@@ -199,6 +215,12 @@ export class Authorizer {
       });
     }
     return sent;
+  }
+
+  /** The window runs from the decision (the user sees the outcome then); a refusal opens none. */
+  private guard(d: Decision): void {
+    if (d.accept) this.retaps.open(d.uid, d.connector, this.deps.clock.monotonic(), this.current.retapGuardMs);
+    else this.retaps.forget(d.uid, d.connector);
   }
 
   /** A late answer was cached by send(); a session it admitted offline now gets post-authorized. */

@@ -8,8 +8,11 @@ import type { Partner, TokenEntry, TokenLookup } from './token-source.js';
 /** What the charger does with a tap. */
 export interface Decision {
   accept: boolean;
-  /** start a session, stop the one on the connector, or nothing (refused). */
-  action: 'start' | 'stop' | 'none';
+  /**
+   * start a session, stop the one on the connector, nothing (refused), or
+   * ignored: the same card again within retapGuardMs (no effect; nothing to show).
+   */
+  action: 'start' | 'stop' | 'none' | 'ignored';
   status: AuthStatus;
   reason: string;
   /** For the record: asked the backend, or decided from a local source. */
@@ -164,6 +167,19 @@ function unknownPolicy(c: Ctx, why: string): Decision {
   d.unknownOffline = true;
   if (s.unknownMaxWh > 0) d.energyCapWh = s.unknownMaxWh;
   return d;
+}
+
+/**
+ * A repeat of the card's last tap on this connector (RetapGuard): nothing was
+ * decided or done. accept is false (nothing may start on it); status Accepted
+ * because the card was not refused, as when a session cannot start.
+ */
+export function ignoredTap(uid: string, connector: number, windowMs: number): Decision {
+  return {
+    accept: false, action: 'ignored', status: 'Accepted', method: 'WHITELIST', uid, connector, offline: false,
+    checkLater: false, unknownOffline: false,
+    reason: `the same card on connector ${connector} within ${windowMs} ms of its last tap: ignored (retapGuardMs)`,
+  };
 }
 
 function isMasterPass(s: AuthSettings, groupId: string | undefined): boolean {

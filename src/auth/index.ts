@@ -2,13 +2,14 @@
 // offline policies, online authorization with a timeout, post-authorization.
 export { Authorizer, RECHECK_RETRY_MS, TapError, type AuthorizerDeps, type TapInput } from './authorizer.js';
 export { AuthCache, type AuthCacheOptions } from './auth-cache.js';
-export { decideFromAnswer, plan, type Decision, type Link, type Plan, type Sources } from './decide.js';
+export { decideFromAnswer, ignoredTap, plan, type Decision, type Link, type Plan, type Sources } from './decide.js';
 export { LocalList, LocalListError, type LocalListEntry, type LocalListResult, type LocalListUpdate } from './local-list.js';
 export type { AuthRequest, OnlineAuthorizer } from './online.js';
 export {
   AUTH_SETTING_NAMES, AuthSettingsError, defaultAuthSettings, loadAuthSettings, offlineModeSettings, parseAuthSetting,
   saveAuthSetting, saveOfflineMode, settingKey, type AuthSettings, type OfflineMode,
 } from './policy.js';
+export { RetapGuard } from './retap-guard.js';
 export { applyPostAuth, postAuthAction, type PostAuthAction } from './post-auth.js';
 export { SessionTable, type SessionControl, type SessionInProgress, type SessionsView } from './sessions.js';
 export { AUTH_STATUSES, effectiveStatus, type AuthMethod, type AuthStatus, type IdTagInfo } from './status.js';

@@ -30,6 +30,11 @@ export interface AuthSettings {
   masterPassGroupId: string;
   /** Offline, anyone charges, nothing is checked later (KEBA's free charging). */
   freeVend: boolean;
+  /**
+   * FLOOD-1: the same card on the same connector within this many ms (monotonic)
+   * of its last accepted or ignored tap is ignored; 0 = no guard.
+   */
+  retapGuardMs: number;
 }
 
 export class AuthSettingsError extends Error {
@@ -62,6 +67,8 @@ const SPECS: { [K in keyof AuthSettings]: Spec } = {
   maxEnergyOnInvalidId: int(0, 'MaxWhOnInvalid', 0, 10_000_000),
   masterPassGroupId: { key: 'MasterPassGrp', kind: { type: 'string', max: 36 }, fallback: '' },
   freeVend: bool(false, 'FreeVend'),
+  // Past a minute a deliberate stop would wait too long.
+  retapGuardMs: int(3000, 'RetapGuardMs', 0, 60_000),
 };
 
 export const AUTH_SETTING_NAMES = Object.keys(SPECS) as (keyof AuthSettings)[];

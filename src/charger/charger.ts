@@ -134,6 +134,8 @@ export class Charger {
    * (start on accept, stop the one it may stop). Raw reader bytes are
    * normalized with the reader configuration. No flash erase, signing or
    * compression happens here; the backend is waited for only as auth rules say.
+   * The same card again on this connector within `retapGuardMs` of its last
+   * accepted or ignored tap resolves at once with action 'ignored' and no effect.
    */
   tap(presented: Presented, connector: number): Promise<Decision> {
     const w = this.wiring();
@@ -142,7 +144,10 @@ export class Charger {
       try {
         w.authorizer.tap({ uid, connector }, (d) => {
           try {
-            resolve(this.act(w, d));
+            const out = this.act(w, d);
+            // Accepted but it could not take effect (busy, journal full): a retry is a new tap.
+            if (d.accept && !out.accept) w.authorizer.retaps.forget(d.uid, d.connector);
+            resolve(out);
           } catch (e) {
             reject(e);
           }

@@ -76,9 +76,10 @@ describe('authorization cache', () => {
     const backend = new FakeBackend(clock, undefined);
     backend.online = false;
     const auth = new Authorizer({ clock, tokens: new MapTokens(), sessions: new SessionTable(), online: backend, settings: { ...defaultAuthSettings(), allowOfflineTxForUnknownId: true } });
-    auth.remember(ids[0], { status: 'Accepted', expiryDate: clock.wall().ms + 1000 });
+    // Expires past the re-tap window, so the second tap is a new one.
+    auth.remember(ids[0], { status: 'Accepted', expiryDate: clock.wall().ms + 5000 });
     expect((await auth.authorize({ uid: ids[0], connector: 1 })).accept).toBe(true);
-    clock.advance(1000);
+    clock.advance(5000);
     const d = await auth.authorize({ uid: ids[0], connector: 1 });
     expect([d.accept, d.status]).toEqual([false, 'Expired']);
   });

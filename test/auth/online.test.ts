@@ -46,7 +46,8 @@ describe('online authorization', () => {
     w.clock.advance(2000);
     expect(w.auth.cache.lookup(A)).toEqual({ status: 'Blocked' });
     expect(w.auth.link).toBe('online');
-    // Next time offline, the cached Blocked refuses before the table's ALLOWED_OFFLINE.
+    // Next time offline (past the re-tap window), the cached Blocked refuses before the table's ALLOWED_OFFLINE.
+    w.clock.advance(5000);
     w.backend.online = false;
     const d = w.tap(A, 1);
     expect([d.accept, d.status]).toEqual([false, 'Blocked']);
@@ -168,6 +169,7 @@ describe('post-authorization of sessions begun offline', () => {
       expect(w.auth.recheckOfflineSessions()).toBe(1);
       w.clock.advance(100);
       w.sessions.remove(`s${i}`);
+      w.clock.advance(5000); // the card's next tap is past the re-tap window
     }
     w.auth.recheckOfflineSessions();
     const kept = w.auth as unknown as { settled: Set<string>; asking: Map<string, number> };

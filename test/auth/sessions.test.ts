@@ -10,7 +10,7 @@ describe('taps and sessions in progress', () => {
   it('a tap on a charging connector with the same card stops it, without asking', () => {
     const w = world({}, { status: 'Accepted' });
     w.token(A);
-    w.start('s1', w.tap(A, 1));
+    w.start('s1', w.tap(A, 1, 5000)); // back after the re-tap window
     const d = w.tap(A, 1);
     expect([d.accept, d.action, d.stopsSession, d.method]).toEqual([true, 'stop', 's1', 'WHITELIST']);
     expect(w.backend.requests).toHaveLength(0);

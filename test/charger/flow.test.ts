@@ -37,6 +37,7 @@ describe('Charger: tap → session → record → upload', () => {
     r.charger.plugIn(2);
     expect(await r.charger.tap(b, 2)).toMatchObject({ accept: false, status: 'Invalid' });
     expect(await r.charger.tap(a, 1)).toMatchObject({ accept: false, status: 'ConcurrentTx' });
+    r.platform.clock.advance(5_000); // the driver comes back after the re-tap window
     expect(await r.charger.tap(a, 2)).toMatchObject({ accept: true, action: 'stop' });
     expect(r.records().map((x) => [x.seq, x.uid, x.stopReason, x.evseId])).toEqual([[1, a, 'Local', 'US*TST*E1*2']]);
   });
