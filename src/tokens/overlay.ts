@@ -18,30 +18,45 @@ export interface OverlayRecord {
 const MARK = 0xa5;
 const HEAD = 9; // mark u8, length u32, crc32 u32
 
+/** Where appending resumes and what the log holds, as found by one walk over the region. */
+interface LogState {
+  append: number;
+  /** Torn or unreadable bytes were skipped: the region needs an erase before records of a new image. */
+  stale: boolean;
+  /** Image versions the log has records of: one, or none after an erase. */
+  bases: number[];
+}
+
 /**
  * Differentials in force on top of the table: an append-only log of CRC-framed
  * records in their own region. Records of an older image are stale and the
  * region is erased before the next append. A torn record is skipped to the next
  * flash block, where appending resumes.
+ *
+ * The log keeps no record in RAM: the store's map of the changes is the one
+ * copy (4,096 changes are a large part of a device's heap). Records are read
+ * back from flash when replayed, one at a time.
  */
 export class OverlayLog {
-  private records: OverlayRecord[] = [];
-  private append = 0;
-  private stale = false;
+  // Undefined until the first walk: the store's boot replay is that walk, so boot reads the region once.
+  private state?: LogState;
 
-  constructor(private readonly region: FlashRegion) {
-    this.scan();
+  constructor(private readonly region: FlashRegion) {}
+
+  /** Hands `visit` the records that chain from image version `base`, in order, each decoded only for the call. */
+  replay(base: number, visit: (record: OverlayRecord) => void): void {
+    let version = base;
+    this.walk((r) => {
+      if (r.base !== base || r.from !== version) return;
+      version = r.to;
+      visit(r);
+    });
   }
 
-  /** Records that chain from image version `base`, in order. */
+  /** The same records as an array, for tools; the device replays them instead. */
   chain(base: number): OverlayRecord[] {
     const out: OverlayRecord[] = [];
-    let version = base;
-    for (const r of this.records) {
-      if (r.base !== base || r.from !== version) continue;
-      out.push(r);
-      version = r.to;
-    }
+    this.replay(base, (r) => out.push(r));
     return out;
   }
 
@@ -53,18 +68,20 @@ export class OverlayLog {
     put32(out, 1, payload.length);
     out.set(payload, HEAD);
     put32(out, 5, crc32(out, HEAD));
-    const keepsCurrent = this.records.some((r) => r.base === record.base);
-    if ((this.stale || this.records.length > 0) && !keepsCurrent) this.clear();
-    if (this.append + out.length > this.region.byteLength)
+    if (!this.state) this.walk(() => {});
+    let s = this.state!;
+    const keepsCurrent = s.bases.indexOf(record.base) >= 0;
+    if ((s.stale || s.bases.length > 0) && !keepsCurrent) s = this.clear();
+    if (s.append + out.length > this.region.byteLength)
       throw new TokenUpdateError('OVERLAY_FULL', `overlay region ${this.region.name} is full: send a full image`);
-    if (!this.erasedAt(this.append, out.length)) {
+    if (!this.erasedAt(s.append, out.length)) {
       // Left over from a cut erase or a torn append.
       if (keepsCurrent) throw new TokenUpdateError('OVERLAY_FULL', `overlay region ${this.region.name} needs compaction: send a full image`);
-      this.clear();
+      s = this.clear();
     }
-    this.region.write(this.append, out);
-    this.records.push(record);
-    this.append += out.length;
+    this.region.write(s.append, out);
+    if (s.bases.indexOf(record.base) < 0) s.bases.push(record.base);
+    s.append += out.length;
   }
 
   private erasedAt(offset: number, length: number): boolean {
@@ -73,36 +90,42 @@ export class OverlayLog {
     return true;
   }
 
-  private clear(): void {
+  private clear(): LogState {
     // Last block first: a cut leaves the log's start readable, or erased up to junk that add() checks for.
     for (let b = this.region.byteLength / this.region.blockSize - 1; b >= 0; b--) this.region.erase(b);
-    this.records = [];
-    this.append = 0;
-    this.stale = false;
+    return (this.state = { append: 0, stale: false, bases: [] });
   }
 
   // Record by record: a whole-region map would be a heap copy wherever flash is not memory-mapped.
-  private scan(): void {
+  // The state is kept only once the walk is complete: a visit that throws leaves it to the next walk.
+  private walk(visit: (record: OverlayRecord) => void): void {
     const bs = this.region.blockSize;
     const size = this.region.byteLength;
+    const found: LogState = { append: 0, stale: false, bases: [] };
     let o = 0;
     while (o + HEAD <= size) {
       const head = this.region.read(o, HEAD);
       if (head[0] === 0xff) break;
       const len = u32(head, 1);
+      let record: OverlayRecord | undefined;
       if (head[0] === MARK && o + HEAD + len <= size) {
         const payload = this.region.read(o + HEAD, len);
         if (u32(head, 5) === crc32(payload)) {
           try {
-            this.records.push(decodeCbor(payload) as OverlayRecord);
-            o += HEAD + len;
-            continue;
+            record = decodeCbor(payload) as OverlayRecord;
           } catch { /* passed its CRC but not CBOR: treat as torn */ }
         }
       }
-      this.stale = true;
+      if (record) {
+        if (found.bases.indexOf(record.base) < 0) found.bases.push(record.base);
+        o += HEAD + len;
+        visit(record);
+        continue;
+      }
+      found.stale = true;
       o = (Math.floor(o / bs) + 1) * bs;
     }
-    this.append = Math.min(o, size);
+    found.append = Math.min(o, size);
+    this.state = found;
   }
 }

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { SimFlash } from '../../host-sim/hal/sim-flash.js';
+import { OverlayLog, type OverlayOp, type OverlayRecord } from '../../src/tokens/overlay.js';
+
+const set = (uid: string): OverlayOp => [uid, 0, 0, true, 0, null];
+const rec = (base: number, from: number, ops: OverlayOp[] = [set(`0411223344${from.toString(16).padStart(4, '0')}`)]): OverlayRecord => ({ base, from, to: from + 1, ops });
+const versions = (rs: OverlayRecord[]) => rs.map((r) => [r.base, r.from, r.to]);
+
+describe('overlay log', () => {
+  it('replays, from flash, the records that chain from the image, in order', () => {
+    const region = new SimFlash('tokens-ovl', 4 * 4096);
+    const log = new OverlayLog(region);
+    for (const r of [rec(5, 5), rec(5, 6), rec(5, 9), rec(5, 7)]) log.add(r);
+    const seen: OverlayRecord[] = [];
+    new OverlayLog(region).replay(5, (r) => seen.push(r));
+    // 5→6→7→8: the record from 9 does not follow and is passed over.
+    expect(versions(seen)).toEqual([[5, 5, 6], [5, 6, 7], [5, 7, 8]]);
+    expect(versions(log.chain(5))).toEqual(versions(seen));
+    expect(seen[1].ops).toEqual(rec(5, 6).ops);
+    expect(log.chain(4)).toEqual([]);
+  });
+
+  it('erases the records of an older image before the first record of a new one', () => {
+    const region = new SimFlash('tokens-ovl', 2 * 4096);
+    new OverlayLog(region).add(rec(1, 1));
+    const log = new OverlayLog(region);
+    log.add(rec(3, 3));
+    log.add(rec(3, 4));
+    expect(versions(new OverlayLog(region).chain(1))).toEqual([]);
+    expect(versions(new OverlayLog(region).chain(3))).toEqual([[3, 3, 4], [3, 4, 5]]);
+  });
+
+  it('appends after the last record even when a replay stopped part way', () => {
+    const region = new SimFlash('tokens-ovl', 2 * 4096);
+    const first = new OverlayLog(region);
+    first.add(rec(2, 2));
+    first.add(rec(2, 3));
+    const log = new OverlayLog(region);
+    expect(() => log.replay(2, () => { throw new Error('visitor failed'); })).toThrow('visitor failed');
+    log.add(rec(2, 4));
+    expect(versions(new OverlayLog(region).chain(2))).toEqual([[2, 2, 3], [2, 3, 4], [2, 4, 5]]);
+  });
+
+  it('skips a torn record to the next block and keeps the records before it', () => {
+    const region = new SimFlash('tokens-ovl', 3 * 4096);
+    const log = new OverlayLog(region);
+    log.add(rec(2, 2));
+    const end = region.read(0, 4096).findIndex((b, i, all) => all.subarray(i).every((x) => x === 0xff));
+    region.write(end, Uint8Array.of(0xa5, 0x20, 0, 0, 0, 1, 2, 3, 4)); // a header whose payload never landed
+    const after = new OverlayLog(region);
+    expect(versions(after.chain(2))).toEqual([[2, 2, 3]]);
+    // Same image: the torn bytes stay, the next record goes to the next block.
+    after.add(rec(2, 3));
+    expect(versions(new OverlayLog(region).chain(2))).toEqual([[2, 2, 3], [2, 3, 4]]);
+    expect(region.read(4096, 1)[0]).toBe(0xa5);
+  });
+});
