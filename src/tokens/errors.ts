@@ -17,7 +17,7 @@ export class UidError extends Error {
 }
 
 export type TokenUpdateErrorCode =
-  | 'BAD_SIGNATURE' // signature does not verify with the backend key (wrong key, altered bytes)
+  | 'BAD_SIGNATURE' // signature does not verify with the backend key in force (wrong key, altered bytes)
   | 'BAD_HASH' // body does not match the SHA-256 in the signed header
   | 'BAD_FORMAT' // not an image / differential of a known format, or inconsistent inside
   | 'TRUNCATED' // fewer bytes than announced
@@ -29,7 +29,11 @@ export type TokenUpdateErrorCode =
   | 'OVERLAY_FULL' // differential overlay past its bound: send a full image
   | 'NOT_PRESENT' // differential removes or changes a token that is not on the list
   | 'ALREADY_PRESENT' // differential adds a token that is already on the list
-  | 'UNKNOWN_PARTNER'; // differential names a partner the table does not have
+  | 'UNKNOWN_PARTNER' // differential names a partner the table does not have
+  | 'BAD_KEY' // key rotation names something that is not a SEC1 uncompressed P-256 key
+  | 'KEY_ROLLBACK' // key rotation's sequence not greater than the one in force (a replay)
+  | 'KEY_UNCHANGED' // key rotation to the key already in force
+  | 'KEY_REVOKED'; // key rotation to a key revoked earlier
 
 /** A rejected list update. Nothing of it took effect. */
 export class TokenUpdateError extends Error {

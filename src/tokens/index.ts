@@ -6,6 +6,7 @@ export { CompileError, TokenUpdateError, UidError, type TokenUpdateErrorCode, ty
 export { normalizeUid } from './uid.js';
 export { compileTable, signTable, type CompileInput, type CompileReport, type CompiledTable, type PartnerTokens } from './compile.js';
 export { compileDiff, signDiff, type DiffInput } from './diff.js';
+export { encodeKeyRotation, keyFingerprint, MAX_ROTATION_BYTES, signKeyRotation, type KeyRotation } from './key-rotation.js';
 export type { TokenIssue, TokenIssueReason } from './ocpi.js';
 export { TokenTable, readHeader, type TableHeader } from './table.js';
 export { TokenStore, type StoreStatus, type TokenStoreOptions } from './store.js';

@@ -1,6 +1,7 @@
 import type { FlashRegion } from '../../hal/flash.js';
 import { crc32 } from '../codec/crc32.js';
 import { put32, u32 } from './format.js';
+import { FINGERPRINT_BYTES, KEY_BYTES } from './key-rotation.js';
 
 /** Which slot holds the list in force. Written as one record: the atomic step of a full update. */
 export interface Selection {
@@ -11,21 +12,52 @@ export interface Selection {
   imageLength: number;
 }
 
-const RECORD = 32;
-const MAGIC = 0x53544b52; // "RKTS"
+/** The backend key in force after a rotation (none stored: the provisioned key, sequence 0). */
+export interface KeyState {
+  /** Key sequence, ≥ 1. */
+  seq: number;
+  key: Uint8Array;
+  /** Fingerprints of revoked keys, oldest first, at most MAX_REVOKED. */
+  revoked: Uint8Array[];
+}
+
+export const MAX_REVOKED = 8;
+
+const SLOT = 32;
+const MAGIC = 0x53544b52; // "RKTS": a selection record, one slot
+const KEY_MAGIC = 0x4b544b52; // "RKTK": first slot of a selection + key record
+const CONT_MAGIC = 0x43544b52; // "RKTC": its other slots
+// A selection + key record spans 8 slots, each opening with its tag, so no slot
+// of it can be read as the start of another record; 28 bytes of each carry the
+// payload, whose last 4 bytes are the CRC-32 of the record's first 252 bytes.
+const KEY_SLOTS = 8;
+const KEY_RECORD = KEY_SLOTS * SLOT;
+const PAYLOAD = KEY_SLOTS * (SLOT - 4);
+// Payload offsets.
+const P = { seq: 0, slot: 4, revokedCount: 5, listVersion: 8, imageLength: 12, keySeq: 16, key: 20, revoked: 88, crc: 220 } as const;
+const NO_SLOT = 0xff;
 
 /**
- * An append-only log of selection records over two flash blocks; the valid
- * record with the highest sequence number wins. A torn record fails its CRC and
- * the previous one stays in force. When a block fills, the other one is erased
- * and the log continues there, so a valid record survives any single cut.
+ * An append-only log of records over two flash blocks; the valid record with
+ * the highest sequence number is the whole state. A torn record fails its CRC
+ * and the previous one stays in force. When the head block cannot take the next
+ * record, the other one is erased and the log continues there: that block holds
+ * only older records, so a valid record survives any single cut.
+ *
+ * While the provisioned backend key is in force, records are one slot (RKTS:
+ * the selection). Once a key was rotated, every record is the 8-slot RKTK form
+ * carrying selection and key state together, so the newest record is always
+ * complete and nothing needs copying forward when a block is recycled.
  */
 export class SlotSelector {
   private current?: Selection;
+  private keys?: KeyState;
+  private lastSeq = 0;
   private next = 0; // byte offset of the next record
 
   constructor(private readonly region: FlashRegion) {
     if (region.byteLength < 2 * region.blockSize) throw new RangeError(`selector region ${region.name} needs two flash blocks`);
+    if (region.blockSize % SLOT !== 0 || region.blockSize < KEY_RECORD) throw new RangeError(`selector region ${region.name}: blocks of ${region.blockSize} bytes cannot hold its records`);
     this.scan();
   }
 
@@ -33,43 +65,122 @@ export class SlotSelector {
     return this.current;
   }
 
+  /** The rotated key in force, undefined while the provisioned key is. */
+  get keyState(): KeyState | undefined {
+    return this.keys;
+  }
+
   select(slot: number, listVersion: number, imageLength: number): void {
-    const seq = (this.current?.seq ?? 0) + 1;
-    const rec = new Uint8Array(RECORD).fill(0xff);
-    put32(rec, 0, MAGIC);
-    put32(rec, 4, seq);
-    rec[8] = slot;
-    put32(rec, 12, listVersion);
-    put32(rec, 16, imageLength);
-    put32(rec, 28, crc32(rec, 0, 28));
+    const seq = this.lastSeq + 1;
+    const selection = { seq, slot, listVersion, imageLength };
+    this.append(this.keys ? keyRecord(seq, selection, this.keys) : selectionRecord(selection));
+    this.current = selection;
+  }
+
+  /** Records a new key state, keeping the selection as it is. One record: the atomic step of a rotation. */
+  setKey(state: KeyState): void {
+    const seq = this.lastSeq + 1;
+    const keys = { seq: state.seq, key: state.key.slice(), revoked: state.revoked.slice(-MAX_REVOKED).map((f) => f.slice()) };
+    this.append(keyRecord(seq, this.current, keys));
+    this.keys = keys;
+    if (this.current) this.current = { ...this.current, seq };
+  }
+
+  private append(rec: Uint8Array): void {
     const bs = this.region.blockSize;
-    const at = this.next;
+    let at = this.next;
+    const blockEnd = (Math.floor(at / bs) + 1) * bs;
+    if (at % bs !== 0 && at + rec.length > blockEnd) at = blockEnd % (2 * bs);
     // A record opening a block erases it first: that block holds only older records.
     if (at % bs === 0) this.region.erase(at / bs);
     this.region.write(at, rec);
-    this.current = { seq, slot, listVersion, imageLength };
-    this.next = (at + RECORD) % (2 * bs);
+    this.lastSeq = u32(rec, 4);
+    this.next = (at + rec.length) % (2 * bs);
   }
 
   private scan(): void {
     const bs = this.region.blockSize;
     const all = this.region.read(0, 2 * bs);
-    let best = -1;
-    for (let at = 0; at + RECORD <= 2 * bs; at += RECORD) {
-      if (u32(all, at) !== MAGIC || u32(all, at + 28) !== crc32(all, at, at + 28)) continue;
-      const seq = u32(all, at + 4);
-      if (!this.current || seq > this.current.seq) {
+    let best = -1, bestEnd = 0;
+    for (let at = 0; at + SLOT <= 2 * bs; at += SLOT) {
+      const tag = u32(all, at);
+      if (tag === MAGIC) {
+        if (u32(all, at + 28) !== crc32(all, at, at + 28)) continue;
+        const seq = u32(all, at + 4);
+        if (best >= 0 && seq <= this.lastSeq) continue;
+        this.lastSeq = seq;
         this.current = { seq, slot: all[at + 8], listVersion: u32(all, at + 12), imageLength: u32(all, at + 16) };
-        best = at;
+        this.keys = undefined;
+        best = at; bestEnd = at + SLOT;
+      } else if (tag === KEY_MAGIC) {
+        // A record never straddles the two blocks.
+        if (Math.floor(at / bs) !== Math.floor((at + KEY_RECORD - 1) / bs)) continue;
+        const r = readKeyRecord(all, at);
+        if (!r || (best >= 0 && r.seq <= this.lastSeq)) continue;
+        this.lastSeq = r.seq;
+        this.current = r.selection;
+        this.keys = r.keys;
+        best = at; bestEnd = at + KEY_RECORD;
       }
     }
-    // Next record: the first erased place after the best one in its block, else the other block.
+    // Next record: past the best one and past anything written after it in its
+    // block (a torn record), so it lands on erased cells; else the other block.
     const block = best < 0 ? 0 : Math.floor(best / bs);
-    for (let at = best < 0 ? 0 : best + RECORD; at < (block + 1) * bs; at += RECORD) {
-      if (erased(all, at, RECORD)) { this.next = at; return; }
+    let next = Math.max(bestEnd, block * bs);
+    for (let at = (block + 1) * bs - SLOT; at >= next; at -= SLOT) {
+      if (!erased(all, at, SLOT)) { next = at + SLOT; break; }
     }
-    this.next = block === 0 ? bs : 0;
+    this.next = next >= (block + 1) * bs ? (block === 0 ? bs : 0) : next;
   }
+}
+
+function selectionRecord(s: Selection): Uint8Array {
+  const rec = new Uint8Array(SLOT).fill(0xff);
+  put32(rec, 0, MAGIC);
+  put32(rec, 4, s.seq);
+  rec[8] = s.slot;
+  put32(rec, 12, s.listVersion);
+  put32(rec, 16, s.imageLength);
+  put32(rec, 28, crc32(rec, 0, 28));
+  return rec;
+}
+
+function keyRecord(seq: number, s: Selection | undefined, k: KeyState): Uint8Array {
+  const p = new Uint8Array(PAYLOAD);
+  put32(p, P.seq, seq);
+  p[P.slot] = s ? s.slot : NO_SLOT;
+  p[P.revokedCount] = k.revoked.length;
+  put32(p, P.listVersion, s ? s.listVersion : 0);
+  put32(p, P.imageLength, s ? s.imageLength : 0);
+  put32(p, P.keySeq, k.seq);
+  p.set(k.key, P.key);
+  k.revoked.forEach((f, i) => p.set(f, P.revoked + i * FINGERPRINT_BYTES));
+  const rec = new Uint8Array(KEY_RECORD);
+  for (let i = 0; i < KEY_SLOTS; i++) {
+    put32(rec, i * SLOT, i === 0 ? KEY_MAGIC : CONT_MAGIC);
+    rec.set(p.subarray(i * (SLOT - 4), (i + 1) * (SLOT - 4)), i * SLOT + 4);
+  }
+  put32(rec, KEY_RECORD - 4, crc32(rec, 0, KEY_RECORD - 4));
+  return rec;
+}
+
+function readKeyRecord(all: Uint8Array, at: number): { seq: number; selection?: Selection; keys: KeyState } | undefined {
+  for (let i = 1; i < KEY_SLOTS; i++) if (u32(all, at + i * SLOT) !== CONT_MAGIC) return undefined;
+  if (u32(all, at + KEY_RECORD - 4) !== crc32(all, at, at + KEY_RECORD - 4)) return undefined;
+  const p = new Uint8Array(PAYLOAD);
+  for (let i = 0; i < KEY_SLOTS; i++) p.set(all.subarray(at + i * SLOT + 4, at + (i + 1) * SLOT), i * (SLOT - 4));
+  const count = p[P.revokedCount];
+  const keySeq = u32(p, P.keySeq);
+  // CRC-valid but not what this code writes: not a record.
+  if (count > MAX_REVOKED || keySeq === 0 || p[P.key] !== 0x04) return undefined;
+  const seq = u32(p, P.seq);
+  const revoked: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) revoked.push(p.slice(P.revoked + i * FINGERPRINT_BYTES, P.revoked + (i + 1) * FINGERPRINT_BYTES));
+  return {
+    seq,
+    selection: p[P.slot] === NO_SLOT ? undefined : { seq, slot: p[P.slot], listVersion: u32(p, P.listVersion), imageLength: u32(p, P.imageLength) },
+    keys: { seq: keySeq, key: p.slice(P.key, P.key + KEY_BYTES), revoked },
+  };
 }
 
 function erased(b: Uint8Array, at: number, n: number): boolean {

@@ -1,18 +1,22 @@
 import type { Crypto } from '../../hal/crypto.js';
 import type { FlashRegion } from '../../hal/flash.js';
-import { equalBytes } from '../codec/bytes.js';
+import { equalBytes, toHex } from '../codec/bytes.js';
 import { openDiff, type DiffToken } from './diff.js';
 import { TokenUpdateError } from './errors.js';
 import { H, HEADER_FIXED, MAGIC, SIGNATURE_BYTES, u32 } from './format.js';
+import { keyFingerprint, openKeyRotation } from './key-rotation.js';
 import { OverlayLog, type OverlayOp, type OverlayRecord } from './overlay.js';
-import { SlotSelector } from './selector.js';
+import { MAX_REVOKED, SlotSelector } from './selector.js';
 import { readHeader, TokenTable, type TableHeader } from './table.js';
 import { TOKEN_TYPES, WHITELISTS, type TokenEntry, type TokenLookup } from './types.js';
 
 export interface TokenStoreOptions {
   /** Flash partitions by name, and SHA-256 / P-256 (native on a device). */
   platform: { flash(name: string): FlashRegion; crypto: Crypto };
-  /** The backend's P-256 public key (SEC1 uncompressed, 65 bytes). */
+  /**
+   * The provisioned backend P-256 public key (SEC1 uncompressed, 65 bytes): key
+   * sequence 0, in force until a signed rotation stored in the selector replaces it.
+   */
   backendKey: Uint8Array;
   /** Region names; defaults: tokens-a, tokens-b, tokens-sel (two blocks), tokens-ovl. */
   slots?: [string, string];
@@ -29,6 +33,12 @@ export interface StoreStatus {
   slot?: number;
   tokens: number;
   overlayEntries: number;
+  /** Sequence of the backend key in force: 0 = the provisioned key. */
+  keySeq: number;
+  /** First 8 bytes of the SHA-256 of that (public) key, hex. */
+  keyId: string;
+  /** Keys revoked so far (remembered by fingerprint, at most 8). */
+  revokedKeys: number;
 }
 
 interface Upload {
@@ -53,7 +63,10 @@ export class TokenStore implements TokenLookup {
   private readonly selector: SlotSelector;
   private readonly overlayLog: OverlayLog;
   private readonly crypto: Crypto;
-  private readonly key: Uint8Array;
+  private key: Uint8Array;
+  private keySeqInForce: number;
+  private revoked: Uint8Array[];
+  private keyId: string;
   private readonly maxOverlay: number;
   private header?: TableHeader;
   private table?: TokenTable;
@@ -70,7 +83,11 @@ export class TokenStore implements TokenLookup {
     this.selector = new SlotSelector(options.platform.flash(options.selector ?? 'tokens-sel'));
     this.overlayLog = new OverlayLog(options.platform.flash(options.overlay ?? 'tokens-ovl'));
     this.crypto = options.platform.crypto;
-    this.key = options.backendKey;
+    const keys = this.selector.keyState;
+    this.key = keys ? keys.key : options.backendKey;
+    this.keySeqInForce = keys ? keys.seq : 0;
+    this.revoked = keys ? keys.revoked : [];
+    this.keyId = this.idOf(this.key);
     this.maxOverlay = options.maxOverlayEntries ?? 4096;
     const sel = this.selector.selection;
     if (sel && sel.slot < 2) {
@@ -95,7 +112,45 @@ export class TokenStore implements TokenLookup {
     return {
       version: this.activeVersion, imageVersion: this.header?.listVersion, slot: this.activeSlot,
       tokens: (this.header?.tokenCount ?? 0), overlayEntries: this.overlay.size,
+      keySeq: this.keySeqInForce, keyId: this.keyId, revokedKeys: this.revoked.length,
     };
+  }
+
+  /** The backend public key images, differentials and the next rotation must verify with. */
+  get backendKey(): Uint8Array {
+    return this.key.slice();
+  }
+
+  /** Sequence of the backend key in force: 0 = the provisioned key. */
+  get keySeq(): number {
+    return this.keySeqInForce;
+  }
+
+  /**
+   * Applies a signed key rotation (src/tokens/key-rotation.ts): it must verify
+   * with the key in force, carry a greater sequence, name another key that was
+   * never revoked. Persisted as one selector record, then in force: images and
+   * differentials verify with the new key only, including a transfer under way.
+   * Returns the new key sequence. Throws TokenUpdateError; nothing changes then.
+   */
+  rotateKey(bytes: Uint8Array): number {
+    const r = openKeyRotation(bytes, this.crypto, this.key);
+    if (r.seq <= this.keySeqInForce) throw new TokenUpdateError('KEY_ROLLBACK', `key rotation ${r.seq} is not newer than key ${this.keySeqInForce} in force`);
+    if (equalBytes(r.key, this.key)) throw new TokenUpdateError('KEY_UNCHANGED', `key rotation ${r.seq} names the key already in force`);
+    const fp = keyFingerprint(this.crypto, r.key);
+    if (this.revoked.some((f) => equalBytes(f, fp))) throw new TokenUpdateError('KEY_REVOKED', `key rotation ${r.seq} names a revoked key`);
+    // Bounded: past 8, the oldest revocation is forgotten (keys are not reused in practice).
+    const revoked = r.revoke ? [...this.revoked, keyFingerprint(this.crypto, this.key)].slice(-MAX_REVOKED) : this.revoked;
+    this.selector.setKey({ seq: r.seq, key: r.key, revoked });
+    this.key = r.key;
+    this.keySeqInForce = r.seq;
+    this.revoked = revoked;
+    this.keyId = this.idOf(r.key);
+    return r.seq;
+  }
+
+  private idOf(key: Uint8Array): string {
+    return toHex(keyFingerprint(this.crypto, key).subarray(0, 8)).toLowerCase();
   }
 
   /** The version in force, undefined when no list was ever applied. */
@@ -167,7 +222,7 @@ export class TokenStore implements TokenLookup {
     const header = readHeader(headerBytes);
     const signature = u.region.read(u.total - SIGNATURE_BYTES, SIGNATURE_BYTES);
     if (!this.crypto.verifyP256(this.key, headerBytes, signature))
-      throw new TokenUpdateError('BAD_SIGNATURE', 'image signature does not verify with the backend key');
+      throw new TokenUpdateError('BAD_SIGNATURE', `image signature does not verify with the backend key in force (key ${this.keySeqInForce})`);
     if (!equalBytes(u.hash.digest(), header.bodySha)) throw new TokenUpdateError('BAD_HASH', 'image body does not match the SHA-256 in its header');
     this.checkNewer(header.listVersion);
     this.selector.select(u.slot, header.listVersion, u.total);
