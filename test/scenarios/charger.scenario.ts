@@ -13,8 +13,8 @@ import type { Scenario } from './scenario.js';
 
 // A short offline day through src/charger's Charger, the same on Node and XS:
 // a signed token list and an OCPP local list, taps from the table, the list,
-// blocked and unknown cards, an energy cap, a power cut mid-session and the
-// reboot after it. Output: every decision, the boot reports and the signed
+// blocked and unknown cards, a re-tap the guard ignores, an energy cap, a power
+// cut mid-session and the reboot after it. Output: every decision, the boot reports and the signed
 // records' bytes (deterministic ES256, RFC 6979).
 class MemorySettings implements Settings {
   private m = new Map<string, SettingValue>();
@@ -89,6 +89,9 @@ const scenario: Scenario = {
       // Morning: a table card charges and leaves; a list card of the same group stops the next session.
       await tap(c, '04A1B2C3D4E5F6', 1);
       c.plugIn(1); c.startCharging(1);
+      clock.advance(300);
+      const again = await tap(c, '04A1B2C3D4E5F6', 1); // the card flickers: a re-tap within retapGuardMs
+      check(again.action === 'ignored' && c.status().connectors[0].state === 'charging', 're-tap ignored');
       clock.advance(45 * 60_000); deliver(1, 5_400);
       c.unplug(1);
       await tap(c, Uint8Array.of(0xf7, 0xe5, 0xd4, 0xc3, 0xb2, 0xa1, 0x04), 2); // raw, reversed reader bytes
