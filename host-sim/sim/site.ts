@@ -171,11 +171,11 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
       while (!decided && Date.now() < deadline) await sleep(1);
       if (!decided) c.platform.clock.advance(c.authorizer.settings.onlineTimeoutMs); // no answer: the timeout decides
       const d = await pending;
-      const key = `${d.accept ? 'accepted' : 'refused'}: ${d.status}${d.offline ? ' (offline)' : ''}`;
+      const key = d.action === 'ignored' ? 'ignored: re-tap' : `${d.accept ? 'accepted' : 'refused'}: ${d.status}${d.offline ? ' (offline)' : ''}`;
       decisions[key] = (decisions[key] ?? 0) + 1;
       if (d.accept && d.action === 'start') endAt.set(`${c.id}:${connector}`, minute + 30 + rnd.below(150));
       if (!d.accept || t.who !== 'Blink member' && t.who !== 'SemaConnect member' || rnd.below(6) === 0)
-        say(`${c.id} tap ${t.who} ${d.uid}: ${d.accept ? 'ACCEPTED' : 'refused'} (${d.reason})`);
+        say(`${c.id} tap ${t.who} ${d.uid}: ${d.accept ? 'ACCEPTED' : d.action === 'ignored' ? 'ignored' : 'refused'} (${d.reason})`);
     }
     // The network answers before virtual time moves on, as it would within a minute.
     if (busy()) await settle(500);
