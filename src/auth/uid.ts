@@ -1,3 +1,5 @@
+import { isRandomUid } from '../tokens/index.js';
+
 /** A tap whose UID is not a normalized ISO 14443 UID. */
 export class UidFormatError extends Error {
   constructor(message: string) {
@@ -8,7 +10,7 @@ export class UidFormatError extends Error {
 
 /**
  * Checks a normalized UID (OICP 2.3: upper-case hex, big-endian, 4/7/10 bytes)
- * and refuses a random UID (4 bytes starting 0x08), which names no card.
+ * and refuses a random UID (see isRandomUid), which names no card.
  */
 export function checkUid(uid: string): string {
   if (typeof uid !== 'string') throw new UidFormatError('UID must be a string of hex digits');
@@ -19,7 +21,7 @@ export function checkUid(uid: string): string {
     if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 70)))
       throw new UidFormatError(`UID must be upper-case hex, got ${JSON.stringify(uid)}`);
   }
-  if (n === 8 && uid.charCodeAt(0) === 48 && uid.charCodeAt(1) === 56)
+  if (isRandomUid(uid))
     throw new UidFormatError(`UID ${uid} is a random UID (first byte 08): it names no card`);
   return uid;
 }

@@ -3,7 +3,7 @@
 // full and differential updates.
 export type { Partner, ReaderConfig, TokenEntry, TokenLookup, TokenType, Whitelist } from './types.js';
 export { CompileError, TokenUpdateError, UidError, type TokenUpdateErrorCode, type UidErrorCode } from './errors.js';
-export { normalizeUid } from './uid.js';
+export { isRandomUid, normalizeUid } from './uid.js';
 export { compileTable, signTable, type CompileInput, type CompileReport, type CompiledTable, type PartnerTokens } from './compile.js';
 export { compileDiff, signDiff, type DiffInput } from './diff.js';
 export { encodeKeyRotation, keyFingerprint, MAX_ROTATION_BYTES, signKeyRotation, type KeyRotation } from './key-rotation.js';

@@ -11,7 +11,7 @@ const MAX_TEXT = 36; // OCPI uid is CiString(36)
  */
 export function normalizeUid(raw: Uint8Array, config: ReaderConfig): string {
   if (raw.length === 0) throw new UidError('EMPTY', 'empty UID');
-  if (config.verbatim && config.input !== 'bytes') return verbatimText(raw, config.input);
+  if (readsCardNumbers(config)) return verbatimText(raw, config.input);
   let bytes: Uint8Array;
   if (config.input === 'hex') bytes = hexText(raw);
   else if (config.input === 'decimal') bytes = decimalText(raw, config.decimalBytes);
@@ -19,10 +19,25 @@ export function normalizeUid(raw: Uint8Array, config: ReaderConfig): string {
   if (config.reversed) bytes.reverse();
   if (UID_LENGTHS.indexOf(bytes.length) < 0)
     throw new UidError('BAD_LENGTH', `UID of ${bytes.length} bytes; ISO 14443 UIDs have 4, 7 or 10`);
-  if (bytes.length === 4 && bytes[0] === 0x08)
-    throw new UidError('RANDOM_UID', `random UID ${toHex(bytes)} (first byte 0x08) identifies no card`);
-  if (config.truncateTo && bytes.length > config.truncateTo) bytes = bytes.subarray(0, config.truncateTo);
-  return toHex(bytes);
+  const uid = toHex(bytes);
+  // Before truncation: a 7- or 10-byte UID cut to 4 bytes may start 08 and still name a card.
+  if (isRandomUid(uid)) throw new UidError('RANDOM_UID', `random UID ${uid} (4 bytes, first byte 0x08) identifies no card`);
+  return config.truncateTo && bytes.length > config.truncateTo ? uid.slice(0, 2 * config.truncateTo) : uid;
+}
+
+/**
+ * ISO/IEC 14443-3: a single-size (4-byte) UID whose first byte is 0x08 is a
+ * random number drawn anew at each activation, so it names no card. Double and
+ * triple size UIDs (7, 10 bytes) are unique by construction whatever their
+ * first byte. `uid` is canonical: upper-case hex, big-endian.
+ */
+export function isRandomUid(uid: string): boolean {
+  return uid.length === 8 && /^08[0-9A-F]{6}$/.test(uid);
+}
+
+/** A reader that delivers printed card numbers as text (verbatim), not UIDs. */
+export function readsCardNumbers(config: ReaderConfig): config is ReaderConfig & { input: 'hex' | 'decimal' } {
+  return config.verbatim === true && config.input !== 'bytes';
 }
 
 function verbatimText(raw: Uint8Array, input: 'hex' | 'decimal'): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { normalizeUid, UidError, type ReaderConfig } from '../../src/tokens/index.js';
+import { isRandomUid } from '../../src/tokens/uid.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('').toUpperCase();
@@ -8,6 +9,17 @@ const code = (f: () => unknown) => {
   try { f(); } catch (e) { expect(e).toBeInstanceOf(UidError); return (e as UidError).code; }
   return 'no error';
 };
+
+describe('isRandomUid', () => {
+  it('is true of a 4-byte UID whose first byte is 0x08, and of no 7- or 10-byte UID', () => {
+    fc.assert(fc.property(fc.constantFrom(4, 7, 10).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })), fc.boolean(), (raw, first08) => {
+      if (first08) raw[0] = 0x08;
+      expect(isRandomUid(hexOf(raw))).toBe(raw.length === 4 && raw[0] === 0x08);
+    }));
+    // Canonical hex only: text that merely starts 08 is not a UID.
+    for (const text of ['08A2B3CZ', '08a2b3c4', '0812345', '081234567', '08']) expect(isRandomUid(text), text).toBe(false);
+  });
+});
 
 describe('normalizeUid', () => {
   const bytes: ReaderConfig = { input: 'bytes' };
@@ -42,8 +54,17 @@ describe('normalizeUid', () => {
     expect(normalizeUid(Uint8Array.of(1, 2, 3, 4), { input: 'bytes', truncateTo: 7 })).toBe('01020304');
   });
 
+  it('refuses only whole 4-byte UIDs starting 0x08: longer ones, also cut to 4 bytes, are cards', () => {
+    expect(normalizeUid(Uint8Array.of(0x08, 1, 2, 3, 4, 5, 6), bytes)).toBe('08010203040506');
+    expect(normalizeUid(Uint8Array.of(0x08, 1, 2, 3, 4, 5, 6, 7, 8, 9), bytes)).toBe('08010203040506070809');
+    expect(normalizeUid(Uint8Array.of(0x08, 1, 2, 3, 4, 5, 6), { input: 'bytes', truncateTo: 4 })).toBe('08010203');
+    expect(code(() => normalizeUid(Uint8Array.of(0x08, 1, 2, 3), { input: 'bytes', truncateTo: 4 }))).toBe('RANDOM_UID');
+    expect(code(() => normalizeUid(ascii('08a1b2c3'), { input: 'hex' }))).toBe('RANDOM_UID');
+  });
+
   it('keeps verbatim card numbers exactly, upper-cased', () => {
     expect(normalizeUid(ascii('00123456789'), { input: 'decimal', verbatim: true })).toBe('00123456789');
+    expect(normalizeUid(ascii('08123456'), { input: 'decimal', verbatim: true })).toBe('08123456');
     expect(normalizeUid(ascii('a1b2c'), { input: 'hex', verbatim: true })).toBe('A1B2C');
   });
 
