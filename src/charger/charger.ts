@@ -145,7 +145,7 @@ export class Charger {
         w.authorizer.tap({ uid, connector }, (d) => {
           try {
             const out = this.act(w, d);
-            // Accepted but it could not take effect (busy, journal full): a retry is a new tap.
+            // Accepted but not carried out (busy or gone meanwhile, journal full): a retry is a new tap.
             if (d.accept && !out.accept) w.authorizer.retaps.forget(d.uid, d.connector);
             resolve(out);
           } catch (e) {
