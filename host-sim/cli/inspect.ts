@@ -5,6 +5,7 @@ import { ROAM_PARTITIONS } from '../../hal/moddable/regions.js';
 import { equalBytes, toHex } from '../../src/codec/index.js';
 import { H, HEADER_FIXED, SIGNATURE_BYTES, u32 } from '../../src/tokens/format.js';
 import { OverlayLog } from '../../src/tokens/overlay.js';
+import { keyFingerprint } from '../../src/tokens/key-rotation.js';
 import { SlotSelector } from '../../src/tokens/selector.js';
 import { readHeader, type TableHeader } from '../../src/tokens/table.js';
 import { TokenStore } from '../../src/tokens/store.js';
@@ -30,7 +31,9 @@ const inspectHelp = `usage: roam inspect DUMP [--flash 4MB|8MB|16MB] [--domain r
 
 Prints the settings (never the device private key), the active token table
 (version, partners, counts, SHA-256 and signature checked against the backend
-key in the settings, differentials in force) and the record journal (records,
+key in force: the provisioned one of the settings, or the last rotation stored
+in the selector; its sequence and fingerprint; differentials in force) and the
+record journal (records,
 chain and signatures checked against the device public key, unacknowledged count).
 
 ${DUMP_HELP}`;
@@ -54,7 +57,7 @@ function settingsReport(dump: Dump, domain: string, out: (s: string) => void): v
 }
 
 /** The image in one slot, checked on its own: header, SHA-256 of the body, signature. */
-function checkImage(slot: Uint8Array, imageLength: number, backendKey: Uint8Array | undefined): { header?: TableHeader; lines: string[]; ok: boolean } {
+function checkImage(slot: Uint8Array, imageLength: number, backendKey: Uint8Array | undefined, keyName: string): { header?: TableHeader; lines: string[]; ok: boolean } {
   const lines: string[] = [];
   if (imageLength < HEADER_FIXED + SIGNATURE_BYTES || imageLength > slot.length) return { lines: [`image length ${imageLength} does not fit the slot (${slot.length})`], ok: false };
   let header: TableHeader;
@@ -77,7 +80,7 @@ function checkImage(slot: Uint8Array, imageLength: number, backendKey: Uint8Arra
   } else {
     const sigOk = nodeCrypto.verifyP256(backendKey, slot.subarray(0, header.headerLength), signature);
     ok &&= sigOk;
-    lines.push(`signature: ${sigOk ? 'ok' : 'FAILS'} with the backend key of the settings`);
+    lines.push(`signature: ${sigOk ? 'ok' : 'FAILS'} with ${keyName}`);
   }
   return { header, lines, ok };
 }
@@ -88,13 +91,25 @@ function tokensReport(dump: Dump, out: (s: string) => void): void {
   const missing = [...p.tokenSlots, p.tokenSelector, p.tokenOverlay].filter((n) => !dump.regions.has(n));
   if (missing.length) { out(`  not in the dump (missing ${missing.join(', ')})`); return; }
   const platform = dumpPlatform(dump);
-  const selection = new SlotSelector(platform.flash(p.tokenSelector)).selection;
-  if (!selection) { out(`  none: the selector (${p.tokenSelector}) holds no valid record; no list was ever applied`); return; }
+  const selector = new SlotSelector(platform.flash(p.tokenSelector));
+  const selection = selector.selection;
+  // The key images must verify with: the last rotation stored, else the provisioned one. Public keys only.
+  const provisioned = bytesSetting(dump.settings, SettingKeys.backendKey);
+  const rotated = selector.keyState;
+  const backendKey = rotated?.key ?? provisioned;
+  const id = (k: Uint8Array) => toHex(keyFingerprint(nodeCrypto, k).subarray(0, 8)).toLowerCase();
+  if (rotated) {
+    out(`  backend key: sequence ${rotated.seq} (rotated), fingerprint ${id(rotated.key)}, ${rotated.revoked.length} revoked; ${provisioned ? `the provisioned key of the settings (${id(provisioned)}) is no longer used` : 'no provisioned key in the settings'}`);
+    out(`    public key ${toHex(rotated.key).toLowerCase()}`);
+  } else {
+    out(`  backend key: sequence 0 (provisioned), ${provisioned ? `fingerprint ${id(provisioned)}` : 'none in the settings'}`);
+  }
+  const keyName = rotated ? `the backend key in force (sequence ${rotated.seq})` : 'the backend key of the settings';
+  if (!selection) { out(`  none: the selector (${p.tokenSelector}) holds no valid selection; no list was ever applied`); return; }
   if (selection.slot > 1) { out(`  selector names slot ${selection.slot}: DAMAGED`); return; }
   const slotName = p.tokenSlots[selection.slot];
   out(`  selector: slot ${selection.slot} (${slotName}), list version ${selection.listVersion}, image ${selection.imageLength} bytes, record #${selection.seq}`);
-  const backendKey = bytesSetting(dump.settings, SettingKeys.backendKey);
-  const { header, lines, ok } = checkImage(dump.regions.get(slotName)!, selection.imageLength, backendKey);
+  const { header, lines, ok } = checkImage(dump.regions.get(slotName)!, selection.imageLength, backendKey, keyName);
   if (header) {
     out(`  image: version ${header.listVersion}${header.listVersion === selection.listVersion ? '' : ' (selector says otherwise: MISMATCH)'}, created ${new Date(header.createdAt).toISOString()}, ${header.tokenCount} tokens, ${header.groupCount} groups`);
     out(`  partners: ${header.partners.map((q) => `${q.countryCode}-${q.partyId} (ALLOWED ${q.allowedUsesTable ? 'from the table' : 'in real time'})`).join(', ')}`);
@@ -106,7 +121,7 @@ function tokensReport(dump: Dump, out: (s: string) => void): void {
   const chain = new OverlayLog(platform.flash(p.tokenOverlay)).chain(header.listVersion);
   const changes = chain.reduce((n, r) => n + r.ops.length, 0);
   out(`  differentials in force: ${chain.length === 0 ? 'none' : chain.map((r) => `${r.from} → ${r.to} (${r.ops.length} changes)`).join(', ')}`);
-  const store = new TokenStore({ platform, backendKey: backendKey ?? new Uint8Array(65), slots: p.tokenSlots, selector: p.tokenSelector, overlay: p.tokenOverlay });
+  const store = new TokenStore({ platform, backendKey: provisioned ?? new Uint8Array(65), slots: p.tokenSlots, selector: p.tokenSelector, overlay: p.tokenOverlay });
   const st = store.status;
   out(`  in force: version ${st.version}, ${st.tokens} tokens in the image, ${st.overlayEntries} uids changed by differentials (${changes} changes)${store.bootError ? `; the device could not open it: ${store.bootError.message}` : ''}`);
 }

@@ -116,6 +116,7 @@ export const lookup: Command = {
     const token = tokens?.lookup(uid);
     out(`uid: ${uidText} → ${uid} (reader: ${JSON.stringify(config)})`);
     out(`token table: ${tokens ? describeToken(token, tokens.version) : 'not in the dump'}${tokens?.bootError ? ` (the device could not open its list: ${tokens.bootError.message})` : ''}`);
+    if (tokens) out(`backend key in force: sequence ${tokens.keySeq}${tokens.keySeq === 0 ? ' (provisioned)' : ' (rotated)'}, fingerprint ${tokens.status.keyId}`);
     for (const pr of problems) out(`setting problem (default used): ${pr}`);
     out(`offline decision on connector ${connector}: ${decision.accept ? `ACCEPT (${decision.action})` : 'REFUSE'}`);
     out(`  status: ${decision.status}`);

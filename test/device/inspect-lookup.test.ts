@@ -12,7 +12,7 @@ import { nvsImage, type NvsValue } from '../../host-sim/cli/nvs.js';
 import { readPartitionTable, tableFile } from '../../host-sim/cli/partitions.js';
 import { FileSettings, NodeSigner, nodeCrypto, SimFlash } from '../../host-sim/hal/index.js';
 import { Journal, type SessionFacts } from '../../src/sessions/index.js';
-import { compileDiff, compileTable, readHeader, signDiff, signTable, TokenStore } from '../../src/tokens/index.js';
+import { compileDiff, compileTable, encodeKeyRotation, readHeader, signDiff, signKeyRotation, signTable, TokenStore } from '../../src/tokens/index.js';
 
 // `roam inspect` and `roam lookup` on storage written by the real code: a token
 // image compiled and signed by src/tokens, streamed into the A/B slots by the
@@ -98,16 +98,18 @@ function wholeFlash(settingValues: Record<string, SettingValue>): { file: string
 }
 
 /** A directory of partition files as SimFlash writes them (file option), settings in the simulator's settings.json. */
-function partitionDir(settingValues: Record<string, SettingValue>): string {
+function partitionDir(settingValues: Record<string, SettingValue>, then?: (flash: (name: string) => FlashRegion) => void): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'roam-dir-')), 'device');
   mkdirSync(dir);
   const sizes: Record<string, number> = { 'tokens-a': 65536, 'tokens-b': 65536, 'tokens-sel': 8192, 'tokens-ovl': 16384, journal: 32768 };
   const regions = new Map<string, SimFlash>();
-  writeDevice((name) => {
+  const flash = (name: string) => {
     let r = regions.get(name);
     if (!r) regions.set(name, (r = new SimFlash(name, sizes[name], { file: join(dir, `${name}.bin`) })));
     return r;
-  });
+  };
+  writeDevice(flash);
+  then?.(flash);
   for (const r of regions.values()) r.close();
   const s = new FileSettings(join(dir, 'settings.json'));
   for (const [k, v] of Object.entries(settingValues)) s.set(k, v);
@@ -163,6 +165,33 @@ describe('roam inspect', () => {
     const r2 = await roam('inspect', other.file);
     expect(r2.out).toContain('SHA-256 of the body: ok');
     expect(r2.out).toContain('signature: FAILS with the backend key of the settings');
+  });
+
+  it('after a backend key rotation: the image is checked with the key in force, whose sequence and fingerprint are shown (public key only)', async () => {
+    const next = new NodeSigner(new Uint8Array(32).fill(0x55));
+    const rotated = partitionDir(settings(), (flash) => {
+      const p = ROAM_PARTITIONS;
+      const store = new TokenStore({ platform: { flash, crypto: nodeCrypto }, backendKey: backend.publicKey, slots: p.tokenSlots, selector: p.tokenSelector, overlay: p.tokenOverlay });
+      store.rotateKey(signKeyRotation(encodeKeyRotation({ seq: 1, key: next.publicKey, revoke: true }), backend));
+      const image = signTable(compileTable({ listVersion: 9, createdAt: Date.UTC(2026, 0, 3), partners: [{ countryCode: 'US', partyId: 'BLK', allowedUsesTable: true, tokens: BLK }] }, nodeCrypto).image, next);
+      store.beginFull(image.length);
+      store.writeChunk(0, image);
+      store.commit();
+    });
+    const id = (k: Uint8Array) => createHash('sha256').update(k).digest('hex').slice(0, 16);
+    const r = await roam('inspect', rotated);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`backend key: sequence 1 (rotated), fingerprint ${id(next.publicKey)}, 1 revoked; the provisioned key of the settings (${id(backend.publicKey)}) is no longer used`);
+    expect(r.out).toContain(hex(next.publicKey));
+    expect(r.out).toContain('signature: ok with the backend key in force (sequence 1)');
+    expect(r.out).toContain('the image in force verifies');
+    expect(r.out).toMatch(/in force: version 9, 4 tokens/);
+    expect(r.out).not.toContain(hex(next.exportPrivateKey()));
+    // Before any rotation: sequence 0, the settings' key.
+    expect((await roam('inspect', dir)).out).toContain(`backend key: sequence 0 (provisioned), fingerprint ${id(backend.publicKey)}`);
+    const l = await roam('lookup', '11223344', '--dump', rotated);
+    expect(l.out).toContain(`backend key in force: sequence 1 (rotated), fingerprint ${id(next.publicKey)}`);
+    expect(l.out).toMatch(/ACCEPT/);
   });
 
   it('records signed by another key fail; a damaged record is counted and breaks the chain', async () => {
