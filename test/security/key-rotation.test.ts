@@ -1,0 +1,236 @@
+// C-ROT: the backend's list-signing key (A4) can be rotated and revoked, only by
+// the key in force, and the device never ends up without a key (T3, T4, T6).
+import { describe, expect, it } from 'vitest';
+import { hostPlatform, NodeSigner, nodeCrypto, PowerCut, type HostPlatform } from '../../host-sim/hal/index.js';
+import {
+  compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, TokenStore, TokenUpdateError,
+  type TokenUpdateErrorCode,
+} from '../../src/tokens/index.js';
+import { ocpiToken } from '../tokens/expected.js';
+
+const K1 = new NodeSigner(new Uint8Array(32).fill(0x51)); // provisioned
+const K2 = new NodeSigner(new Uint8Array(32).fill(0x52));
+const K3 = new NodeSigner(new Uint8Array(32).fill(0x53));
+const PARTITIONS = { 'tokens-a': 16 * 1024, 'tokens-b': 16 * 1024, 'tokens-sel': 8 * 1024, 'tokens-ovl': 8 * 1024 };
+const BLK = { countryCode: 'US', partyId: 'BLK' };
+const UIDS = ['01020304', 'A1B2C3D4E5F601', 'CARD-7'];
+const PROBES = [...UIDS, 'B1B2B3B4', 'C1C2C3C4', 'FFFFFFFF'];
+
+const boot = (p: HostPlatform) => new TokenStore({ platform: p, backendKey: K1.publicKey });
+const rotation = (seq: number, to: NodeSigner, by: NodeSigner, revoke = false) => signKeyRotation(encodeKeyRotation({ seq, key: to.publicKey, revoke }), by);
+const image = (version: number, signer: NodeSigner, uids = UIDS) =>
+  signTable(compileTable({ listVersion: version, createdAt: 0, partners: [{ ...BLK, allowedUsesTable: true, tokens: uids.map((u) => ocpiToken(BLK, u)) }] }, nodeCrypto).image, signer);
+const diff = (from: number, to: number, uid: string, signer: NodeSigner) => signDiff(compileDiff({ from, to, createdAt: 0, add: [ocpiToken(BLK, uid)] }).diff, signer);
+
+function applyFull(store: TokenStore, bytes: Uint8Array, chunk = 700): number {
+  store.beginFull(bytes.length);
+  for (let o = 0; o < bytes.length; o += chunk) store.writeChunk(o, bytes.subarray(o, o + chunk));
+  return store.commit();
+}
+
+function refused(code: TokenUpdateErrorCode, f: () => unknown): void {
+  let thrown: unknown;
+  try { f(); } catch (e) { thrown = e; }
+  expect(thrown, `expected ${code}`).toBeInstanceOf(TokenUpdateError);
+  expect((thrown as TokenUpdateError).code).toBe(code);
+}
+
+/** What a device's list and key amount to: compared before and after each refusal. */
+function state(store: TokenStore) {
+  return {
+    version: store.version, keySeq: store.keySeq, key: Buffer.from(store.backendKey).toString('hex'),
+    status: store.status, lookups: PROBES.map((u) => store.lookup(u) ?? null),
+  };
+}
+
+describe('C-ROT: backend key rotation on the token store', () => {
+  it('an image signed by K2 is refused until K1 signs the rotation to K2; then K2 images and differentials apply and K1 images are refused, across reboots', () => {
+    const p = hostPlatform(PARTITIONS);
+    let store = boot(p);
+    expect(applyFull(store, image(1, K1))).toBe(1);
+    refused('BAD_SIGNATURE', () => applyFull(store, image(2, K2)));
+    refused('BAD_SIGNATURE', () => store.applyDifferential(diff(1, 2, 'B1B2B3B4', K2)));
+    store = boot(p);
+    refused('BAD_SIGNATURE', () => applyFull(store, image(2, K2)));
+    expect(store.rotateKey(rotation(1, K2, K1))).toBe(1);
+    expect(store.keySeq).toBe(1);
+    store = boot(p);
+    expect(store.keySeq).toBe(1);
+    expect(store.backendKey).toEqual(K2.publicKey);
+    refused('BAD_SIGNATURE', () => applyFull(store, image(2, K1)));
+    refused('BAD_SIGNATURE', () => store.applyDifferential(diff(1, 2, 'B1B2B3B4', K1)));
+    expect(applyFull(store, image(2, K2))).toBe(2);
+    store = boot(p);
+    expect(store.applyDifferential(diff(2, 3, 'B1B2B3B4', K2))).toBe(3);
+    store = boot(p);
+    expect(store.version).toBe(3);
+    expect(store.lookup('B1B2B3B4')).toMatchObject({ sourceVersion: 3 });
+    refused('BAD_SIGNATURE', () => applyFull(store, image(4, K1)));
+    expect(boot(p).version).toBe(3);
+  });
+
+  it('a rotation signed by K2 before K2 is in force is refused, before and after a reboot', () => {
+    const p = hostPlatform(PARTITIONS);
+    const store = boot(p);
+    applyFull(store, image(1, K1));
+    refused('BAD_SIGNATURE', () => store.rotateKey(rotation(1, K2, K2)));
+    refused('BAD_SIGNATURE', () => store.rotateKey(rotation(1, K3, K2)));
+    refused('BAD_SIGNATURE', () => boot(p).rotateKey(rotation(1, K3, K2)));
+    expect(boot(p).keySeq).toBe(0);
+    // K2 can sign the next rotation once K1 made it current, not before.
+    store.rotateKey(rotation(1, K2, K1));
+    refused('BAD_SIGNATURE', () => store.rotateKey(rotation(2, K3, K1)));
+    expect(boot(p).rotateKey(rotation(2, K3, K2))).toBe(2);
+  });
+
+  it('a replayed rotation (older or equal sequence) is refused, after reboots too', () => {
+    const p = hostPlatform(PARTITIONS);
+    const store = boot(p);
+    const r1 = rotation(1, K2, K1), r2 = rotation(2, K3, K2);
+    store.rotateKey(r1);
+    refused('BAD_SIGNATURE', () => store.rotateKey(r1)); // signed by K1, no longer in force
+    refused('KEY_ROLLBACK', () => store.rotateKey(rotation(1, K3, K2)));
+    store.rotateKey(r2);
+    // Replays signed by the key in force: the sequence decides.
+    refused('KEY_ROLLBACK', () => boot(p).rotateKey(rotation(2, K2, K3)));
+    refused('KEY_ROLLBACK', () => boot(p).rotateKey(rotation(1, K2, K3)));
+    refused('BAD_SIGNATURE', () => boot(p).rotateKey(r1));
+    refused('BAD_SIGNATURE', () => boot(p).rotateKey(r2));
+    expect(boot(p).status).toMatchObject({ keySeq: 2 });
+  });
+
+  it('a rotation back to a revoked key is refused, after reboots too', () => {
+    const p = hostPlatform(PARTITIONS);
+    boot(p).rotateKey(rotation(1, K2, K1, true)); // K1 revoked
+    refused('KEY_REVOKED', () => boot(p).rotateKey(rotation(2, K1, K2)));
+    boot(p).rotateKey(rotation(2, K3, K2)); // K2 retired, not revoked
+    refused('KEY_REVOKED', () => boot(p).rotateKey(rotation(3, K1, K3)));
+    expect(boot(p).rotateKey(rotation(3, K2, K3))).toBe(3);
+    expect(boot(p).status).toMatchObject({ keySeq: 3, revokedKeys: 1 });
+  });
+
+  it('every refusal leaves version, lookups and key as they were, live and after a reboot', () => {
+    const p = hostPlatform(PARTITIONS);
+    const store = boot(p);
+    applyFull(store, image(1, K1));
+    store.applyDifferential(diff(1, 2, 'B1B2B3B4', K1));
+    store.rotateKey(rotation(4, K2, K1, true));
+    const before = state(store);
+    const selector = Buffer.from(p.regions.get('tokens-sel')!.raw).toString('hex');
+    const good = rotation(5, K3, K2);
+    const cases: Array<[TokenUpdateErrorCode, Uint8Array]> = [
+      ['BAD_SIGNATURE', rotation(5, K3, K1)],
+      ['BAD_SIGNATURE', rotation(5, K3, K3)],
+      ['BAD_SIGNATURE', (() => { const b = good.slice(); b[30] ^= 4; return b; })()],
+      ['KEY_ROLLBACK', rotation(4, K3, K2)],
+      ['KEY_ROLLBACK', rotation(3, K3, K2)],
+      ['KEY_UNCHANGED', rotation(5, K2, K2)],
+      ['KEY_REVOKED', rotation(5, K1, K2)],
+      ['TRUNCATED', good.subarray(0, good.length - 2)],
+      ['OVERSIZED', Uint8Array.of(...good, 1)],
+      ['BAD_FORMAT', diff(2, 3, 'C1C2C3C4', K2)],
+    ];
+    for (const [code, bytes] of cases) {
+      refused(code, () => store.rotateKey(bytes));
+      expect(state(store)).toEqual(before);
+      expect(state(boot(p))).toEqual(before);
+      expect(Buffer.from(p.regions.get('tokens-sel')!.raw).toString('hex')).toBe(selector);
+    }
+    // And images or differentials signed by anything but the key in force change nothing either.
+    refused('BAD_SIGNATURE', () => applyFull(store, image(3, K1)));
+    refused('BAD_SIGNATURE', () => store.applyDifferential(diff(2, 3, 'C1C2C3C4', K3)));
+    expect(state(boot(p))).toEqual(before);
+    expect(store.rotateKey(good)).toBe(5);
+  });
+});
+
+describe('C-ROT: a power cut at every flash write of a rotation', () => {
+  /** A device with list 1 (+1 differential) on K1, after `selections` more list updates on it. */
+  function device(selections: number, rotated: boolean): { p: HostPlatform; store: TokenStore } {
+    const p = hostPlatform(PARTITIONS);
+    const store = boot(p);
+    applyFull(store, image(1, K1));
+    store.applyDifferential(diff(1, 2, 'B1B2B3B4', K1));
+    let v = 2;
+    if (rotated) store.rotateKey(rotation(1, K2, K1, true));
+    const signer = rotated ? K2 : K1;
+    for (let i = 0; i < selections; i++) applyFull(store, image(++v, signer), 4096);
+    return { p, store };
+  }
+
+  /**
+   * Cuts `update` at each of its writes; after the reboot the old or (a cut in
+   * the last write that still landed whole) the new key is in force, the list
+   * is what it was, and the device can still rotate and take lists.
+   */
+  function everyCut(selections: number, rotated: boolean, update: (s: TokenStore) => void, oldKey: NodeSigner, newKey: NodeSigner, newSeq: number) {
+    const dry = device(selections, rotated);
+    const w0 = dry.p.power.writes;
+    update(dry.store);
+    const writes = dry.p.power.writes - w0;
+    expect(writes).toBeGreaterThan(0);
+    let sawNew = 0;
+    for (let n = 1; n <= writes; n++) {
+      const { p, store } = device(selections, rotated);
+      const list = state(store).lookups;
+      const version = store.version!;
+      const oldSeq = store.keySeq;
+      p.power.cutAtWrite(n);
+      expect(() => update(store)).toThrow(PowerCut);
+      p.power.restore();
+      const rebooted = boot(p);
+      const key = Buffer.from(rebooted.backendKey).toString('hex');
+      const isNew = key === Buffer.from(newKey.publicKey).toString('hex');
+      if (isNew) sawNew++;
+      expect(isNew || key === Buffer.from(oldKey.publicKey).toString('hex'), `cut at write ${n}: neither key in force`).toBe(true);
+      if (n < writes) expect(isNew, `cut at write ${n} of ${writes}: the new key before its last write`).toBe(false);
+      expect(rebooted.keySeq).toBe(isNew ? newSeq : oldSeq);
+      expect(rebooted.version).toBe(version);
+      expect(PROBES.map((u) => rebooted.lookup(u) ?? null)).toEqual(list);
+      expect(rebooted.bootError).toBeUndefined();
+      // The key in force is the one that works.
+      refused('BAD_SIGNATURE', () => applyFull(rebooted, image(version + 1, isNew ? oldKey : newKey)));
+      if (!isNew) update(rebooted);
+      expect(applyFull(rebooted, image(version + 1, newKey))).toBe(version + 1);
+      expect(boot(p).status).toMatchObject({ version: version + 1, keySeq: newSeq });
+    }
+    return { writes, sawNew };
+  }
+
+  it('a rotation appended to the selector log', () => {
+    const r = everyCut(0, false, (s) => void s.rotateKey(rotation(1, K2, K1, true)), K1, K2, 1);
+    expect(r.writes).toBe(1);
+  });
+
+  it('a rotation that must erase the other selector block first', () => {
+    // 1 + 124 one-slot records leave 96 bytes in the first 4 KiB block: the 256-byte record moves on.
+    const r = everyCut(124, false, (s) => void s.rotateKey(rotation(1, K2, K1, true)), K1, K2, 1);
+    expect(r.writes).toBe(2);
+  });
+
+  it('a second rotation, in the log of rotated records, and across its block boundary', () => {
+    for (const selections of [0, 13, 14]) {
+      everyCut(selections, true, (s) => void s.rotateKey(rotation(2, K3, K2, true)), K2, K3, 2);
+    }
+  });
+
+  it('a list update after a rotation keeps the rotated key whatever the cut', () => {
+    for (const selections of [0, 14]) {
+      const dry = device(selections, true);
+      const w0 = dry.p.power.writes;
+      const next = image(3 + selections, K2);
+      applyFull(dry.store, next, 4096);
+      const writes = dry.p.power.writes - w0;
+      for (let n = 1; n <= writes; n++) {
+        const { p, store } = device(selections, true);
+        p.power.cutAtWrite(n);
+        expect(() => applyFull(store, next, 4096)).toThrow(PowerCut);
+        p.power.restore();
+        const rebooted = boot(p);
+        expect(rebooted.status).toMatchObject({ keySeq: 1, revokedKeys: 1 });
+        expect(rebooted.backendKey).toEqual(K2.publicKey);
+        expect([2 + selections, 3 + selections]).toContain(rebooted.version);
+      }
+    }
+  });
+});
