@@ -195,7 +195,16 @@ export class TokenStore implements TokenLookup {
       if (offset + bytes.length > u.total) throw new TokenUpdateError('OVERSIZED', `chunk ends at ${offset + bytes.length}, past the announced ${u.total} bytes`);
       const end = offset + bytes.length;
       const bs = u.region.blockSize;
-      while (u.erasedEnd < end) { u.region.erase(u.erasedEnd / bs); u.erasedEnd += bs; }
+      if (u.erasedEnd < end) {
+        // Wear (FLOOD-3): a block that reads erased is not erased again. The blocks this chunk reaches
+        // are read at once and, when blank, that is seen by one native SHA-256 (XS has no memcmp; a
+        // JavaScript scan of a blank slot would cost more than the erases it saves); else block by block.
+        const from = u.erasedEnd, to = Math.ceil(end / bs) * bs;
+        const seen = u.region.read(from, to - from);
+        const blank = this.readsErased(seen, bs);
+        for (; u.erasedEnd < to; u.erasedEnd += bs)
+          if (!blank && !this.readsErased(seen.subarray(u.erasedEnd - from, u.erasedEnd - from + bs), bs)) u.region.erase(u.erasedEnd / bs);
+      }
       u.region.write(offset, bytes);
       if (offset < HEADER_FIXED) {
         u.prefix.set(bytes.subarray(0, HEADER_FIXED - offset), offset);
@@ -210,6 +219,24 @@ export class TokenStore implements TokenLookup {
       this.upload = undefined;
       throw e;
     }
+  }
+
+  /** SHA-256 of n erased bytes, by n: a few sizes (whole blocks a chunk reaches). */
+  private readonly erasedSha = new Map<number, Uint8Array>();
+
+  /**
+   * Whether every byte reads 0xFF (whole blocks). Every byte, not a sample: an interrupted erase
+   * leaves the old bytes at either end of a block, and only an erased cell reads 0xFF in the model.
+   */
+  private readsErased(bytes: Uint8Array, blockSize: number): boolean {
+    if (bytes[0] !== 0xff || bytes[bytes.length - 1] !== 0xff) return false; // data: the usual case, no hashing
+    let blank = this.erasedSha.get(bytes.length);
+    if (!blank) {
+      const ff = new Uint8Array(blockSize).fill(0xff), h = this.crypto.sha256();
+      for (let n = 0; n < bytes.length; n += blockSize) h.update(ff);
+      this.erasedSha.set(bytes.length, (blank = h.digest()));
+    }
+    return equalBytes(this.crypto.sha256(bytes).digest(), blank);
   }
 
   /** Verifies signature, SHA-256 and version of the streamed image, then switches slots atomically. */
