@@ -24,6 +24,8 @@ export interface BackendCounters {
   chunksSent: number;
   offersSent: number;
   diffsSent: number;
+  /** Key rotations sent (each one a listKey message). */
+  keysSent: number;
   resyncRequests: number;
   authRequests: number;
   refused: number;
@@ -42,10 +44,12 @@ export interface BackendCounters {
 export class BackendPeer {
   readonly records: RecordStore;
   readonly counters: BackendCounters = {
-    batches: 0, recordsReceived: 0, acksSent: 0, chunksSent: 0, offersSent: 0, diffsSent: 0, resyncRequests: 0, authRequests: 0, refused: 0, authAnswers: {},
+    batches: 0, recordsReceived: 0, acksSent: 0, chunksSent: 0, offersSent: 0, diffsSent: 0, keysSent: 0, resyncRequests: 0, authRequests: 0, refused: 0, authAnswers: {},
   };
   readonly statuses = new Map<string, DeviceStatus & { at: number }>();
   readonly listVersions = new Map<string, number>();
+  /** Backend key sequence each device last reported (0 = the provisioned key, or a device that does not say). */
+  readonly keySeqs = new Map<string, number>();
   /** uid → status the backend answers regardless of the lists (cards blocked or unblocked today). */
   readonly overrides = new Map<string, AuthResponse['status']>();
   private readonly chunkBytes: number;
@@ -66,7 +70,7 @@ export class BackendPeer {
 
   /** Tells every device that reported a list version about a new one. */
   announceList(): void {
-    for (const id of this.listVersions.keys()) this.onListStatus(id, this.listVersions.get(id)!);
+    for (const id of this.listVersions.keys()) this.onListStatus(id, this.listVersions.get(id)!, this.keySeqs.get(id));
   }
 
   private send<K extends MessageKind>(deviceId: string, kind: K, msg: MessageOf<K>): void {
@@ -79,11 +83,16 @@ export class BackendPeer {
     try {
       switch (t.kind) {
         case 'recordBatch': return this.onBatch(t.deviceId, decodeMessage('recordBatch', payload));
-        case 'listStatus': return this.onListStatus(t.deviceId, decodeMessage('listStatus', payload).ver);
+        case 'listStatus': {
+          const m = decodeMessage('listStatus', payload);
+          return this.onListStatus(t.deviceId, m.ver, m.kseq);
+        }
         case 'listGet': return this.onListGet(t.deviceId, decodeMessage('listGet', payload));
         case 'listResync': {
           decodeMessage('listResync', payload);
           this.counters.resyncRequests++;
+          // A device on an older key would refuse the image: the rotations first.
+          if (this.sendRotations(t.deviceId)) return;
           return this.offer(t.deviceId);
         }
         case 'authRequest': return this.onAuth(t.deviceId, decodeMessage('authRequest', payload));
@@ -109,8 +118,11 @@ export class BackendPeer {
     this.counters.acksSent++;
   }
 
-  private onListStatus(deviceId: string, ver: number): void {
+  private onListStatus(deviceId: string, ver: number, kseq = 0): void {
     this.listVersions.set(deviceId, ver);
+    this.keySeqs.set(deviceId, kseq);
+    // Lists are signed by the site's key in force: a device must follow the rotations before it can take one.
+    if (this.sendRotations(deviceId)) return;
     const site = this.o.site.current;
     if (!site || ver === site.version) return;
     const diff = ver > 0 && ver < site.version ? this.o.site.diffFrom(ver) : undefined;
@@ -120,6 +132,22 @@ export class BackendPeer {
       return;
     }
     this.offer(deviceId);
+  }
+
+  /**
+   * Sends every rotation the device lacks, oldest first (each verifies with the
+   * key the one before installs); true when there were any. The device reports
+   * its status after each one it applies, and is answered from there.
+   */
+  private sendRotations(deviceId: string): boolean {
+    const site = this.o.site;
+    const have = this.keySeqs.get(deviceId) ?? 0;
+    if (have >= site.keySeq) return false;
+    for (let seq = have + 1; seq <= site.keySeq; seq++) {
+      this.send(deviceId, 'listKey', { seq, data: site.rotation(seq)! });
+      this.counters.keysSent++;
+    }
+    return true;
   }
 
   private offer(deviceId: string): void {

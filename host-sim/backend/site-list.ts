@@ -1,5 +1,5 @@
 import type { Crypto, Signer } from '../../hal/crypto.js';
-import { compileDiff, compileTable, signDiff, signTable, type CompileReport } from '../../src/tokens/index.js';
+import { compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, type CompileReport } from '../../src/tokens/index.js';
 import type { OcpiToken, PartnerList } from './ocpi-tokens.js';
 
 export interface SiteImage {
@@ -12,15 +12,19 @@ export interface SiteImage {
   createdAt: number;
 }
 
-/** Builds the signed differential from one version to the next; undefined = none possible (send a full image). */
-export type DiffBuilder = (from: SiteImage, to: SiteImage) => Uint8Array | undefined;
+/**
+ * Builds the signed differential from one version to the next; undefined = none
+ * possible (send a full image). `signer` is the site's key in force.
+ */
+export type DiffBuilder = (from: SiteImage, to: SiteImage, signer: Signer) => Uint8Array | undefined;
 
 /**
  * Differentials in the tokens module's signed format: tokens added, changed
- * (any field) and removed between two versions, by uid.
+ * (any field) and removed between two versions, by uid. Signed with the site's
+ * key in force (`signer` only where no site passes one).
  */
-export function ocpiDiffBuilder(signer: Signer, maxChanges = 500): DiffBuilder {
-  return (from, to) => {
+export function ocpiDiffBuilder(signer?: Signer, maxChanges = 500): DiffBuilder {
+  return (from, to, current) => {
     const before = byUid(from.partners);
     const after = byUid(to.partners);
     const add: OcpiToken[] = [];
@@ -34,7 +38,7 @@ export function ocpiDiffBuilder(signer: Signer, maxChanges = 500): DiffBuilder {
     for (const uid of before.keys()) if (!after.has(uid)) remove.push(uid);
     if (add.length + change.length + remove.length > maxChanges) return undefined; // a full image is cheaper
     const { diff } = compileDiff({ from: from.version, to: to.version, createdAt: to.createdAt, add, change, remove });
-    return signDiff(diff, signer);
+    return signDiff(diff, current ?? signer!);
   };
 }
 
@@ -54,12 +58,15 @@ function byUid(partners: readonly PartnerList[]): Map<string, OcpiToken> {
 export class SiteList {
   private readonly images = new Map<number, SiteImage>();
   private readonly diffs = new Map<number, Uint8Array>();
+  /** Signed rotations, the one to key sequence n at n - 1. */
+  private readonly rotations: Uint8Array[] = [];
+  private readonly revoked: Uint8Array[] = [];
   private partners: PartnerList[] = [];
   private byUid = new Map<string, OcpiToken>();
   private latest?: SiteImage;
 
   constructor(
-    private readonly signer: Signer,
+    private signer: Signer,
     private readonly crypto: Crypto,
     private readonly clock: () => number,
     private readonly diffBuilder?: DiffBuilder,
@@ -72,6 +79,42 @@ export class SiteList {
 
   get publicKey(): Uint8Array {
     return this.signer.publicKey;
+  }
+
+  /** Sequence of the signing key in force: 0 = the key devices are provisioned with. */
+  get keySeq(): number {
+    return this.rotations.length;
+  }
+
+  /** The signed rotation to key sequence `seq` (≥ 1), signed by key seq - 1. */
+  rotation(seq: number): Uint8Array | undefined {
+    return this.rotations[seq - 1];
+  }
+
+  /**
+   * Moves list signing to `next`: the rotation is signed by the key in force
+   * (devices accept nothing else), then the images and differentials kept are
+   * signed again with `next`, so a device that has rotated can still fetch them.
+   * `revoke`: devices will refuse any later rotation back to the key replaced.
+   */
+  rotateKey(next: Signer, options: { revoke?: boolean } = {}): Uint8Array {
+    const key = next.publicKey;
+    const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+    if (same(key, this.signer.publicKey)) throw new Error('SiteList.rotateKey: that key is already in force');
+    if (this.revoked.some((k) => same(k, key))) throw new Error('SiteList.rotateKey: that key was revoked');
+    const seq = this.rotations.length + 1;
+    const signed = signKeyRotation(encodeKeyRotation({ seq, key, revoke: options.revoke === true }), this.signer);
+    if (options.revoke) this.revoked.push(this.signer.publicKey);
+    this.rotations.push(signed);
+    this.signer = next;
+    const resign = (b: Uint8Array) => b.subarray(0, b.length - 64);
+    for (const [v, image] of this.images) {
+      const again = { ...image, bytes: signTable(resign(image.bytes), next) };
+      this.images.set(v, again);
+      if (this.latest === image) this.latest = again;
+    }
+    for (const [v, d] of this.diffs) this.diffs.set(v, signDiff(resign(d), next));
+    return signed;
   }
 
   image(version: number): SiteImage | undefined {
@@ -102,7 +145,7 @@ export class SiteList {
     this.images.set(version, image);
     this.latest = image;
     if (previous && this.diffBuilder) {
-      const diff = this.diffBuilder(previous, image);
+      const diff = this.diffBuilder(previous, image, this.signer);
       if (diff) this.diffs.set(previous.version, diff);
     }
     for (const v of [...this.images.keys()]) if (v <= version - this.keepImages) this.images.delete(v);

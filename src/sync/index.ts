@@ -12,7 +12,7 @@ export { inflateBounded } from './inflate.js';
 export { scanCbor, type CborBounds } from './cbor-scan.js';
 export {
   AUTH_PURPOSES, AUTH_STATUSES, decodeMessage, encodeMessage, MAX_BATCH_RECORDS, MAX_CHUNK_BYTES, MAX_RECORD_BYTES, MESSAGES, RESYNC_REASONS,
-  type AuthPurpose, type AuthRequest, type AuthResponse, type AuthStatus, type DeviceConfig, type DeviceStatus, type ListChunk, type ListDiff,
+  type AuthPurpose, type AuthRequest, type AuthResponse, type AuthStatus, type DeviceConfig, type DeviceStatus, type ListChunk, type ListDiff, type ListKey,
   type ListGet, type ListOffer, type ListResync, type ListStatus, type MessageKind, type MessageOf, type RecordAck, type RecordBatch, type ResyncReason,
 } from './messages.js';
 export { anyDeviceFilter, checkDeviceId, parseTopic, TOPIC_ROOT, topicOf } from './topics.js';

@@ -14,6 +14,12 @@ export interface ListOffer { ver: number; size: number }
 export interface ListChunk { ver: number; off: number; data: Uint8Array }
 /** Down: one signed differential, opaque to sync; the token store checks it follows `from`. */
 export interface ListDiff { from: number; to: number; data: Uint8Array }
+/**
+ * Down: one signed backend key rotation (src/tokens key-rotation), opaque to
+ * sync; `seq` repeats its signed sequence so that one the device already has is
+ * dropped without a signature check. The token store checks the signed one.
+ */
+export interface ListKey { seq: number; data: Uint8Array }
 /** Down: every record up to and including `seq` is stored by the backend. */
 export interface RecordAck { seq: number }
 /** Down: the answer to AuthRequest `id` (OCPP IdTagInfo). */
@@ -22,8 +28,12 @@ export interface AuthResponse { id: string; status: AuthStatus; group?: string; 
 /** Down: settings the backend may push. Never a key: a key change must be signed by the current key. */
 export interface DeviceConfig { statusEverySec?: number }
 
-/** Up: the list version in force (0 = none). Sent on connect, after every change, and as a heartbeat. */
-export interface ListStatus { ver: number }
+/**
+ * Up: the list version in force (0 = none) and the backend key sequence in force
+ * (0 = the provisioned key; absent from devices that predate rotation). Sent on
+ * connect, after every change, and as a heartbeat.
+ */
+export interface ListStatus { ver: number; kseq?: number }
 /** Up: send `n` chunks of image `ver` from offset `off` (a fresh transfer asks from 0; a resumed one from where it stopped). */
 export interface ListGet { ver: number; off: number; n: number }
 /** Up: the device cannot follow with differentials: send a full image. */
@@ -51,6 +61,8 @@ export const MAX_RECORD_BYTES = 4 * 1024;
 /** The most records in one batch. */
 export const MAX_BATCH_RECORDS = 512;
 const MAX_DIFF_BYTES = 64 * 1024;
+/** src/tokens MAX_ROTATION_BYTES: a signed rotation is ~165 bytes. */
+const MAX_KEY_BYTES = 256;
 
 interface Kind<T> {
   /** The topic level(s) after roam/v1/{deviceId}/. */
@@ -93,6 +105,12 @@ export const MESSAGES = {
     read: (m) => ({ from: uint(m, 'from', 0xffffffff), to: uint(m, 'to', 0xffffffff), data: bytes(m, 'data', MAX_DIFF_BYTES) }),
     write: (x) => ({ from: x.from, to: x.to, data: x.data }),
   }),
+  listKey: kind<ListKey>({
+    suffix: 'list/key', direction: 'down', compression: 'never',
+    limits: { maxWireBytes: MAX_KEY_BYTES + 32, maxCborBytes: MAX_KEY_BYTES + 32, maxDepth: 1, maxItems: 6 },
+    read: (m) => ({ seq: uint(m, 'seq', 0xffffffff), data: bytes(m, 'data', MAX_KEY_BYTES) }),
+    write: (x) => ({ seq: x.seq, data: x.data }),
+  }),
   recordAck: kind<RecordAck>({
     suffix: 'rec/ack', direction: 'down', limits: small, compression: 'never',
     read: (m) => ({ seq: uint(m, 'seq') }),
@@ -111,8 +129,8 @@ export const MESSAGES = {
 
   listStatus: kind<ListStatus>({
     suffix: 'list/status', direction: 'up', limits: small, compression: 'never',
-    read: (m) => ({ ver: uint(m, 'v', 0xffffffff) }),
-    write: (x) => ({ v: x.ver }),
+    read: (m) => ({ ver: uint(m, 'v', 0xffffffff), kseq: optUint(m, 'kseq', 0xffffffff) }),
+    write: (x) => defined({ v: x.ver, kseq: x.kseq }),
   }),
   listGet: kind<ListGet>({
     suffix: 'list/get', direction: 'up', limits: small, compression: 'never',

@@ -38,6 +38,14 @@ export interface ListStore {
    */
   applyDifferential(bytes: Uint8Array): void;
   isVersionMismatch(error: unknown): boolean;
+  /** Sequence of the backend key in force (0 = the provisioned key); absent: a store without rotation. */
+  keySeq?(): number;
+  /**
+   * Applies one signed backend key rotation: verified with the key in force,
+   * persisted, then in force for every later image and differential. Throws
+   * when refused (forged, replayed, revoked key); nothing changes then.
+   */
+  rotateKey?(bytes: Uint8Array): void;
   /**
    * A partial full image left by a previous boot, if the store keeps one:
    * resuming continues from `written`.

@@ -14,5 +14,7 @@ export function listStoreOf(store: TokenStore): ListStore {
     commit: () => void store.commit(),
     applyDifferential: (bytes) => void store.applyDifferential(bytes),
     isVersionMismatch: (e) => e instanceof TokenUpdateError && e.needsFullImage,
+    keySeq: () => store.keySeq,
+    rotateKey: (bytes) => void store.rotateKey(bytes),
   };
 }

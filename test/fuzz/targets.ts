@@ -22,7 +22,9 @@ import { entryAt, frameEntry, readSectorHeader, sectorHeader, T_ACK, T_RECORD, T
 import {
   DeviceLink, decodeMessage, encodeFrame, encodeMessage, inflateBounded, MESSAGES, SyncDecodeError, topicOf, type MessageKind,
 } from '../../src/sync/index.js';
-import { compileDiff, compileTable, signDiff, signTable, TokenStore, TokenUpdateError, type TokenEntry } from '../../src/tokens/index.js';
+import {
+  compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, TokenStore, TokenUpdateError, type TokenEntry,
+} from '../../src/tokens/index.js';
 import { crc32 } from '../../src/codec/crc32.js';
 import { H, put32, u32 } from '../../src/tokens/format.js';
 import { TOKEN_TYPES, WHITELISTS } from '../../src/tokens/types.js';
@@ -573,10 +575,11 @@ const validMessages = once((): Record<MessageKind, Uint8Array[]> => {
     listOffer: m('listOffer', { ver: 7, size: 5000 }, { ver: 0xffffffff, size: 0 }),
     listChunk: m('listChunk', { ver: 7, off: 0, data: tokenWorld().img7.subarray(0, 4096) }, { ver: 7, off: 4096, data: new Uint8Array(16 * 1024) }),
     listDiff: m('listDiff', { from: 6, to: 7, data: tokenWorld().d67 }, { from: 1, to: 2, data: new Uint8Array(64 * 1024) }),
+    listKey: m('listKey', { seq: 1, data: signKeyRotation(encodeKeyRotation({ seq: 1, key: stranger.publicKey, revoke: true }), backend) }, { seq: 0xffffffff, data: new Uint8Array(256) }),
     recordAck: m('recordAck', { seq: 12 }, { seq: 0 }),
     authResponse: m('authResponse', { id: '0a0b0c0d.auth-1', status: 'Accepted', group: 'FLEET-9', expires: 1767225600000 }, { id: 'x', status: 'Blocked' }),
     config: m('config', { statusEverySec: 600 }, { statusEverySec: 60, listKey: backend.publicKey }),
-    listStatus: m('listStatus', { ver: 7 }),
+    listStatus: m('listStatus', { ver: 7 }, { ver: 7, kseq: 3 }),
     listGet: m('listGet', { ver: 7, off: 4096, n: 4 }, { ver: 7, off: 0, n: 64 }),
     listResync: m('listResync', { have: 6, why: 'mismatch' }),
     recordBatch: m('recordBatch', { first: 1, recs: recs.map((r) => r.bytes) }, { first: 3, recs: recs.slice(2, 3).map((r) => r.bytes) }),

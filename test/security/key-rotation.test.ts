@@ -6,6 +6,9 @@ import {
   compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, TokenStore, TokenUpdateError,
   type TokenUpdateErrorCode,
 } from '../../src/tokens/index.js';
+import { BackendPeer, ocpiDiffBuilder, SiteList } from '../../host-sim/backend/index.js';
+import { MemoryBus } from '../../host-sim/broker/memory-bus.js';
+import { decodeMessage, encodeMessage, MESSAGES, parseTopic, SyncDecodeError, topicOf, type MessageOf } from '../../src/sync/index.js';
 import { ocpiToken } from '../tokens/expected.js';
 
 const K1 = new NodeSigner(new Uint8Array(32).fill(0x51)); // provisioned
@@ -15,6 +18,7 @@ const PARTITIONS = { 'tokens-a': 16 * 1024, 'tokens-b': 16 * 1024, 'tokens-sel':
 const BLK = { countryCode: 'US', partyId: 'BLK' };
 const UIDS = ['01020304', 'A1B2C3D4E5F601', 'CARD-7'];
 const PROBES = [...UIDS, 'B1B2B3B4', 'C1C2C3C4', 'FFFFFFFF'];
+const DEV = 'cp-rot-1';
 
 const boot = (p: HostPlatform) => new TokenStore({ platform: p, backendKey: K1.publicKey });
 const rotation = (seq: number, to: NodeSigner, by: NodeSigner, revoke = false) => signKeyRotation(encodeKeyRotation({ seq, key: to.publicKey, revoke }), by);
@@ -232,5 +236,86 @@ describe('C-ROT: a power cut at every flash write of a rotation', () => {
         expect([2 + selections, 3 + selections]).toContain(rebooted.version);
       }
     }
+  });
+});
+
+describe('C-ROT: the backend sends the rotations a device lacks before lists signed by the new key', () => {
+  function world() {
+    const bus = new MemoryBus();
+    const site = new SiteList(K1, nodeCrypto, () => 0, ocpiDiffBuilder());
+    site.publish([{ ...BLK, allowedUsesTable: true, tokens: UIDS.map((u) => ocpiToken(BLK, u) as never) }]);
+    const peer = new BackendPeer({ transport: bus.connect(), crypto: nodeCrypto, site });
+    const dev = bus.connect();
+    dev.subscribe(`roam/v1/${DEV}/#`);
+    let got: Array<{ kind: string; msg: any }> = [];
+    dev.onMessage = (topic, payload) => {
+      const t = parseTopic(topic)!;
+      if (MESSAGES[t.kind].direction === 'down') got.push({ kind: t.kind, msg: decodeMessage(t.kind, payload) });
+    };
+    const p = hostPlatform(PARTITIONS);
+    const store = boot(p);
+    applyFull(store, site.current!.bytes);
+    const say = <K extends 'listStatus' | 'listResync'>(kind: K, msg: MessageOf<K>) => {
+      got = [];
+      dev.publish(topicOf(DEV, kind), encodeMessage(kind, msg));
+      bus.drain();
+      return got;
+    };
+    return { site, peer, store, p, say };
+  }
+
+  it('in order, each signed by its predecessor; the device follows them and then takes the list signed by the last key', () => {
+    const { site, peer, store, p, say } = world();
+    expect(say('listStatus', { ver: 1, kseq: 0 })).toEqual([]);
+    site.rotateKey(K2, { revoke: true });
+    site.rotateKey(K3);
+    expect(site.keySeq).toBe(2);
+    site.update('US', 'BLK', (t) => (t.uid === UIDS[0] ? { ...t, valid: false } : undefined));
+    // Old firmware (no kseq) and a device on key 0: both rotations, nothing else yet.
+    for (const status of [{ ver: 1 }, { ver: 1, kseq: 0 }]) {
+      const sent = say('listStatus', status);
+      expect(sent.map((m) => `${m.kind}:${m.msg.seq}`)).toEqual(['listKey:1', 'listKey:2']);
+    }
+    const [r1, r2] = say('listStatus', { ver: 1, kseq: 0 }).map((m) => m.msg.data as Uint8Array);
+    refused('BAD_SIGNATURE', () => store.rotateKey(r2)); // out of order: signed by K2, not yet in force
+    expect(store.rotateKey(r1)).toBe(1);
+    expect(say('listStatus', { ver: 1, kseq: 1 }).map((m) => `${m.kind}:${m.msg.seq}`)).toEqual(['listKey:2']);
+    expect(store.rotateKey(r2)).toBe(2);
+    expect(boot(p).backendKey).toEqual(K3.publicKey);
+    // On the last key: the differential, signed by K3, applies.
+    const next = say('listStatus', { ver: 1, kseq: 2 });
+    expect(next.map((m) => m.kind)).toEqual(['listDiff']);
+    expect(store.applyDifferential(next[0].msg.data)).toBe(2);
+    expect(store.lookup(UIDS[0])).toMatchObject({ valid: false });
+    // A resync from a device still on key 0 gets the rotations, not an image it would refuse.
+    say('listStatus', { ver: 2, kseq: 0 });
+    expect(say('listResync', { have: 2, why: 'bad-image' }).map((m) => m.kind)).toEqual(['listKey', 'listKey']);
+    expect(peer.counters.keysSent).toBe(11);
+    // The images the site keeps were signed again: the current one verifies with K3 only.
+    const fresh = boot(hostPlatform(PARTITIONS));
+    refused('BAD_SIGNATURE', () => applyFull(fresh, site.current!.bytes));
+    fresh.rotateKey(r1);
+    fresh.rotateKey(r2);
+    expect(applyFull(fresh, site.current!.bytes)).toBe(2);
+  });
+
+  it('list/key is bounded to a rotation and list/status says which key the device has', () => {
+    const r = rotation(0xffffffff, K2, K1, true);
+    const wire = encodeMessage('listKey', { seq: 0xffffffff, data: r });
+    expect(wire.length).toBeLessThanOrEqual(MESSAGES.listKey.limits.maxWireBytes);
+    expect(decodeMessage('listKey', wire)).toEqual({ seq: 0xffffffff, data: r });
+    expect(() => decodeMessage('listKey', encodeMessage('listKey', { seq: 1, data: new Uint8Array(257) }))).toThrow(SyncDecodeError);
+    expect(() => decodeMessage('listKey', encodeMessage('listKey', { seq: -1, data: r }))).toThrow(SyncDecodeError);
+    expect(MESSAGES.listKey.limits).toMatchObject({ maxWireBytes: 288, maxDepth: 1 });
+    expect(decodeMessage('listStatus', encodeMessage('listStatus', { ver: 3, kseq: 2 }))).toEqual({ ver: 3, kseq: 2 });
+    expect(decodeMessage('listStatus', encodeMessage('listStatus', { ver: 3 })).kseq).toBeUndefined();
+  });
+
+  it('refuses to rotate to the key in force or to one it revoked', () => {
+    const { site } = world();
+    expect(() => site.rotateKey(K1)).toThrow(/already in force/);
+    site.rotateKey(K2, { revoke: true });
+    expect(() => site.rotateKey(K1)).toThrow(/revoked/);
+    expect(site.keySeq).toBe(1);
   });
 });
