@@ -2,13 +2,22 @@ import type { Clock, TimerId } from '../../hal/clock.js';
 import type { Random } from '../../hal/crypto.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import type { DeviceLink } from './link.js';
-import type { ListChunk, ListDiff, ListOffer } from './messages.js';
+import type { ListChunk, ListDiff, ListOffer, ResyncReason } from './messages.js';
 import type { ListStore } from './ports.js';
+import { RefusalBudget, type BudgetOptions } from './refusal-budget.js';
 
 export interface ListClientOptions {
   /** Chunks asked for per request: more is faster, fewer wastes less on a lossy link. */
   window?: number;
   backoff?: BackoffPolicy;
+  /**
+   * Refusals (bad or mismatched differentials and images, offers that cannot
+   * fit, messages naming the version in force) per window before list/diff and
+   * list/offer are dropped unverified until the window ends. Default 3 per 60 s.
+   */
+  refusals?: BudgetOptions;
+  /** Full transfers begun without a commit per window. Default 3 per hour. */
+  transfers?: BudgetOptions;
 }
 
 export interface ListClientStats {
@@ -21,6 +30,14 @@ export interface ListClientStats {
   chunksIgnored: number;
   /** Requests repeated after a timeout. */
   rerequests: number;
+  /** Messages refused, each counted against the refusal budget. */
+  refused: number;
+  /** list/diff and list/offer dropped unverified while the refusal budget was spent. */
+  dropped: number;
+  /** Refusals left unanswered at once (one answer per window; the window's end asks again). */
+  held: number;
+  /** Offers not begun while the transfer budget was spent. */
+  deferred: number;
   lastChangeWallMs: number;
 }
 
@@ -29,9 +46,23 @@ export interface ListClientStats {
  * differentials, answers a gap with a resync request, and pulls full images a
  * window of chunks at a time, so a transfer cut by a disconnect resumes from
  * the last written offset instead of starting over.
+ *
+ * Floods (docs/threat-model.md FLOOD-2/3): every refusal may have cost an
+ * ECDSA verification and asks for an answer, so refusals are counted against
+ * a budget (`refusals`); once spent, list messages are dropped unverified and
+ * unanswered until its window ends, and then the device reports its version
+ * again, so the genuine backend gets through. A handler of any further signed
+ * list message (key rotation) does the same: admit() before verifying,
+ * refuse() after a failure, settle on success. Full transfers begun without a
+ * commit have their own budget (`transfers`): each erases flash.
  */
 export class ListClient {
-  readonly stats: ListClientStats = { fullApplied: 0, diffsApplied: 0, mismatches: 0, badImages: 0, chunksWritten: 0, chunksIgnored: 0, rerequests: 0, lastChangeWallMs: 0 };
+  readonly stats: ListClientStats = {
+    fullApplied: 0, diffsApplied: 0, mismatches: 0, badImages: 0, chunksWritten: 0, chunksIgnored: 0, rerequests: 0,
+    refused: 0, dropped: 0, held: 0, deferred: 0, lastChangeWallMs: 0,
+  };
+  readonly refusals: RefusalBudget;
+  readonly transfers: RefusalBudget;
   private transfer?: { ver: number; size: number; off: number; expect: number };
   private attempt = 0;
   private timer?: TimerId;
@@ -47,6 +78,10 @@ export class ListClient {
   ) {
     this.window = options.window ?? 4;
     this.policy = options.backoff ?? { baseMs: 5_000, maxMs: 5 * 60_000 };
+    // A window that dropped or held something ends by reporting the version: the backend answers with what is due.
+    const r = options.refusals, t = options.transfers;
+    this.refusals = new RefusalBudget(clock, { limit: r?.limit ?? 3, windowMs: r?.windowMs ?? 60_000 }, () => this.reportVersion());
+    this.transfers = new RefusalBudget(clock, { limit: t?.limit ?? 3, windowMs: t?.windowMs ?? 3_600_000 }, () => this.reportVersion());
     const pending = store.pendingFull?.();
     if (pending && pending.written < pending.size) this.transfer = { ver: pending.version, size: pending.size, off: pending.written, expect: 0 };
     link.on('listOffer', (m) => this.onOffer(m));
@@ -71,11 +106,14 @@ export class ListClient {
 
   stop(): void {
     this.cancelTimer();
+    this.refusals.stop();
+    this.transfers.stop();
   }
 
   private onOffer(m: ListOffer): void {
+    if (!this.admit()) return;
     if (m.ver === this.store.version()) {
-      this.reportVersion();
+      this.refuse();
       return;
     }
     if (this.transfer && this.transfer.ver === m.ver && this.transfer.size === m.size) {
@@ -83,15 +121,21 @@ export class ListClient {
       return;
     }
     if (m.size === 0) return; // an image has at least its header; never begin what cannot commit
+    // Each transfer begun erases slot blocks as its chunks arrive, and only the commit can refuse it.
+    if (!this.transfers.admit()) {
+      this.stats.deferred++;
+      return;
+    }
     try {
       this.store.beginFull(m.ver, m.size);
     } catch (e) {
       if (isPowerLoss(e)) throw e;
       // Too small or too big for a slot: say so; a transfer under way goes on.
       this.stats.badImages++;
-      this.link.send('listResync', { have: this.store.version(), why: 'bad-image' });
+      this.refuse('bad-image');
       return;
     }
+    this.transfers.spend();
     this.transfer = { ver: m.ver, size: m.size, off: 0, expect: 0 };
     this.attempt = 0;
     this.request();
@@ -107,7 +151,7 @@ export class ListClient {
       this.store.writeChunk(m.off, m.data);
     } catch (e) {
       if (isPowerLoss(e)) throw e;
-      this.abandon('bad-image');
+      this.abandon();
       return;
     }
     t.off += m.data.length;
@@ -131,9 +175,11 @@ export class ListClient {
     } catch (e) {
       if (isPowerLoss(e)) throw e;
       this.stats.badImages++;
-      this.link.send('listResync', { have: this.store.version(), why: 'bad-image' });
+      this.refuse('bad-image');
       return;
     }
+    this.refusals.settle();
+    this.transfers.settle();
     this.stats.fullApplied++;
     this.stats.lastChangeWallMs = this.clock.wall().ms;
     this.reportVersion();
@@ -141,8 +187,9 @@ export class ListClient {
 
   private onDiff(m: ListDiff): void {
     if (this.transfer) return; // a full image is on its way; the backend re-sends what is due after it
+    if (!this.admit()) return;
     if (m.to === this.store.version()) {
-      this.reportVersion();
+      this.refuse();
       return;
     }
     try {
@@ -152,9 +199,10 @@ export class ListClient {
       const mismatch = this.store.isVersionMismatch(e);
       if (mismatch) this.stats.mismatches++;
       else this.stats.badImages++;
-      this.link.send('listResync', { have: this.store.version(), why: mismatch ? 'mismatch' : 'bad-image' });
+      this.refuse(mismatch ? 'mismatch' : 'bad-image');
       return;
     }
+    this.refusals.settle();
     this.stats.diffsApplied++;
     this.stats.lastChangeWallMs = this.clock.wall().ms;
     this.reportVersion();
@@ -174,11 +222,35 @@ export class ListClient {
     });
   }
 
-  private abandon(why: 'bad-image'): void {
+  private abandon(): void {
     this.cancelTimer();
     this.transfer = undefined;
     this.stats.badImages++;
-    this.link.send('listResync', { have: this.store.version(), why });
+    this.refuse('bad-image');
+  }
+
+  /** Whether a list message that may cost a signature check is handled now; else it is dropped unverified. */
+  private admit(): boolean {
+    if (this.refusals.admit()) return true;
+    this.stats.dropped++;
+    return false;
+  }
+
+  /**
+   * Counts a refusal against the budget and answers it only if it is the
+   * window's first: listResync with `why`, or the version for a message that
+   * named the version in force (no `why`): one answer per window, not one per
+   * forged message.
+   */
+  private refuse(why?: ResyncReason): void {
+    this.stats.refused++;
+    this.refusals.spend();
+    if (!this.refusals.answer()) {
+      this.stats.held++;
+      return;
+    }
+    if (why) this.link.send('listResync', { have: this.store.version(), why });
+    else this.reportVersion();
   }
 
   private cancelTimer(): void {
