@@ -3,6 +3,8 @@ import { decodeCbor, encodeCbor } from '../codec/cbor.js';
 import { crc32 } from '../codec/crc32.js';
 import { TokenUpdateError } from './errors.js';
 import { put32, u32 } from './format.js';
+import { TOKEN_TYPES, WHITELISTS } from './types.js';
+import { canonicalTextUid } from './uid.js';
 
 /** One change as the overlay stores it: [uid] removes, the 6-tuple sets. */
 export type OverlayOp = [string] | [string, number, number, boolean, number, string | null];
@@ -26,6 +28,26 @@ interface LogState {
   /** Image versions the log has records of: one, or none after an erase. */
   bases: number[];
 }
+
+const NOT_CBOR = {};
+
+// A record as add() writes it. A record that passes its CRC is still checked: boot must
+// survive anything on flash. Partner indexes are checked against the image by the store.
+function isRecord(v: unknown): v is OverlayRecord {
+  const r = v as OverlayRecord;
+  return typeof r === 'object' && r !== null && typeof r.base === 'number' && typeof r.from === 'number'
+    && typeof r.to === 'number' && Array.isArray(r.ops) && r.ops.every(isOp);
+}
+
+function isOp(v: unknown): boolean {
+  const op = v as unknown[];
+  if (!Array.isArray(op) || typeof op[0] !== 'string' || canonicalTextUid(op[0]) !== op[0]) return false;
+  if (op.length === 1) return true;
+  return op.length === 6 && isIndex(op[1], Infinity) && isIndex(op[2], WHITELISTS.length) && typeof op[3] === 'boolean'
+    && isIndex(op[4], TOKEN_TYPES.length) && (op[5] === null || typeof op[5] === 'string');
+}
+
+const isIndex = (v: unknown, below: number) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < below;
 
 /**
  * Differentials in force on top of the table: an append-only log of CRC-framed
@@ -107,23 +129,28 @@ export class OverlayLog {
       const head = this.region.read(o, HEAD);
       if (head[0] === 0xff) break;
       const len = u32(head, 1);
-      let record: OverlayRecord | undefined;
+      let decoded: unknown = NOT_CBOR;
       if (head[0] === MARK && o + HEAD + len <= size) {
         const payload = this.region.read(o + HEAD, len);
         if (u32(head, 5) === crc32(payload)) {
           try {
-            record = decodeCbor(payload) as OverlayRecord;
+            decoded = decodeCbor(payload);
           } catch { /* passed its CRC but not CBOR: treat as torn */ }
         }
       }
-      if (record) {
-        if (found.bases.indexOf(record.base) < 0) found.bases.push(record.base);
-        o += HEAD + len;
-        visit(record);
+      if (decoded === NOT_CBOR) {
+        found.stale = true;
+        o = (Math.floor(o / bs) + 1) * bs;
         continue;
       }
-      found.stale = true;
-      o = (Math.floor(o / bs) + 1) * bs;
+      // Its CRC vouches for its length: a record of another shape is stepped over, the ones after it kept.
+      o += HEAD + len;
+      if (!isRecord(decoded)) {
+        found.stale = true;
+        continue;
+      }
+      if (found.bases.indexOf(decoded.base) < 0) found.bases.push(decoded.base);
+      visit(decoded);
     }
     found.append = Math.min(o, size);
     this.state = found;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SimFlash } from '../../host-sim/hal/sim-flash.js';
+import { encodeCbor } from '../../src/codec/cbor.js';
+import { crc32 } from '../../src/codec/crc32.js';
+import { put32 } from '../../src/tokens/format.js';
 import { OverlayLog, type OverlayOp, type OverlayRecord } from '../../src/tokens/overlay.js';
 
 const set = (uid: string): OverlayOp => [uid, 0, 0, true, 0, null];
@@ -53,5 +56,26 @@ describe('overlay log', () => {
     after.add(rec(2, 3));
     expect(versions(new OverlayLog(region).chain(2))).toEqual([[2, 2, 3], [2, 3, 4]]);
     expect(region.read(4096, 1)[0]).toBe(0xa5);
+  });
+
+  it('steps over a record of another shape that passes its CRC and replays the ones after it', () => {
+    const region = new SimFlash('tokens-ovl', 2 * 4096);
+    let at = 0;
+    const badOps = { base: 2, from: 2, to: 3, ops: [['A0A1A2A3', 0, 9, 'x', 9, 5]] };
+    for (const v of [null, 42, { base: 2, from: 'x', to: 3, ops: [] }, badOps, rec(2, 2)]) {
+      const payload = encodeCbor(v);
+      const out = new Uint8Array(9 + payload.length);
+      out[0] = 0xa5;
+      put32(out, 1, payload.length);
+      out.set(payload, 9);
+      put32(out, 5, crc32(out, 9));
+      region.write(at, out);
+      at += out.length;
+    }
+    const log = new OverlayLog(region);
+    expect(versions(log.chain(2))).toEqual([[2, 2, 3]]);
+    log.add(rec(2, 3));
+    expect(region.read(at, 1)[0]).toBe(0xa5);
+    expect(versions(new OverlayLog(region).chain(2))).toEqual([[2, 2, 3], [2, 3, 4]]);
   });
 });
