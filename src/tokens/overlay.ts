@@ -4,7 +4,6 @@ import { crc32 } from '../codec/crc32.js';
 import { TokenUpdateError } from './errors.js';
 import { put32, u32 } from './format.js';
 import { TOKEN_TYPES, WHITELISTS } from './types.js';
-import { canonicalTextUid } from './uid.js';
 
 /** One change as the overlay stores it: [uid] removes, the 6-tuple sets. */
 export type OverlayOp = [string] | [string, number, number, boolean, number, string | null];
@@ -32,22 +31,21 @@ interface LogState {
 const NOT_CBOR = {};
 
 // A record as add() writes it. A record that passes its CRC is still checked: boot must
-// survive anything on flash. Partner indexes are checked against the image by the store.
+// survive anything on flash. Whether a partner index is in the image is for the store to check.
 function isRecord(v: unknown): v is OverlayRecord {
   const r = v as OverlayRecord;
-  return typeof r === 'object' && r !== null && typeof r.base === 'number' && typeof r.from === 'number'
-    && typeof r.to === 'number' && Array.isArray(r.ops) && r.ops.every(isOp);
+  if (typeof r !== 'object' || r === null || typeof r.base !== 'number' || typeof r.from !== 'number' || typeof r.to !== 'number' || !Array.isArray(r.ops)) return false;
+  for (let i = 0; i < r.ops.length; i++) {
+    const op = r.ops[i] as unknown[];
+    if (!Array.isArray(op) || typeof op[0] !== 'string') return false;
+    if (op.length === 1) continue;
+    if (op.length !== 6 || !isIndex(op[1], 0x10000) || !isIndex(op[2], WHITELISTS.length) || typeof op[3] !== 'boolean'
+      || !isIndex(op[4], TOKEN_TYPES.length) || (op[5] !== null && typeof op[5] !== 'string')) return false;
+  }
+  return true;
 }
 
-function isOp(v: unknown): boolean {
-  const op = v as unknown[];
-  if (!Array.isArray(op) || typeof op[0] !== 'string' || canonicalTextUid(op[0]) !== op[0]) return false;
-  if (op.length === 1) return true;
-  return op.length === 6 && isIndex(op[1], Infinity) && isIndex(op[2], WHITELISTS.length) && typeof op[3] === 'boolean'
-    && isIndex(op[4], TOKEN_TYPES.length) && (op[5] === null || typeof op[5] === 'string');
-}
-
-const isIndex = (v: unknown, below: number) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < below;
+const isIndex = (v: unknown, below: number) => typeof v === 'number' && v >= 0 && v < below && v % 1 === 0;
 
 /**
  * Differentials in force on top of the table: an append-only log of CRC-framed
