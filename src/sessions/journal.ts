@@ -68,13 +68,17 @@ export class Journal {
   private readonly bs: number;
   private readonly protectedBytes: Uint8Array;
   private readonly nearlyFullRatio: number;
-  private readonly reservedRecords: number;
+  private reservedRecords: number;
   // Per sector (indexed by sector number): highest and lowest record seq in it (0: none).
   private readonly lastSeqIn: Float64Array;
   private readonly firstSeqIn: Float64Array;
   // Per sector: 1 when inside the journal with an unreadable header (recovery
   // finds the oldest sector by its header: it must never become the tail).
   private readonly damaged: Uint8Array;
+  // Per sector: 1 when it holds a record not above one before it. The journal
+  // never writes one (only stale or forged structure does); once the sectors
+  // before it are gone it would read as fresh.
+  private readonly stale: Uint8Array;
   private ready = false;
   private headCounter = -1; // counter of the sector being written; -1 before the first
   private tailCounter = 0; // counter of the oldest sector kept
@@ -85,6 +89,7 @@ export class Journal {
   private acked = 0;
   private persistedAck = 0; // highest ack entry on flash…
   private persistedAckCounter = -1; // …and the sector counter it is in
+  private ackAfterLast = false; // …and no record follows it: it counts whatever is erased before it
   private pending: Pending[] = []; // unsigned records, oldest first
 
   constructor(readonly flash: FlashRegion, private readonly options: JournalOptions) {
@@ -98,6 +103,7 @@ export class Journal {
     this.lastSeqIn = new Float64Array(this.sectors);
     this.firstSeqIn = new Float64Array(this.sectors);
     this.damaged = new Uint8Array(this.sectors);
+    this.stale = new Uint8Array(this.sectors);
   }
 
   get lastSeq(): number {
@@ -145,38 +151,20 @@ export class Journal {
       else buf = this.flash.read(s * bs, bs);
     };
     const counters = new Float64Array(n).fill(-1);
-    let head = -1;
     for (let s = 0; s < n; s++) {
       const c = readSectorHeader(mapped ?? this.flash.read(s * bs, SECTOR_HEADER_BYTES), mapped ? s * bs : 0);
-      if (c >= 0 && c % n === s) {
-        counters[s] = c;
-        if (c > head) head = c;
-      }
+      if (c >= 0 && c % n === s) counters[s] = c;
     }
-    // Every sector is reused (and its counter rewritten) as the head passes it,
-    // so another valid counter lies within one ring length below the head,
-    // unless the head is the only sector. A head counter with none is not the
-    // journal's (a forged or stale header): its sector counts as unreadable.
-    for (let k = 0; k < n && head >= 0; k++) {
-      let others = false;
-      let near = false;
-      for (let s = 0; s < n; s++) {
-        if (counters[s] < 0 || counters[s] === head) continue;
-        others = true;
-        if (counters[s] > head - n) near = true;
-      }
-      if (!others || near) break;
-      counters[head % n] = -1;
-      head = -1;
-      for (let s = 0; s < n; s++) if (counters[s] > head) head = counters[s];
-    }
-    let tail = head;
-    for (let s = 0; s < n; s++) if (counters[s] >= 0 && counters[s] > head - n && counters[s] < tail) tail = counters[s];
+    const run = liveRun(counters);
+    let head = run.head;
+    const tail = run.tail;
     this.lastSeqIn.fill(0);
     this.firstSeqIn.fill(0);
     this.pending = [];
     this.persistedAck = 0;
     this.persistedAckCounter = -1;
+    this.ackAfterLast = false;
+    this.stale.fill(0);
     const report: RecoveryReport = { liveSectors: 0, records: 0, lastSeq: 0, ackedSeq: 0, unsigned: 0, corruptEntries: 0, damagedHeaders: 0, erasedSectors: 0 };
     let maxSeq = 0;
     let lastRecordAt = -1;
@@ -193,8 +181,12 @@ export class Journal {
       if (type === T_RECORD) {
         // A stale copy (the sequence only grows) is ignored, a malformed one too.
         const seq = this.freshSeq(buf, at, length, maxSeq);
-        if (seq === 0) return;
+        if (seq === 0) {
+          if (recordShaped(buf, at + 3, at + 3 + length)) this.stale[s] = 1;
+          return;
+        }
         maxSeq = seq;
+        this.ackAfterLast = false;
         if (this.firstSeqIn[s] === 0) this.firstSeqIn[s] = seq;
         this.lastSeqIn[s] = seq;
         lastRecordAt = s * bs + (at - base) + 3;
@@ -216,6 +208,7 @@ export class Journal {
         if (v >= this.persistedAck && v <= maxSeq) {
           this.persistedAck = v;
           this.persistedAckCounter = cur;
+          this.ackAfterLast = true;
         }
       }
     };
@@ -353,6 +346,7 @@ export class Journal {
     if (this.firstSeqIn[s] === 0) this.firstSeqIn[s] = seq;
     this.lastSeqIn[s] = seq;
     this.pending.push({ seq, at: at + 3, length: payload.length });
+    this.ackAfterLast = false;
     this.lastSeqValue = seq;
     this.lastHash = hash;
     return seq;
@@ -479,9 +473,20 @@ export class Journal {
     if (seq > this.lastSeqValue) throw new JournalError('bad-ack', `acknowledged seq ${seq} is past the last record ${this.lastSeqValue}`);
     if (this.pending.length > 0 && this.pending[0].seq <= seq) throw new JournalError('bad-ack', `record ${this.pending[0].seq} is not signed yet: it cannot have been uploaded`);
     this.acked = seq;
-    this.writeAckIfRoom();
+    this.writeAckIfRoom(false);
     this.reclaim();
-    if (this.persistedAck < this.acked) this.writeAckIfRoom();
+    if (this.persistedAck < this.acked) this.writeAckIfRoom(false);
+    // Off the tap path: a sector freed here must not be checked (or erased) by the next append.
+    this.prepareNextSector();
+  }
+
+  /**
+   * Keeps room for at least `records` largest records (and their signatures)
+   * for sessions under way: Sessions asks for one per connector, so that every
+   * transaction it lets start can be recorded.
+   */
+  reserve(records: number): void {
+    if (Number.isInteger(records) && records > this.reservedRecords) this.reservedRecords = records;
   }
 
   /** Background housekeeping: makes sure the next sector is erased, off the tap path. */
@@ -554,6 +559,7 @@ export class Journal {
     this.lastSeqIn[s] = 0;
     this.firstSeqIn[s] = 0;
     this.damaged[s] = 0;
+    this.stale[s] = 0;
     this.writePos = SECTOR_HEADER_BYTES;
     this.nextBlank = false;
   }
@@ -600,16 +606,23 @@ export class Journal {
     }
   }
 
-  private writeAckIfRoom(): void {
+  /**
+   * Persists the acknowledged position if there is room. An ack that frees
+   * nothing must leave the room kept for records of sessions under way
+   * (`reserve` false); one written so that a sector can be erased may use it.
+   */
+  private writeAckIfRoom(reserve: boolean): void {
     if (this.persistedAck >= this.acked) return;
     const sizes = [ACK_ENTRY_BYTES];
     for (let i = 0; i < this.pending.length; i++) sizes.push(SIG_ENTRY_BYTES);
+    if (!reserve) for (let i = 0; i < this.reservedRecords; i++) sizes.push(MAX_RECORD_ENTRY_BYTES, SIG_ENTRY_BYTES);
     if (!this.fits(sizes)) return;
     const body = new Uint8Array(4);
     put32(body, 0, this.acked);
     this.writeEntry(T_ACK, body);
     this.persistedAck = this.acked;
     this.persistedAckCounter = this.headCounter;
+    this.ackAfterLast = true;
   }
 
   /**
@@ -632,13 +645,12 @@ export class Journal {
       let next = this.tailCounter + 1;
       while (next < this.headCounter && this.damaged[next % this.sectors] === 2) next++;
       if (this.damaged[next % this.sectors] === 1) {
-        if (next >= this.headCounter || !this.erasable(next)) break;
-        this.eraseOld(next);
+        if (next >= this.headCounter || !this.erasable(next) || !this.eraseOld(next)) break;
         this.damaged[next % this.sectors] = 2;
         erased++;
         continue;
       }
-      this.eraseOld(this.tailCounter);
+      if (!this.eraseOld(this.tailCounter)) break;
       this.tailCounter++;
       erased++;
       while (this.tailCounter < this.headCounter && this.damaged[this.tailCounter % this.sectors] === 2) {
@@ -654,20 +666,34 @@ export class Journal {
     return !(last > this.acked || (last !== 0 && last === this.lastSeqValue));
   }
 
-  /** Erases the sector of counter `c`, all of whose records are acknowledged. */
-  private eraseOld(c: number): void {
+  /**
+   * Erases the sector of counter `c`, all of whose records are acknowledged,
+   * unless that could move the acknowledged position back; says whether it did.
+   * An ack entry that follows the last record counts at the next recovery
+   * whatever goes before it; without one, a fresh one is written at the head.
+   */
+  private eraseOld(c: number): boolean {
     const s = c % this.sectors;
     const last = this.lastSeqIn[s];
-    if (this.persistedAck < last || this.persistedAckCounter === c) {
+    if (this.acked > 0 && (!this.ackAfterLast || this.persistedAck < last || this.persistedAckCounter === c)) {
       const before = this.persistedAck;
       this.persistedAck = -1; // force a fresh entry at the head
-      this.writeAckIfRoom();
-      if (this.persistedAck === -1) this.persistedAck = before; // no room: erasing is still safe, see recover()
+      this.writeAckIfRoom(true);
+      if (this.persistedAck === -1) {
+        // No room. Recovery still finds the position from the oldest record
+        // kept, if every record kept is above every record erased: not so
+        // when a sector kept holds records out of order.
+        this.persistedAck = before;
+        for (let k = this.tailCounter; k <= this.headCounter; k++) if (k !== c && this.stale[k % this.sectors] === 1) return false;
+      }
     }
     this.guard(() => this.flash.erase(s));
+    if (this.headCounter >= 0 && s === (this.headCounter + 1) % this.sectors) this.nextBlank = true;
     this.lastSeqIn[s] = 0;
     this.firstSeqIn[s] = 0;
     this.damaged[s] = 0;
+    this.stale[s] = 0;
+    return true;
   }
 
   /** A failed write leaves the in-memory state unknown: demand a recover(). */
@@ -706,6 +732,50 @@ export class Journal {
     // An entry may end in 0xFF bytes (its CRC): never write over it.
     return Math.max(end, pos, base + SECTOR_HEADER_BYTES) - base;
   }
+}
+
+/**
+ * The journal's part of the ring, from the sector counters (-1: no valid
+ * header): the longest run of valid headers each continuing the previous one
+ * round the ring (counter + distance; unreadable headers in between are
+ * bridged), ties to the higher head. The journal writes only such runs, so a
+ * valid header that breaks continuity is stale or forged: it ends a run and is
+ * never taken as newer. O(sectors), no allocation but the answer.
+ */
+export function liveRun(counters: Float64Array): { tail: number; head: number } {
+  const n = counters.length;
+  let last = -1;
+  for (let s = n - 1; s >= 0 && last < 0; s--) if (counters[s] >= 0) last = s;
+  if (last < 0) return { tail: 0, head: -1 };
+  // Start at a run's first sector. There is one: continuity all round the
+  // ring would make a counter exceed itself by n (one valid header alone
+  // "continues" itself at distance n, which fails the same way).
+  let start = -1;
+  for (let s = 0, prev = last; s < n && start < 0; s++) {
+    if (counters[s] < 0) continue;
+    if (counters[s] - counters[prev] !== (s > prev ? s - prev : s - prev + n)) start = s;
+    prev = s;
+  }
+  let bestTail = 0;
+  let bestHead = -1;
+  let runTail = -1;
+  let runHead = -1;
+  let at = -1;
+  for (let k = 0; k <= n; k++) {
+    const s = (start + k) % n;
+    if (k < n && counters[s] < 0) continue;
+    if (k < n && runTail >= 0 && counters[s] - runHead === (s - at + n) % n) {
+      runHead = counters[s];
+      at = s;
+      continue;
+    }
+    if (runTail >= 0 && (bestHead < 0 || runHead - runTail > bestHead - bestTail || (runHead - runTail === bestHead - bestTail && runHead > bestHead))) {
+      bestTail = runTail;
+      bestHead = runHead;
+    }
+    if (k < n) runTail = runHead = counters[(at = s)];
+  }
+  return { tail: bestTail, head: bestHead };
 }
 
 const PRESENT = 0;

@@ -72,7 +72,10 @@ const CLOCK_SLACK_S = 2;
 const KEY_PREFIX = 'ses.c';
 const keyOf = (connector: number) => `${KEY_PREFIX}${connector}`;
 // Fields of the persisted open-transaction state (CBOR map, integer keys).
-const P = { evse: 1, uid: 2, partner: 3, group: 4, method: 5, offline: 6, start: 7, meterStart: 8, nextSeq: 9 } as const;
+// stop and meterStop: the PowerLoss close decided at a boot that found no room for it.
+const P = { evse: 1, uid: 2, partner: 3, group: 4, method: 5, offline: 6, start: 7, meterStart: 8, nextSeq: 9, stop: 10, meterStop: 11 } as const;
+/** How often a PowerLoss record the journal had no room for is tried again. */
+const DEFERRED_RETRY_MS = 30_000;
 
 /**
  * The charging sessions of one charger: authorized → plugged → charging →
@@ -84,8 +87,18 @@ const P = { evse: 1, uid: 2, partner: 3, group: 4, method: 5, offline: 6, start:
 export class Sessions {
   private readonly live = new Map<number, Live>();
   private readonly pluggedIdle = new Set<number>();
+  // PowerLoss records that found no room at boot (cuts ate the spare room),
+  // by connector: kept in NVS, retried, and the connector refused meanwhile
+  // (a new transaction would overwrite the old one's state).
+  private readonly deferred = new Map<number, SessionFacts>();
+  private retryTimer?: TimerId;
 
-  constructor(private readonly o: SessionsOptions) {}
+  constructor(private readonly o: SessionsOptions) {
+    // Every connector can have a transaction under way; each must find room
+    // for its record, at its stop or at the boot after a cut. authorize()
+    // refuses while the journal cannot keep that much back.
+    o.journal.reserve(Object.keys(o.evseIds).length);
+  }
 
   /**
    * At boot, after journal.recover(): closes every transaction a power cut
@@ -94,7 +107,7 @@ export class Sessions {
    * Returns the seqs of the records written.
    */
   boot(): number[] {
-    const written: number[] = [];
+    const unfixed = new Map<number, { facts: Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'>; nextSeq: number }>();
     for (const key of this.o.settings.keys()) {
       if (!key.startsWith(KEY_PREFIX)) continue;
       const connector = Number(key.slice(KEY_PREFIX.length));
@@ -104,22 +117,48 @@ export class Sessions {
         this.o.settings.delete(key); // unreadable: nothing can be recorded from it
         continue;
       }
-      if (!this.alreadyJournaled(saved.facts, saved.nextSeq)) {
-        const meter = this.o.meter.readWh(connector);
-        try {
-          written.push(this.o.journal.append({
-            ...saved.facts,
-            stop: this.now(),
-            meterStopWh: Math.max(meter, saved.facts.meterStartWh),
-            stopReason: 'PowerLoss',
-          }, { reserved: true }));
-        } catch (e) {
-          // Full even with the reserve: keep the state and try at the next boot; never drop it.
-          if (e instanceof JournalError && e.code === 'full') continue;
-          throw e;
-        }
+      if (this.alreadyJournaled(saved.facts, saved.nextSeq)) {
+        this.o.settings.delete(key);
+        continue;
       }
-      this.o.settings.delete(key);
+      const closed = saved.closed ?? { ...saved.facts, stop: this.now(), meterStopWh: Math.max(this.o.meter.readWh(connector), saved.facts.meterStartWh), stopReason: 'PowerLoss' };
+      this.deferred.set(connector, closed);
+      if (!saved.closed) unfixed.set(connector, saved);
+    }
+    const written = this.writeDeferred(false);
+    // What must wait keeps the stop of this boot, for the later write or the next boot.
+    for (const [connector, closed] of this.deferred) {
+      const saved = unfixed.get(connector);
+      if (saved) this.o.settings.set(keyOf(connector), encodeOpen(saved.facts, saved.nextSeq, closed));
+    }
+    return written;
+  }
+
+  /**
+   * Appends the PowerLoss records still waiting, oldest connector first; one
+   * the journal has no room for stays in NVS and is tried again on a timer
+   * (and by poll()). Returns the seqs written.
+   */
+  private writeDeferred(notify: boolean): number[] {
+    const written: number[] = [];
+    for (const [connector, facts] of this.deferred) {
+      let seq: number;
+      try {
+        seq = this.o.journal.append(facts, { reserved: true });
+      } catch (e) {
+        if (e instanceof JournalError && e.code === 'full') break;
+        throw e;
+      }
+      written.push(seq);
+      this.o.settings.delete(keyOf(connector));
+      this.deferred.delete(connector);
+      if (notify) this.o.onEnded?.({ connector, reason: 'PowerLoss', seq });
+    }
+    if (this.deferred.size === 0 && this.retryTimer !== undefined) {
+      this.o.clock.clearTimer(this.retryTimer);
+      this.retryTimer = undefined;
+    } else if (this.deferred.size > 0 && this.retryTimer === undefined) {
+      this.retryTimer = this.o.clock.setTimer(DEFERRED_RETRY_MS, () => this.writeDeferred(true), true);
     }
     return written;
   }
@@ -130,6 +169,7 @@ export class Sessions {
     if (!auth || auth.accept !== true) throw new SessionError('not-accepted', `authorization not accepted (${auth?.status}): no session`);
     if (this.live.has(connector)) throw new SessionError('busy', `connector ${connector} already has a session`);
     if (this.o.journal.status === 'full') throw new SessionError('journal-full', 'the record journal is full: no session can be recorded');
+    if (this.deferred.has(connector)) throw new SessionError('journal-full', `connector ${connector}: the record of the session a power cut ended waits for room in the journal`);
     const s: Live = { connector, state: 'authorized', auth, capWh: options.capWh };
     const now = this.now();
     checkFacts({ ...this.factsOf(s, now, 0), stop: now, meterStopWh: 0, stopReason: 'Local' }); // bad input fails the tap, not the stop
@@ -205,7 +245,7 @@ export class Sessions {
 
   /** Checks energy caps now (also done on a timer); returns seqs of records written. */
   poll(): number[] {
-    const out: number[] = [];
+    const out = this.deferred.size > 0 ? this.writeDeferred(true) : [];
     for (const s of [...this.live.values()]) {
       const seq = this.checkCap(s);
       if (seq !== undefined) out.push(seq);
@@ -332,17 +372,21 @@ export class Sessions {
   }
 }
 
-function encodeOpen(f: Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'>, nextSeq: number): Uint8Array {
+function encodeOpen(f: Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'>, nextSeq: number, closed?: SessionFacts): Uint8Array {
   const m = new Map<number, unknown>([
     [P.evse, f.evseId], [P.uid, f.uid], [P.method, f.method], [P.offline, f.offline],
     [P.start, [f.start.seconds, f.start.quality]], [P.meterStart, f.meterStartWh], [P.nextSeq, nextSeq],
   ]);
   if (f.partner) m.set(P.partner, [f.partner.id, f.partner.countryCode, f.partner.partyId]);
   if (f.groupId !== undefined) m.set(P.group, f.groupId);
+  if (closed) {
+    m.set(P.stop, [closed.stop.seconds, closed.stop.quality]);
+    m.set(P.meterStop, closed.meterStopWh);
+  }
   return encodeValue(m);
 }
 
-function decodeOpen(bytes: Uint8Array): { facts: Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'>; nextSeq: number } | undefined {
+function decodeOpen(bytes: Uint8Array): { facts: Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'>; nextSeq: number; closed?: SessionFacts } | undefined {
   try {
     const m = decodeValue(bytes) as Map<number, unknown>;
     const start = m.get(P.start) as [number, Timestamp['quality']];
@@ -357,7 +401,11 @@ function decodeOpen(bytes: Uint8Array): { facts: Omit<SessionFacts, 'stop' | 'me
     const partner = m.get(P.partner) as [number, string, string] | undefined;
     if (partner) facts.partner = { id: partner[0], countryCode: partner[1], partyId: partner[2] };
     if (m.has(P.group)) facts.groupId = m.get(P.group) as string;
-    return { facts, nextSeq: m.get(P.nextSeq) as number };
+    const stop = m.get(P.stop) as [number, Timestamp['quality']] | undefined;
+    const closed: SessionFacts | undefined = stop
+      ? { ...facts, stop: { seconds: stop[0], quality: stop[1] }, meterStopWh: m.get(P.meterStop) as number, stopReason: 'PowerLoss' }
+      : undefined;
+    return { facts, nextSeq: m.get(P.nextSeq) as number, closed };
   } catch {
     return undefined;
   }

@@ -88,8 +88,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
  * checked; `npm run fuzz -- --strict` and the skipped strict tests fail on them.
  */
 export const KNOWN_DEFECTS: Record<string, string> = {
-  // KD-1, KD-2, KD-3, KD-5 are fixed (their strict tests run in known-defects.test.ts).
-  'KD-4': 'src/sessions/journal.ts recover() (remainder): several sector headers rewritten at once with valid CRCs and other counters are followed as they are (no neighbour-continuity check), so with reclaim\'s no-room fallback a second recovery can report a lower ackedSeq. Needs deliberately forged headers, not a power cut or a bit flip.',
+  // KD-1 to KD-5 are fixed (their strict tests run in known-defects.test.ts).
 };
 export const knownHits: Record<string, number> = {};
 export const fuzzOptions = { strict: false };

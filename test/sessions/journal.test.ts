@@ -3,6 +3,7 @@ import type { FlashRegion } from '../../hal/flash.js';
 import { PowerCut, SimFlash } from '../../host-sim/hal/index.js';
 import { fromHex, toHex } from '../../src/codec/index.js';
 import { encodeRecord, Journal, JournalError, RecordError, verifyRecord, verifyRecordChain, type ChainPoint, type Journal as J } from '../../src/sessions/index.js';
+import { liveRun } from '../../src/sessions/journal.js';
 import { DEVICE, deviceKey, facts, newFlash, nodeCrypto, openJournal } from './helpers.js';
 
 const verify = (j: J) => verifyRecordChain(j.readFrom(1, Infinity).map((r) => r.bytes), deviceKey.publicKey, nodeCrypto);
@@ -194,6 +195,43 @@ describe('journal', () => {
     expect(verify(r).records.length).toBe(50);
     fill(r, 50, 30);
     expect(verify(openJournal(flash)).records.length).toBe(80);
+  });
+
+  it('an append after an acknowledgement freed a full journal neither erases nor checks a sector (the tap path)', () => {
+    const flash = newFlash(16 * 1024);
+    const seen = { erases: 0, sectorReads: 0 };
+    const counted: FlashRegion = {
+      name: flash.name, byteLength: flash.byteLength, blockSize: flash.blockSize, map: () => flash.map(),
+      read: (o, n) => { if (n >= flash.blockSize) seen.sectorReads++; return flash.read(o, n); },
+      write: (o, d) => flash.write(o, d), erase: (b) => { seen.erases++; flash.erase(b); },
+    };
+    const j = new Journal(counted, { crypto: nodeCrypto, deviceId: DEVICE, signer: deviceKey });
+    j.recover();
+    for (let i = 0; j.status !== 'full'; i++) {
+      j.append(facts(i));
+      j.signPending();
+      j.maintain(); // the background step after each record: it cannot prepare a sector in a full ring
+    }
+    j.acknowledge(j.lastSeq);
+    const headers = () => Array.from({ length: 4 }, (_, s) => toHex(flash.raw.subarray(s * 4096, s * 4096 + 12))).join();
+    const before = headers();
+    seen.erases = seen.sectorReads = 0;
+    for (let i = 0; headers() === before; i++) {
+      expect(i).toBeLessThan(40);
+      j.append(facts(100 + i)); // taps, before the background step runs again
+    }
+    expect(seen).toEqual({ erases: 0, sectorReads: 0 });
+  });
+
+  it('recovery takes the ring order from headers that continue each other, never a header that breaks continuity', () => {
+    const run = (...c: number[]) => liveRun(Float64Array.from(c));
+    expect(run(-1, -1, -1, -1)).toEqual({ tail: 0, head: -1 });
+    expect(run(4, 5, 6, 3)).toEqual({ tail: 3, head: 6 }); // a full ring
+    expect(run(8, -1, 6, 7)).toEqual({ tail: 6, head: 8 }); // an unreadable header inside is bridged
+    expect(run(0, 5, -1, -1)).toEqual({ tail: 5, head: 5 }); // two one-sector runs: the higher head
+    expect(run(4, 1, 6, 7)).toEqual({ tail: 6, head: 7 }); // a stale header ends the run before it…
+    expect(run(4, 9, 6, 7)).toEqual({ tail: 6, head: 7 }); // …and a forged newer one is not the head
+    expect(run(100, -1, 2, 3)).toEqual({ tail: 2, head: 3 }); // an isolated high counter loses to a longer run
   });
 
   it('recovers the same from flash read sector by sector as from a memory map', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FileSettings, SimMeter, VirtualClock } from '../../host-sim/hal/index.js';
-import { JournalError, RecordError, SessionError, Sessions, verifyRecordChain, type Authorization, type SessionsOptions, type SessionRecord } from '../../src/sessions/index.js';
+import { FileSettings, SimFlash, SimMeter, VirtualClock } from '../../host-sim/hal/index.js';
+import { JournalError, RecordError, SessionError, Sessions, verifyRecord, verifyRecordChain, type Authorization, type SessionsOptions, type SessionRecord } from '../../src/sessions/index.js';
 import { EVSE } from './day.js';
 import { deviceKey, facts, newFlash, nodeCrypto, openJournal } from './helpers.js';
 
@@ -182,6 +182,72 @@ describe('sessions', () => {
     expect(seq).toBe(n + 1);
     expect(r.records().at(-1)).toMatchObject({ uid: 'AA00000F', stopReason: 'EVDisconnected' });
   });
+  it('B6: with more connectors than the default reserve, every transaction a nearly full journal lets start is recorded through a cut', () => {
+    const connectors = 23;
+    const evseIds = Object.fromEntries(Array.from({ length: connectors }, (_, i) => [i + 1, `US*SEM*E0042*${i + 1}`]));
+    const flash = new SimFlash('journal', 32 * 1024, { blockSize: 1024 });
+    const journal = openJournal(flash);
+    const meter = new SimMeter();
+    const clock = new VirtualClock(Date.UTC(2026, 4, 5, 8), 'S');
+    const settings = new FileSettings();
+    const sessions = new Sessions({ journal, meter, clock, settings, evseIds });
+    // Offline all day: the journal fills up to the point where new sessions are refused…
+    let n = 0;
+    while (journal.status !== 'full') {
+      journal.append(facts(n++));
+      journal.signPending();
+    }
+    // …then an upload frees its oldest sector, and a busy moment takes every connector.
+    for (let q = 1; journal.status === 'full'; q++) journal.acknowledge(q);
+    const started: number[] = [];
+    for (let c = 1; c <= connectors; c++) {
+      if (code(() => sessions.authorize(c, card(`AA0000${(c + 16).toString(16).toUpperCase()}`))) !== 'none') continue;
+      sessions.plugIn(c);
+      meter.deliver(c, 1000 + c);
+      started.push(c);
+    }
+    expect(started.length).toBeGreaterThan(4); // more than the journal's default reserve
+    clock.advance(600_000);
+    const again = openJournal(flash); // power cut, reboot
+    const rebooted = new Sessions({ journal: again, meter, clock, settings, evseIds });
+    const written = rebooted.boot();
+    again.signPending();
+    const closed = again.readFrom(1, Infinity).map((r) => verifyRecord(r.bytes, deviceKey.publicKey, nodeCrypto).record).filter((r) => r.stopReason === 'PowerLoss');
+    expect(written.length).toBe(started.length);
+    expect(closed.map((r) => r.evseId).sort()).toEqual(started.map((c) => evseIds[c]).sort());
+    expect(settings.keys()).toEqual([]);
+  });
+
+  it('a PowerLoss record with no room left even in the reserve waits in NVS with the stop of its boot, keeps its connector, and is written once room returns', () => {
+    const r = rig({}, 8 * 1024);
+    r.sessions.authorize(1, card('AA000001'));
+    r.sessions.plugIn(1);
+    r.meter.deliver(1, 500);
+    // As if cuts during earlier boots had used up the room kept back: nothing fits any more.
+    for (let n = 0; code(() => r.journal.append(facts(n), { reserved: true })) === 'none'; n++) r.journal.signPending();
+    const boot = () => {
+      const journal = openJournal(r.flash);
+      const sessions = new Sessions({ journal, meter: r.meter, clock: r.clock, settings: r.settings, evseIds: EVSE });
+      return { journal, sessions, written: sessions.boot() };
+    };
+    const stopAt = Math.floor(r.clock.wall().ms / 1000);
+    expect(boot().written).toEqual([]);
+    expect(r.settings.keys()).toEqual(['ses.c1']);
+    r.clock.advance(3_600_000);
+    r.meter.deliver(1, 700);
+    const b = boot(); // and once more before there is room: the stop stays that of the first boot
+    expect(b.written).toEqual([]);
+    b.journal.acknowledge(b.journal.lastSeq); // the upload frees the journal
+    expect(b.journal.status).not.toBe('full');
+    expect(code(() => b.sessions.authorize(1, card('AA000002')))).toBe('journal-full'); // its old transaction is not written yet
+    r.clock.advance(30_000);
+    expect(r.settings.keys()).toEqual([]);
+    b.journal.signPending();
+    const [rec] = b.journal.readFrom(1, Infinity).map((x) => verifyRecord(x.bytes, deviceKey.publicKey, nodeCrypto).record);
+    expect(rec).toMatchObject({ uid: 'AA000001', stopReason: 'PowerLoss', energyWh: 500, stop: { seconds: stopAt } });
+    expect(code(() => b.sessions.authorize(1, card('AA000002')))).toBe('none');
+  });
+
   it('a wall clock set during a session on a trusted clock makes the stop informative (I), never S', () => {
     for (const [jumpMs, expected] of [[0, 'S'], [3_600_000, 'I'], [-3_600_000, 'I']] as const) {
       const r = rig();
