@@ -2,7 +2,7 @@ import type { Clock, TimerId } from '../../hal/clock.js';
 import type { Random } from '../../hal/crypto.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import type { DeviceLink } from './link.js';
-import type { ListChunk, ListDiff, ListOffer, ResyncReason } from './messages.js';
+import type { ListChunk, ListDiff, ListKey, ListOffer, ResyncReason } from './messages.js';
 import type { ListStore } from './ports.js';
 import { RefusalBudget, type BudgetOptions } from './refusal-budget.js';
 
@@ -32,12 +32,18 @@ export interface ListClientStats {
   rerequests: number;
   /** Messages refused, each counted against the refusal budget. */
   refused: number;
-  /** list/diff and list/offer dropped unverified while the refusal budget was spent. */
+  /** list/diff, list/offer and list/key dropped unverified while the refusal budget was spent. */
   dropped: number;
   /** Refusals left unanswered at once (one answer per window; the window's end asks again). */
   held: number;
   /** Offers not begun while the transfer budget was spent. */
   deferred: number;
+  /** Backend key rotations applied. */
+  keysApplied: number;
+  /** Key rotations refused by the store (forged, replayed, revoked key); each also counts in `refused`. */
+  badKeys: number;
+  /** list/key naming a key sequence the device already has: dropped without a signature check. */
+  keysIgnored: number;
   lastChangeWallMs: number;
 }
 
@@ -59,7 +65,7 @@ export interface ListClientStats {
 export class ListClient {
   readonly stats: ListClientStats = {
     fullApplied: 0, diffsApplied: 0, mismatches: 0, badImages: 0, chunksWritten: 0, chunksIgnored: 0, rerequests: 0,
-    refused: 0, dropped: 0, held: 0, deferred: 0, lastChangeWallMs: 0,
+    refused: 0, dropped: 0, held: 0, deferred: 0, keysApplied: 0, badKeys: 0, keysIgnored: 0, lastChangeWallMs: 0,
   };
   readonly refusals: RefusalBudget;
   readonly transfers: RefusalBudget;
@@ -87,6 +93,7 @@ export class ListClient {
     link.on('listOffer', (m) => this.onOffer(m));
     link.on('listChunk', (m) => this.onChunk(m));
     link.on('listDiff', (m) => this.onDiff(m));
+    if (store.rotateKey) link.on('listKey', (m) => this.onKey(m));
     link.onConnect(() => {
       this.attempt = 0;
       this.reportVersion();
@@ -100,8 +107,9 @@ export class ListClient {
     return this.transfer && { ver: this.transfer.ver, size: this.transfer.size, written: this.transfer.off };
   }
 
+  /** The list version and backend key sequence in force: what the backend answers from. */
   reportVersion(): void {
-    this.link.send('listStatus', { ver: this.store.version() });
+    this.link.send('listStatus', { ver: this.store.version(), kseq: this.store.keySeq?.() });
   }
 
   stop(): void {
@@ -208,6 +216,32 @@ export class ListClient {
     this.reportVersion();
   }
 
+  /**
+   * A backend key rotation. One whose sequence the device has is dropped
+   * unverified (the backend resends every rotation a device lacks, so repeats
+   * are normal); any other costs a signature check, so it is admitted and
+   * refused like a differential. Applied, the device reports its status: the
+   * backend answers with the next rotation or with the list.
+   */
+  private onKey(m: ListKey): void {
+    if (m.seq <= (this.store.keySeq?.() ?? 0)) {
+      this.stats.keysIgnored++;
+      return;
+    }
+    if (!this.admit()) return;
+    try {
+      this.store.rotateKey!(m.data);
+    } catch (e) {
+      if (isPowerLoss(e)) throw e;
+      this.stats.badKeys++;
+      this.refuse();
+      return;
+    }
+    this.refusals.settle();
+    this.stats.keysApplied++;
+    this.reportVersion();
+  }
+
   private request(): void {
     const t = this.transfer;
     if (!t) return;
@@ -229,7 +263,7 @@ export class ListClient {
     this.refuse('bad-image');
   }
 
-  /** Whether a list message that may cost a signature check is handled now; else it is dropped unverified. */
+  /** Whether a list message that may cost a signature check (offer, differential, key) is handled now; else it is dropped unverified. */
   private admit(): boolean {
     if (this.refusals.admit()) return true;
     this.stats.dropped++;

@@ -1,6 +1,6 @@
 // C-ROT: the backend's list-signing key (A4) can be rotated and revoked, only by
 // the key in force, and the device never ends up without a key (T3, T4, T6).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { hostPlatform, NodeSigner, nodeCrypto, PowerCut, type HostPlatform } from '../../host-sim/hal/index.js';
 import {
   compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, TokenStore, TokenUpdateError,
@@ -9,6 +9,7 @@ import {
 import { BackendPeer, ocpiDiffBuilder, SiteList } from '../../host-sim/backend/index.js';
 import { MemoryBus } from '../../host-sim/broker/memory-bus.js';
 import { decodeMessage, encodeMessage, MESSAGES, parseTopic, SyncDecodeError, topicOf, type MessageOf } from '../../src/sync/index.js';
+import { DEVICE, Rig } from '../charger/rig.js';
 import { ocpiToken } from '../tokens/expected.js';
 
 const K1 = new NodeSigner(new Uint8Array(32).fill(0x51)); // provisioned
@@ -18,7 +19,6 @@ const PARTITIONS = { 'tokens-a': 16 * 1024, 'tokens-b': 16 * 1024, 'tokens-sel':
 const BLK = { countryCode: 'US', partyId: 'BLK' };
 const UIDS = ['01020304', 'A1B2C3D4E5F601', 'CARD-7'];
 const PROBES = [...UIDS, 'B1B2B3B4', 'C1C2C3C4', 'FFFFFFFF'];
-const DEV = 'cp-rot-1';
 
 const boot = (p: HostPlatform) => new TokenStore({ platform: p, backendKey: K1.publicKey });
 const rotation = (seq: number, to: NodeSigner, by: NodeSigner, revoke = false) => signKeyRotation(encodeKeyRotation({ seq, key: to.publicKey, revoke }), by);
@@ -246,7 +246,7 @@ describe('C-ROT: the backend sends the rotations a device lacks before lists sig
     site.publish([{ ...BLK, allowedUsesTable: true, tokens: UIDS.map((u) => ocpiToken(BLK, u) as never) }]);
     const peer = new BackendPeer({ transport: bus.connect(), crypto: nodeCrypto, site });
     const dev = bus.connect();
-    dev.subscribe(`roam/v1/${DEV}/#`);
+    dev.subscribe(`roam/v1/${DEVICE}/#`);
     let got: Array<{ kind: string; msg: any }> = [];
     dev.onMessage = (topic, payload) => {
       const t = parseTopic(topic)!;
@@ -257,7 +257,7 @@ describe('C-ROT: the backend sends the rotations a device lacks before lists sig
     applyFull(store, site.current!.bytes);
     const say = <K extends 'listStatus' | 'listResync'>(kind: K, msg: MessageOf<K>) => {
       got = [];
-      dev.publish(topicOf(DEV, kind), encodeMessage(kind, msg));
+      dev.publish(topicOf(DEVICE, kind), encodeMessage(kind, msg));
       bus.drain();
       return got;
     };
@@ -317,5 +317,89 @@ describe('C-ROT: the backend sends the rotations a device lacks before lists sig
     site.rotateKey(K2, { revoke: true });
     expect(() => site.rotateKey(K1)).toThrow(/revoked/);
     expect(site.keySeq).toBe(1);
+  });
+});
+
+describe('C-ROT end to end: the backend rotates, the device follows over MQTT, the next list applies', () => {
+  const member = (rig: Rig) => rig.members.find((t) => t.whitelist === 'ALWAYS' || t.whitelist === 'ALLOWED')!.uid;
+
+  it('K1 → K2 (K1 revoked), then a list signed by K2; across a reboot; then K2 → K3 with a full image', () => {
+    const rig = new Rig();
+    const tokens = () => rig.charger.tokens;
+    expect(tokens().status).toMatchObject({ version: 1, keySeq: 0 });
+    expect(rig.backend.keySeqs.get(DEVICE)).toBe(0);
+    const K2r = new NodeSigner(), K3r = new NodeSigner();
+    const uid = member(rig);
+    rig.site.rotateKey(K2r, { revoke: true });
+    rig.site.update('US', 'BLK', (t) => (t.uid === uid ? { ...t, valid: false } : undefined));
+    rig.backend.announceList();
+    rig.run();
+    expect(tokens().status).toMatchObject({ version: 2, keySeq: 1, revokedKeys: 1 });
+    expect(tokens().backendKey).toEqual(K2r.publicKey);
+    expect(tokens().lookup(uid)).toMatchObject({ valid: false });
+    expect(rig.backend.keySeqs.get(DEVICE)).toBe(1);
+    expect(rig.backend.listVersions.get(DEVICE)).toBe(2);
+    expect(rig.charger.sync.lists.stats).toMatchObject({ keysApplied: 1, badKeys: 0, refused: 0 });
+    rig.reboot();
+    rig.run();
+    expect(tokens().status).toMatchObject({ version: 2, keySeq: 1 });
+    rig.site.rotateKey(K3r);
+    rig.site.publish([{ countryCode: 'US', partyId: 'BLK', allowedUsesTable: true, tokens: rig.site.current!.partners[0].tokens.filter((t) => t.uid !== uid) }]);
+    rig.backend.announceList();
+    rig.run();
+    expect(tokens().status).toMatchObject({ version: 3, keySeq: 2, revokedKeys: 1 });
+    expect(tokens().backendKey).toEqual(K3r.publicKey);
+    expect(tokens().lookup(uid)).toBeUndefined();
+    expect(rig.charger.sync.lists.stats.fullApplied).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a device offline through two rotations follows both in order when it reconnects, then takes the list', () => {
+    const rig = new Rig();
+    rig.transport.setOnline(false);
+    const K2r = new NodeSigner(), K3r = new NodeSigner();
+    rig.site.rotateKey(K2r);
+    rig.site.rotateKey(K3r, { revoke: true });
+    const uid = member(rig);
+    rig.site.update('US', 'BLK', (t) => (t.uid === uid ? { ...t, whitelist: 'NEVER' } : undefined));
+    rig.run();
+    expect(rig.charger.tokens.status).toMatchObject({ version: 1, keySeq: 0 });
+    rig.transport.setOnline(true);
+    rig.run();
+    expect(rig.charger.tokens.status).toMatchObject({ version: 2, keySeq: 2, revokedKeys: 1 });
+    expect(rig.charger.tokens.lookup(uid)).toMatchObject({ whitelist: 'NEVER' });
+    // Repeats of rotations it had were dropped without a signature check.
+    expect(rig.charger.sync.lists.stats).toMatchObject({ keysApplied: 2, badKeys: 0 });
+  });
+
+  it('forged rotations on the device topic: none applied, at most the refusal budget verified, the genuine one still gets through', () => {
+    const rig = new Rig();
+    const K2r = new NodeSigner();
+    const forger = rig.bus.connect();
+    const verify = vi.spyOn(nodeCrypto, 'verifyP256');
+    try {
+      for (let i = 0; i < 200; i++) {
+        const by = i % 2 ? K2r : new NodeSigner(new Uint8Array(32).fill(0x60 + (i % 8)));
+        forger.publish(topicOf(DEVICE, 'listKey'), encodeMessage('listKey', { seq: 1 + i, data: rotation(1 + i, K3, by) }));
+      }
+      rig.bus.drain();
+      expect(verify.mock.calls.length).toBeLessThanOrEqual(3);
+    } finally {
+      verify.mockRestore();
+    }
+    expect(rig.charger.tokens.status).toMatchObject({ version: 1, keySeq: 0 });
+    const stats = rig.charger.sync.lists.stats;
+    expect(stats.keysApplied).toBe(0);
+    expect(stats.badKeys).toBeLessThanOrEqual(3);
+    expect(stats.dropped).toBeGreaterThanOrEqual(197);
+    expect(new TokenStore({ platform: rig.platform, backendKey: rig.backendKey.publicKey }).status).toMatchObject({ version: 1, keySeq: 0 });
+    // The backend's own rotation, once the window is over, without a reboot.
+    rig.platform.clock.advance(61_000);
+    rig.site.rotateKey(K2r);
+    rig.site.update('US', 'BLK', (t) => t);
+    rig.backend.announceList();
+    rig.run();
+    expect(rig.charger.tokens.status).toMatchObject({ version: 2, keySeq: 1 });
+    rig.reboot();
+    expect(rig.charger.tokens.status).toMatchObject({ version: 2, keySeq: 1 });
   });
 });
