@@ -502,6 +502,108 @@ const tokenDiffSigned: FuzzTarget<unknown> = {
   },
 };
 
+// Backend key rotation (C-ROT): the token world's device on the provisioned key.
+const nextKey = new NodeSigner(new Uint8Array(32).fill(0x34));
+const keyWorld = once(() => {
+  const rotate = (seq: number, key: Uint8Array, by: NodeSigner, revoke = false) => signKeyRotation(encodeKeyRotation({ seq, key, revoke }), by);
+  return {
+    good: rotate(1, nextKey.publicKey, backend, true),
+    later: rotate(0xffffffff, nextKey.publicKey, stranger),
+    same: rotate(1, backend.publicKey, backend),
+    byStranger: rotate(1, nextKey.publicKey, stranger),
+    byNext: rotate(2, stranger.publicKey, nextKey),
+  };
+});
+
+function assertKeyAfter(store: TokenStore, p: HostPlatform, crypto: Crypto, what: string): void {
+  const w = tokenWorld();
+  const live = { seq: store.keySeq, key: hex(store.backendKey), lookups: lookups(store, w.probes), version: store.version };
+  const rebooted = new TokenStore({ platform: { flash: (n) => p.flash(n), crypto }, backendKey: backend.publicKey });
+  must(isDeepStrictEqual({ seq: rebooted.keySeq, key: hex(rebooted.backendKey), lookups: lookups(rebooted, w.probes), version: rebooted.version }, live), `${what}: the key or list in force differs after a reboot`);
+  must(isDeepStrictEqual(live.lookups, w.baseline.lookups) && live.version === w.baseline.status.version, `${what}: a key rotation changed the list`);
+}
+
+const tokenKey: FuzzTarget<Uint8Array> = {
+  name: 'tokens.key',
+  about: 'signed backend key rotation (store.rotateKey), real backend key: only the backend-signed rotation 0 → 1 is accepted (then in force, identical after a reboot, list untouched); anything else (forged, other signer, replayed, to the key in force, malformed) is a TokenUpdateError and leaves key, list, selector and overlay unchanged, also after a reboot',
+  arbitrary: () => fc.oneof(
+    { weight: 6, arbitrary: mutated(() => { const k = keyWorld(); return [k.good, k.same, k.byStranger, k.byNext]; }, 4) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }) },
+  ),
+  seeds: () => {
+    const k = keyWorld(), w = tokenWorld();
+    return [k.good, k.later, k.same, k.byStranger, k.byNext, w.d67, new Uint8Array(0), ...prefixes(k.good, 16), ...bitFlips(k.good, 32), ...HUGE_DECLARED];
+  },
+  size: (b) => b.length,
+  run(bytes) {
+    const { store, p } = freshStore();
+    const outcome = typed(() => void store.rotateKey(bytes), TokenUpdateError);
+    if (outcome === 'rejected') {
+      assertTokenStateUnchanged(store, p, 'key rotation');
+      must(store.keySeq === 0 && hex(store.backendKey) === hex(backend.publicKey), 'a refused rotation changed the key in force');
+      return outcome;
+    }
+    must(hex(bytes) === hex(keyWorld().good), `a rotation that is not the backend's signed 0 → 1 was accepted (${bytes.length} bytes)`);
+    must(store.keySeq === 1 && hex(store.backendKey) === hex(nextKey.publicKey), 'the accepted rotation is not in force');
+    assertKeyAfter(store, p, nodeCrypto, 'rotation');
+    return outcome;
+  },
+};
+
+const keyPayload = fc.oneof(
+  { weight: 8, arbitrary: fc.record({
+    v: fc.oneof({ weight: 6, arbitrary: fc.constant(1) }, leafValue),
+    seq: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(1, 2, 0xffffffff) }, fc.nat(), leafValue),
+    key: fc.oneof(
+      { weight: 4, arbitrary: fc.uint8Array({ minLength: 64, maxLength: 64 }).map((b) => Uint8Array.of(4, ...b)) },
+      { weight: 2, arbitrary: fc.constantFrom(backend.publicKey, stranger.publicKey, nextKey.publicKey) },
+      fc.uint8Array({ maxLength: 70 }), leafValue,
+    ),
+    revoke: fc.oneof(fc.boolean(), leafValue),
+    extra: leafValue,
+  }, { requiredKeys: [] }) },
+  { weight: 1, arbitrary: roamValue },
+);
+
+const tokenKeySigned: FuzzTarget<unknown> = {
+  name: 'tokens.key-signed',
+  about: 'key rotation payloads that pass the signature check (attacker with the backend key): CBOR of any shape. Refused with TokenUpdateError leaving key and list unchanged, or stored so that the key in force is the one named, identical after a reboot, the list untouched',
+  arbitrary: () => keyPayload,
+  seeds: () => [
+    { v: 1, seq: 1, key: nextKey.publicKey },
+    { v: 1, seq: 0xffffffff, key: nextKey.publicKey, revoke: true },
+    { v: 1, seq: 1, key: backend.publicKey },
+    { v: 1, seq: 0, key: nextKey.publicKey },
+    { v: 1, seq: 1, key: nextKey.publicKey, notBefore: 0 },
+    { v: 1, seq: 1, key: nextKey.publicKey.subarray(1) },
+    { v: 1, seq: 1, key: nextKey.publicKey, __proto__: { polluted: true } },
+  ],
+  size: (p) => hostileFrame(0x524b5452, p).length,
+  run(payload) {
+    const { store, p } = freshStore(trusting);
+    const outcome = typed(() => void store.rotateKey(hostileFrame(0x524b5452, payload)), TokenUpdateError);
+    if (outcome === 'rejected') {
+      assertTokenStateUnchanged(store, p, 'signed key rotation');
+      return outcome;
+    }
+    const named = (payload as Record<string, unknown>).key as Uint8Array;
+    must(hex(store.backendKey) === hex(named) && store.keySeq === (payload as Record<string, unknown>).seq, 'the key in force is not the one the rotation named');
+    assertKeyAfter(store, p, trusting, 'signed rotation');
+    return outcome;
+  },
+};
+
+/** A frame `magic`, length, CBOR of `payload` and a placeholder signature: what passes a trusting verifier. */
+function hostileFrame(magic: number, payload: unknown): Uint8Array {
+  let p: Uint8Array;
+  try { p = encodeCbor(payload); } catch { p = new Uint8Array(0); }
+  const out = new Uint8Array(8 + p.length + 64);
+  put32(out, 0, magic);
+  put32(out, 4, p.length);
+  out.set(p, 8);
+  return out;
+}
+
 interface BootInput { selector: Uint8Array; overlay: Uint8Array; slot: Uint8Array; framed: unknown[] }
 
 const tokenBoot: FuzzTarget<BootInput> = {
@@ -574,7 +676,7 @@ const validMessages = once((): Record<MessageKind, Uint8Array[]> => {
     listOffer: m('listOffer', { ver: 7, size: 5000 }, { ver: 0xffffffff, size: 0 }),
     listChunk: m('listChunk', { ver: 7, off: 0, data: tokenWorld().img7.subarray(0, 4096) }, { ver: 7, off: 4096, data: new Uint8Array(16 * 1024) }),
     listDiff: m('listDiff', { from: 6, to: 7, data: tokenWorld().d67 }, { from: 1, to: 2, data: new Uint8Array(64 * 1024) }),
-    listKey: m('listKey', { seq: 1, data: signKeyRotation(encodeKeyRotation({ seq: 1, key: stranger.publicKey, revoke: true }), backend) }, { seq: 0xffffffff, data: new Uint8Array(256) }),
+    listKey: m('listKey', { seq: 1, data: keyWorld().good }, { seq: 0xffffffff, data: new Uint8Array(256) }),
     recordAck: m('recordAck', { seq: 12 }, { seq: 0 }),
     authResponse: m('authResponse', { id: '0a0b0c0d.auth-1', status: 'Accepted', group: 'FLEET-9', expires: 1767225600000 }, { id: 'x', status: 'Blocked' }),
     config: m('config', { statusEverySec: 600 }, { statusEverySec: 60, listKey: backend.publicKey }),
@@ -958,7 +1060,7 @@ function checkJournal(f: SimFlash, highestRecord: number, garbage: Uint8Array): 
 const kinds = Object.keys(MESSAGES) as MessageKind[];
 
 export const TARGETS: FuzzTarget<any>[] = [
-  tokenImage, tokenImageSigned, tokenDiff, tokenDiffSigned, tokenBoot,
+  tokenImage, tokenImageSigned, tokenDiff, tokenDiffSigned, tokenKey, tokenKeySigned, tokenBoot,
   ...kinds.map((k) => (MESSAGES[k].direction === 'down' ? downTarget(k) : upTarget(k))),
   inflateTarget,
   coseTarget,
