@@ -269,8 +269,10 @@ export class Journal {
     this.pending = this.locateUnsigned(seqs, maxSeq);
     this.nextBlank = false;
     this.ready = true;
-    report.erasedSectors = this.reclaim();
-    report.erasedSectors += this.blankFreeSectors(mapped);
+    // Free sectors first: once reclaim shortens the live run, a stale or forged
+    // run left outside it could be as long, and win at the next recovery.
+    report.erasedSectors = this.blankFreeSectors(mapped);
+    report.erasedSectors += this.reclaim();
     this.prepareNextSector();
     report.liveSectors = this.headCounter < 0 ? 0 : this.headCounter - this.tailCounter + 1;
     report.lastSeq = this.lastSeqValue;

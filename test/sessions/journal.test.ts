@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { FlashRegion } from '../../hal/flash.js';
-import { PowerCut, SimFlash } from '../../host-sim/hal/index.js';
+import { PowerCut, PowerSwitch, SimFlash } from '../../host-sim/hal/index.js';
 import { fromHex, toHex } from '../../src/codec/index.js';
 import { encodeRecord, Journal, JournalError, RecordError, verifyRecord, verifyRecordChain, type ChainPoint, type Journal as J } from '../../src/sessions/index.js';
+import { frameEntry, sectorHeader, T_ACK, T_RECORD } from '../../src/sessions/frame.js';
 import { liveRun } from '../../src/sessions/journal.js';
 import { DEVICE, deviceKey, facts, newFlash, nodeCrypto, openJournal } from './helpers.js';
 
@@ -232,6 +233,43 @@ describe('journal', () => {
     expect(run(4, 1, 6, 7)).toEqual({ tail: 6, head: 7 }); // a stale header ends the run before it…
     expect(run(4, 9, 6, 7)).toEqual({ tail: 6, head: 7 }); // …and a forged newer one is not the head
     expect(run(100, -1, 2, 3)).toEqual({ tail: 2, head: 3 }); // an isolated high counter loses to a longer run
+  });
+
+  it('a cut while recovery erases never lets a run of headers it left out take over', () => {
+    // The journal: counters 8, 9, 10 in sectors 0..2, records 1..3, 1 and 2
+    // acknowledged (sectors 0 and 1 reclaimable). A forged run 20, 21 in
+    // sectors 4, 5, holding higher records. Were the journal shortened first,
+    // a cut before the forged run is erased would leave it the longer one.
+    const base = newFlash(64 * 1024);
+    const real = openJournal(base);
+    fill(real, 0, 9);
+    const payload = real.payloadsFrom(1);
+    const frame = frameEntry;
+    const ack = (v: number) => frame(T_ACK, Uint8Array.of(v, 0, 0, 0));
+    for (let cut = 1; cut <= 8; cut++) {
+      const power = new PowerSwitch();
+      const flash = new SimFlash('journal', 8 * 512, { blockSize: 512, power });
+      const put = (s: number, counter: number, entries: Uint8Array[]) => {
+        flash.raw.set(sectorHeader(counter), s * 512);
+        let at = s * 512 + 12;
+        for (const e of entries) { flash.raw.set(e, at); at += e.length; }
+      };
+      put(0, 8, [frame(T_RECORD, payload[0])]);
+      put(1, 9, [frame(T_RECORD, payload[1])]);
+      put(2, 10, [frame(T_RECORD, payload[2]), ack(2)]);
+      put(4, 20, [frame(T_RECORD, payload[6])]);
+      put(5, 21, [frame(T_RECORD, payload[7]), ack(8)]);
+      power.cutAtWrite(cut);
+      try {
+        new Journal(flash, { crypto: nodeCrypto, deviceId: DEVICE, reservedRecords: 0 }).recover();
+      } catch (e) {
+        if (!(e instanceof PowerCut)) throw e;
+      }
+      power.restore();
+      const j = new Journal(flash, { crypto: nodeCrypto, deviceId: DEVICE, reservedRecords: 0 });
+      j.recover();
+      expect([j.lastSeq, j.ackedSeq], `cut at write ${cut}`).toEqual([3, 2]);
+    }
   });
 
   it('recovers the same from flash read sector by sector as from a memory map', () => {
