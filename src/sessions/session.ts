@@ -104,6 +104,7 @@ export class Sessions {
    * At boot, after journal.recover(): closes every transaction a power cut
    * interrupted, from its persisted state and the meter (which kept counting).
    * Idempotent: a transaction whose record reached the journal is not recorded twice.
+   * One the journal has no room for is never dropped (writeDeferred).
    * Returns the seqs of the records written.
    */
   boot(): number[] {
@@ -135,9 +136,9 @@ export class Sessions {
   }
 
   /**
-   * Appends the PowerLoss records still waiting, oldest connector first; one
-   * the journal has no room for stays in NVS and is tried again on a timer
-   * (and by poll()). Returns the seqs written.
+   * Appends the PowerLoss records still waiting, in the order found; from the
+   * first the journal has no room for on, they stay in NVS and are tried again
+   * on a timer (and by poll()). Returns the seqs written.
    */
   private writeDeferred(notify: boolean): number[] {
     const written: number[] = [];
