@@ -51,7 +51,8 @@ export interface ListClientStats {
  * Keeps the device's token table at the backend's version: applies
  * differentials, answers a gap with a resync request, and pulls full images a
  * window of chunks at a time, so a transfer cut by a disconnect resumes from
- * the last written offset instead of starting over.
+ * the last written offset instead of starting over, and one cut by a reboot
+ * from the offset the store last persisted (`ListStore.pendingFull`).
  *
  * Floods (docs/threat-model.md FLOOD-2/3): every refusal may have cost an
  * ECDSA verification and asks for an answer, so refusals are counted against
@@ -256,6 +257,7 @@ export class ListClient {
     });
   }
 
+  /** After writeChunk threw: the store has ended the upload (and, for a refused image, its record on flash). */
   private abandon(): void {
     this.cancelTimer();
     this.transfer = undefined;

@@ -48,7 +48,8 @@ export interface ListStore {
   rotateKey?(bytes: Uint8Array): void;
   /**
    * A partial full image left by a previous boot, if the store keeps one:
-   * resuming continues from `written`.
+   * resuming continues from `written` (at most what was written before the
+   * reboot; the commit verifies the whole image as it reads back from flash).
    */
   pendingFull?(): { version: number; size: number; written: number } | undefined;
 }

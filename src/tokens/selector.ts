@@ -21,12 +21,26 @@ export interface KeyState {
   revoked: Uint8Array[];
 }
 
+/**
+ * A full image being streamed into a slot, as far as its writes completed: what
+ * a reboot resumes from. Not part of the state: the store checks it against the
+ * slot before trusting it, and the commit re-hashes the whole image anyway.
+ */
+export interface Progress {
+  slot: number;
+  listVersion: number;
+  imageLength: number;
+  /** Bytes from the image's start whose writes completed. */
+  offset: number;
+}
+
 export const MAX_REVOKED = 8;
 
 const SLOT = 32;
 const MAGIC = 0x53544b52; // "RKTS": a selection record, one slot
 const KEY_MAGIC = 0x4b544b52; // "RKTK": first slot of a selection + key record
 const CONT_MAGIC = 0x43544b52; // "RKTC": its other slots
+const PROGRESS_MAGIC = 0x50544b52; // "RKTP": a transfer's progress, one slot
 // A selection + key record spans 8 slots, each opening with its tag, so no slot
 // of it can be read as the start of another record; 28 bytes of each carry the
 // payload, whose last 4 bytes are the CRC-32 of the record's first 252 bytes.
@@ -38,26 +52,35 @@ const P = { seq: 0, slot: 4, revokedCount: 5, listVersion: 8, imageLength: 12, k
 const NO_SLOT = 0xff;
 
 /**
- * An append-only log of records over two flash blocks; the valid record with
- * the highest sequence number is the whole state. A torn record fails its CRC
+ * An append-only log of records over two flash blocks; the valid state record
+ * with the highest sequence number is the whole state. A torn record fails its CRC
  * and the previous one stays in force. When the head block cannot take the next
  * record, the other one is erased and the log continues there: that block holds
  * only older records, so a valid record survives any single cut.
  *
  * While the provisioned backend key is in force, records are one slot (RKTS:
  * the selection). Once a key was rotated, every record is the 8-slot RKTK form
- * carrying selection and key state together, so the newest record is always
- * complete and nothing needs copying forward when a block is recycled.
+ * carrying selection and key state together, so the newest of them is always
+ * complete.
+ *
+ * Progress records (RKTP, one slot) share the sequence: the newest one is the
+ * transfer in force (none once it names the selected slot, or is a clear record).
+ * They are not state, so a block opened by one starts with a copy of the state in
+ * force, and one opened by a state record gets a copy of the progress in force
+ * after it. A cut between the two loses at most that progress (a resume), never
+ * the state.
  */
 export class SlotSelector {
   private current?: Selection;
   private keys?: KeyState;
+  private pending?: Progress;
   private lastSeq = 0;
   private next = 0; // byte offset of the next record
 
   constructor(private readonly region: FlashRegion) {
     if (region.byteLength < 2 * region.blockSize) throw new RangeError(`selector region ${region.name} needs two flash blocks`);
-    if (region.blockSize % SLOT !== 0 || region.blockSize < KEY_RECORD) throw new RangeError(`selector region ${region.name}: blocks of ${region.blockSize} bytes cannot hold its records`);
+    // A block opened by a record starts with it and a copy of a record of the other kind (≤ KEY_RECORD + SLOT).
+    if (region.blockSize % SLOT !== 0 || region.blockSize < KEY_RECORD + SLOT) throw new RangeError(`selector region ${region.name}: blocks of ${region.blockSize} bytes cannot hold its records`);
     this.scan();
   }
 
@@ -70,63 +93,137 @@ export class SlotSelector {
     return this.keys;
   }
 
+  /** The transfer in force, if any: as recorded, not checked against the slot. */
+  get progress(): Progress | undefined {
+    return this.pending;
+  }
+
   select(slot: number, listVersion: number, imageLength: number): void {
-    const seq = this.lastSeq + 1;
-    const selection = { seq, slot, listVersion, imageLength };
-    this.append(this.keys ? keyRecord(seq, selection, this.keys) : selectionRecord(selection));
-    this.current = selection;
+    const keys = this.keys;
+    // A transfer into the slot now selected is over: not carried into another block.
+    const pending = this.pending?.slot === slot ? undefined : this.pending;
+    const seq = this.append(true, (n) => keys ? keyRecord(n, { seq: n, slot, listVersion, imageLength }, keys) : selectionRecord({ seq: n, slot, listVersion, imageLength }), pending);
+    this.current = { seq, slot, listVersion, imageLength };
+    this.pending = pending;
   }
 
   /** Records a new key state, keeping the selection as it is. One record: the atomic step of a rotation. */
   setKey(state: KeyState): void {
-    const seq = this.lastSeq + 1;
     const keys = { seq: state.seq, key: state.key.slice(), revoked: state.revoked.slice(-MAX_REVOKED).map((f) => f.slice()) };
-    this.append(keyRecord(seq, this.current, keys));
+    const current = this.current;
+    const seq = this.append(true, (n) => keyRecord(n, current, keys), this.pending);
     this.keys = keys;
     if (this.current) this.current = { ...this.current, seq };
   }
 
-  private append(rec: Uint8Array): void {
+  /**
+   * Records how far a transfer's writes completed (undefined: no transfer). Not
+   * atomic with anything: a cut leaves the previous progress record in force.
+   */
+  setProgress(progress: Progress | undefined): void {
+    const p = progress && { ...progress };
+    const state = this.stateRecord();
+    this.append(false, (n) => progressRecord(n, p), undefined, state);
+    this.pending = p;
+  }
+
+  /** Forgets the progress in force without writing (the store found it stale): it is not carried on. */
+  dropProgress(): void {
+    this.pending = undefined;
+  }
+
+  /** The state in force as a record builder, for a block opened by a progress record. */
+  private stateRecord(): ((seq: number) => Uint8Array) | undefined {
+    const current = this.current, keys = this.keys;
+    if (keys) return (n) => keyRecord(n, current && { ...current, seq: n }, keys);
+    if (current) return (n) => selectionRecord({ ...current, seq: n });
+    return undefined;
+  }
+
+  /**
+   * Appends the record `build` makes for the next sequence number; returns that number. A record
+   * opening a block erases it first (it holds only older records) and is joined there by a copy of
+   * what it does not carry itself: the progress in force after a state record, the state in force
+   * before a progress record. State first: once the new block holds any valid record it holds a
+   * complete state, so the other block may be erased when this one is full.
+   */
+  private append(isState: boolean, build: (seq: number) => Uint8Array, progress?: Progress, state?: (seq: number) => Uint8Array): number {
     const bs = this.region.blockSize;
     let at = this.next;
+    let rec = build(this.lastSeq + 1);
     const blockEnd = (Math.floor(at / bs) + 1) * bs;
     if (at % bs !== 0 && at + rec.length > blockEnd) at = blockEnd % (2 * bs);
-    // A record opening a block erases it first: that block holds only older records.
-    if (at % bs === 0) this.region.erase(at / bs);
+    if (at % bs === 0) {
+      this.region.erase(at / bs);
+      if (!isState && state) {
+        at = this.put(at, state(this.lastSeq + 1));
+        rec = build(this.lastSeq + 1);
+      }
+      at = this.put(at, rec);
+      const seq = this.lastSeq;
+      if (isState && progress) at = this.put(at, progressRecord(this.lastSeq + 1, progress));
+      this.next = at % (2 * bs);
+      return seq;
+    }
+    this.next = this.put(at, rec) % (2 * bs);
+    return this.lastSeq;
+  }
+
+  private put(at: number, rec: Uint8Array): number {
     this.region.write(at, rec);
     this.lastSeq = u32(rec, 4);
-    this.next = (at + rec.length) % (2 * bs);
+    return at + rec.length;
   }
 
   private scan(): void {
     const bs = this.region.blockSize;
     const all = this.region.read(0, 2 * bs);
-    let best = -1, bestEnd = 0;
+    let state = -1, progress = -1, stateSeq = 0, progressSeq = 0;
+    let head = -1, headEnd = 0; // the newest record of any kind: the log continues after it
     for (let at = 0; at + SLOT <= 2 * bs; at += SLOT) {
       const tag = u32(all, at);
+      let seq: number, end: number;
       if (tag === MAGIC) {
         if (u32(all, at + 28) !== crc32(all, at, at + 28)) continue;
-        const seq = u32(all, at + 4);
-        if (best >= 0 && seq <= this.lastSeq) continue;
-        this.lastSeq = seq;
-        this.current = { seq, slot: all[at + 8], listVersion: u32(all, at + 12), imageLength: u32(all, at + 16) };
-        this.keys = undefined;
-        best = at; bestEnd = at + SLOT;
+        seq = u32(all, at + 4);
+        end = at + SLOT;
+        if (state < 0 || seq > stateSeq) {
+          this.current = { seq, slot: all[at + 8], listVersion: u32(all, at + 12), imageLength: u32(all, at + 16) };
+          this.keys = undefined;
+          state = at; stateSeq = seq;
+        }
       } else if (tag === KEY_MAGIC) {
         // A record never straddles the two blocks.
         if (Math.floor(at / bs) !== Math.floor((at + KEY_RECORD - 1) / bs)) continue;
         const r = readKeyRecord(all, at);
-        if (!r || (best >= 0 && r.seq <= this.lastSeq)) continue;
-        this.lastSeq = r.seq;
-        this.current = r.selection;
-        this.keys = r.keys;
-        best = at; bestEnd = at + KEY_RECORD;
+        if (!r) continue;
+        seq = r.seq;
+        end = at + KEY_RECORD;
+        if (state < 0 || seq > stateSeq) {
+          this.current = r.selection;
+          this.keys = r.keys;
+          state = at; stateSeq = seq;
+        }
+      } else if (tag === PROGRESS_MAGIC) {
+        if (u32(all, at + 28) !== crc32(all, at, at + 28)) continue;
+        seq = u32(all, at + 4);
+        end = at + SLOT;
+        if (progress < 0 || seq > progressSeq) {
+          this.pending = readProgress(all, at);
+          progress = at; progressSeq = seq;
+        }
+      } else continue;
+      if (head < 0 || seq > this.lastSeq) {
+        this.lastSeq = seq;
+        head = at; headEnd = end;
       }
     }
-    // Next record: past the best one and past anything written after it in its
+    // A transfer into the selected slot was committed.
+    if (this.pending && this.current && this.pending.slot === this.current.slot) this.pending = undefined;
+    // Next record: past the newest one and past anything written after it in its
     // block (a torn record), so it lands on erased cells; else the other block.
-    const block = best < 0 ? 0 : Math.floor(best / bs);
-    let next = Math.max(bestEnd, block * bs);
+    const block = head < 0 ? 0 : Math.floor(head / bs);
+    let next = Math.max(headEnd, block * bs);
     for (let at = (block + 1) * bs - SLOT; at >= next; at -= SLOT) {
       if (!erased(all, at, SLOT)) { next = at + SLOT; break; }
     }
@@ -143,6 +240,24 @@ function selectionRecord(s: Selection): Uint8Array {
   put32(rec, 16, s.imageLength);
   put32(rec, 28, crc32(rec, 0, 28));
   return rec;
+}
+
+function progressRecord(seq: number, p: Progress | undefined): Uint8Array {
+  const rec = new Uint8Array(SLOT).fill(0xff);
+  put32(rec, 0, PROGRESS_MAGIC);
+  put32(rec, 4, seq);
+  rec[8] = p ? p.slot : NO_SLOT;
+  put32(rec, 12, p ? p.listVersion : 0);
+  put32(rec, 16, p ? p.imageLength : 0);
+  put32(rec, 20, p ? p.offset : 0);
+  put32(rec, 28, crc32(rec, 0, 28));
+  return rec;
+}
+
+function readProgress(all: Uint8Array, at: number): Progress | undefined {
+  const slot = all[at + 8];
+  if (slot === NO_SLOT) return undefined; // a clear record
+  return { slot, listVersion: u32(all, at + 12), imageLength: u32(all, at + 16), offset: u32(all, at + 20) };
 }
 
 function keyRecord(seq: number, s: Selection | undefined, k: KeyState): Uint8Array {

@@ -24,6 +24,12 @@ export interface TokenStoreOptions {
   overlay?: string;
   /** Changes the overlay may hold before a full image is needed. */
   maxOverlayEntries?: number;
+  /**
+   * Bytes of a full transfer between two progress records in the selector (what a
+   * reboot resumes from) at least; more when the image needs over 32 records.
+   * Rounded up to whole slot blocks. Default 64 KiB.
+   */
+  resumeEvery?: number;
 }
 
 export interface StoreStatus {
@@ -50,8 +56,19 @@ interface Upload {
   prefix: Uint8Array;
   headerLength: number;
   bodyLength: number;
-  hash: ReturnType<Crypto['sha256']>;
+  /** Offset of the last progress record of this transfer (0: none yet). */
+  saved: number;
+  /** Bytes between progress records: whole blocks of the slot. */
+  every: number;
 }
+
+/**
+ * Bytes of the slot read and hashed at a time by commit: fewer native calls than per
+ * block, no more live heap than a chunk's write (the chunk plus the blocks it reaches).
+ */
+const READBACK = 32 * 1024;
+/** Progress records per transfer at most: bounds their cost and selector wear for any image size. */
+const MAX_PROGRESS_RECORDS = 32;
 
 /**
  * The device's token list: a signed table image in one of two flash slots, the
@@ -68,6 +85,7 @@ export class TokenStore implements TokenLookup {
   private revoked: Uint8Array[];
   private keyId: string;
   private readonly maxOverlay: number;
+  private readonly resumeEvery: number;
   private header?: TableHeader;
   private table?: TokenTable;
   private activeSlot?: number;
@@ -89,6 +107,7 @@ export class TokenStore implements TokenLookup {
     this.revoked = keys ? keys.revoked : [];
     this.keyId = this.idOf(this.key);
     this.maxOverlay = options.maxOverlayEntries ?? 4096;
+    this.resumeEvery = options.resumeEvery ?? 64 * 1024;
     const sel = this.selector.selection;
     if (sel && sel.slot < 2) {
       try {
@@ -106,6 +125,7 @@ export class TokenStore implements TokenLookup {
         this.bootError = e as Error;
       }
     }
+    this.resume();
   }
 
   get status(): StoreStatus {
@@ -168,17 +188,25 @@ export class TokenStore implements TokenLookup {
 
   /** Starts streaming a signed image of `totalLength` bytes into the inactive slot. */
   beginFull(totalLength: number): void {
-    const slot = this.activeSlot === 0 ? 1 : 0;
+    const slot = this.targetSlot();
     const region = this.slots[slot];
     // Checked before anything changes: a bad offer leaves an upload under way as it is.
     if (!Number.isInteger(totalLength) || totalLength < HEADER_FIXED + SIGNATURE_BYTES)
       throw new TokenUpdateError('TRUNCATED', `an image of ${totalLength} bytes cannot hold a header and a signature`);
     if (totalLength > region.byteLength)
       throw new TokenUpdateError('OVERSIZED', `an image of ${totalLength} bytes does not fit slot ${region.name} (${region.byteLength})`);
-    this.upload = {
-      slot, region, total: totalLength, written: 0, erasedEnd: 0, prefix: new Uint8Array(HEADER_FIXED),
-      headerLength: 0, bodyLength: 0, hash: this.crypto.sha256(),
-    };
+    // The slot is about to be overwritten: the progress of an earlier transfer no longer says what it holds.
+    this.forgetProgress();
+    this.upload = this.newUpload(slot, totalLength);
+  }
+
+  /**
+   * The full transfer under way, if its header arrived: begun in this boot, or left
+   * by the previous one and resumable from `written` (see resume()).
+   */
+  pendingFull(): { version: number; size: number; written: number } | undefined {
+    const u = this.upload;
+    return u && u.headerLength > 0 ? { version: u32(u.prefix, H.listVersion), size: u.total, written: u.written } : undefined;
   }
 
   /**
@@ -210,13 +238,16 @@ export class TokenStore implements TokenLookup {
         u.prefix.set(bytes.subarray(0, HEADER_FIXED - offset), offset);
         if (end >= HEADER_FIXED) this.readPrefix(u);
       }
-      if (u.headerLength > 0) {
-        const from = Math.max(offset, u.headerLength), to = Math.min(end, u.headerLength + u.bodyLength);
-        if (from < to) u.hash.update(bytes.subarray(from - offset, to - offset));
-      }
       u.written = end;
+      // Progress on whole blocks, after their writes returned: a resume starts on a block boundary
+      // and erases again whatever a cut left past it.
+      const mark = end - (end % u.every);
+      if (mark > u.saved && mark < u.total && u.headerLength > 0) {
+        this.selector.setProgress({ slot: u.slot, listVersion: u32(u.prefix, H.listVersion), imageLength: u.total, offset: mark });
+        u.saved = mark;
+      }
     } catch (e) {
-      this.upload = undefined;
+      this.endUpload(e);
       throw e;
     }
   }
@@ -239,26 +270,96 @@ export class TokenStore implements TokenLookup {
     return equalBytes(this.crypto.sha256(bytes).digest(), blank);
   }
 
-  /** Verifies signature, SHA-256 and version of the streamed image, then switches slots atomically. */
+  /**
+   * Verifies the image as it reads back from the slot (header, signature, body SHA-256,
+   * version), then switches slots atomically. What went by is not trusted: a skipped erase
+   * over weak cells or a program that failed silently shows here, and a resumed transfer
+   * needs no hash state across the reboot.
+   */
   commit(): number {
     const u = this.upload;
-    this.upload = undefined;
     if (!u) throw new TokenUpdateError('NO_UPDATE', 'commit without beginFull');
-    if (u.written < u.total) throw new TokenUpdateError('TRUNCATED', `image has ${u.written} of ${u.total} bytes`);
-    const headerBytes = u.region.read(0, u.headerLength);
-    const header = readHeader(headerBytes);
-    const signature = u.region.read(u.total - SIGNATURE_BYTES, SIGNATURE_BYTES);
-    if (!this.crypto.verifyP256(this.key, headerBytes, signature))
-      throw new TokenUpdateError('BAD_SIGNATURE', `image signature does not verify with the backend key in force (key ${this.keySeqInForce})`);
-    if (!equalBytes(u.hash.digest(), header.bodySha)) throw new TokenUpdateError('BAD_HASH', 'image body does not match the SHA-256 in its header');
-    this.checkNewer(header.listVersion);
+    let header: TableHeader;
+    try {
+      if (u.written < u.total) throw new TokenUpdateError('TRUNCATED', `image has ${u.written} of ${u.total} bytes`);
+      const headerBytes = u.region.read(0, u.headerLength);
+      header = readHeader(headerBytes);
+      if (header.headerLength !== u.headerLength || header.headerLength + header.bodyLength + SIGNATURE_BYTES !== u.total)
+        throw new TokenUpdateError('BAD_FORMAT', `slot ${u.region.name}: the header reads back other than it was written`);
+      const signature = u.region.read(u.total - SIGNATURE_BYTES, SIGNATURE_BYTES);
+      if (!this.crypto.verifyP256(this.key, headerBytes, signature))
+        throw new TokenUpdateError('BAD_SIGNATURE', `image signature does not verify with the backend key in force (key ${this.keySeqInForce})`);
+      const hash = this.crypto.sha256();
+      for (let o = header.headerLength, end = o + header.bodyLength; o < end; o += READBACK)
+        hash.update(u.region.read(o, Math.min(READBACK, end - o)));
+      if (!equalBytes(hash.digest(), header.bodySha)) throw new TokenUpdateError('BAD_HASH', `image body in slot ${u.region.name} does not match the SHA-256 in its header`);
+      this.checkNewer(header.listVersion);
+    } catch (e) {
+      this.endUpload(e);
+      throw e;
+    }
+    this.upload = undefined;
+    // The selection names the slot the progress named: that ends the transfer on flash too.
     this.selector.select(u.slot, header.listVersion, u.total);
     this.activate(u.slot, header);
     return header.listVersion;
   }
 
-  abortFull(): void {
+  /** The slot a full image goes to: the one not in force. */
+  private targetSlot(): number {
+    return this.activeSlot === 0 ? 1 : 0;
+  }
+
+  private newUpload(slot: number, total: number): Upload {
+    const region = this.slots[slot];
+    const bs = region.blockSize;
+    return {
+      slot, region, total, written: 0, erasedEnd: 0, prefix: new Uint8Array(HEADER_FIXED), headerLength: 0, bodyLength: 0,
+      saved: 0, every: Math.max(bs, Math.ceil(Math.max(this.resumeEvery, total / MAX_PROGRESS_RECORDS) / bs) * bs),
+    };
+  }
+
+  /**
+   * Ends the upload after an error. A refusal of the image ends the transfer on flash too, so a
+   * reboot does not resume it; a flash error or power cut leaves the progress record (it is
+   * re-checked at boot, and the commit re-hashes everything).
+   */
+  private endUpload(e: unknown): void {
     this.upload = undefined;
+    if (e instanceof TokenUpdateError) this.forgetProgress();
+  }
+
+  /** Writes a clear progress record when one is in force: at most one per transfer ended. */
+  private forgetProgress(): void {
+    if (this.selector.progress) this.selector.setProgress(undefined);
+  }
+
+  /**
+   * Takes up the transfer the selector's progress record names, if it still fits what the slot
+   * holds: the slot a new transfer would use, an offset on a block boundary inside the image, and
+   * the image header in the slot announcing the recorded version and length (a cut while a newer
+   * transfer began leaves another header, or none). Nothing past the offset is trusted: the next
+   * chunk erases the block there again unless it reads erased, and the commit re-hashes all. A
+   * record that does not fit is dropped without writing: boot stays read-only.
+   */
+  private resume(): void {
+    const p = this.selector.progress;
+    if (!p) return;
+    try {
+      const slot = this.targetSlot();
+      const u = this.newUpload(slot, p.imageLength);
+      const bs = u.region.blockSize;
+      if (p.slot !== slot || p.offset <= 0 || p.offset % bs !== 0 || p.offset >= p.imageLength || p.offset < HEADER_FIXED
+        || p.imageLength < HEADER_FIXED + SIGNATURE_BYTES || p.imageLength > u.region.byteLength)
+        throw new TokenUpdateError('BAD_FORMAT', 'progress record does not fit the slot');
+      u.prefix.set(u.region.read(0, HEADER_FIXED));
+      this.readPrefix(u);
+      if (u32(u.prefix, H.listVersion) !== p.listVersion) throw new TokenUpdateError('BAD_FORMAT', 'progress record names another version than the slot holds');
+      u.written = u.erasedEnd = u.saved = p.offset;
+      this.upload = u;
+    } catch {
+      this.selector.dropProgress();
+    }
   }
 
   /** Checks and applies a signed differential; returns the new version. */
