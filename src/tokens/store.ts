@@ -5,7 +5,8 @@ import { openDiff, type DiffToken } from './diff.js';
 import { TokenUpdateError } from './errors.js';
 import { H, HEADER_FIXED, MAGIC, SIGNATURE_BYTES, u32 } from './format.js';
 import { keyFingerprint, openKeyRotation } from './key-rotation.js';
-import { OverlayLog, type OverlayOp, type OverlayRecord } from './overlay.js';
+import { OverlayIndex } from './overlay-index.js';
+import { OverlayLog, type OverlayOp, type RecordView } from './overlay.js';
 import { MAX_REVOKED, SlotSelector } from './selector.js';
 import { readHeader, TokenTable, type TableHeader } from './table.js';
 import { TOKEN_TYPES, WHITELISTS, type TokenEntry, type TokenLookup } from './types.js';
@@ -22,7 +23,11 @@ export interface TokenStoreOptions {
   slots?: [string, string];
   selector?: string;
   overlay?: string;
-  /** Changes the overlay may hold before a full image is needed. */
+  /**
+   * Changes the overlay may hold before a full image is needed (every op of every
+   * differential since the image: a uid changed twice counts twice). The overlay's RAM
+   * is at most 12 bytes per change (docs/tokens.md). Default 2,560 (~30 KiB).
+   */
   maxOverlayEntries?: number;
   /**
    * Bytes of a full transfer between two progress records in the selector (what a
@@ -38,7 +43,10 @@ export interface StoreStatus {
   imageVersion?: number;
   slot?: number;
   tokens: number;
+  /** Uids the overlay changes. */
   overlayEntries: number;
+  /** Changes it holds, what maxOverlayEntries bounds. */
+  overlayChanges: number;
   /** Sequence of the backend key in force: 0 = the provisioned key. */
   keySeq: number;
   /** First 8 bytes of the SHA-256 of that (public) key, hex. */
@@ -90,7 +98,7 @@ export class TokenStore implements TokenLookup {
   private table?: TokenTable;
   private activeSlot?: number;
   private activeVersion?: number;
-  private overlay = new Map<string, TokenEntry | null>();
+  private readonly overlay: OverlayIndex;
   private upload?: Upload;
   /** Why the selected list could not be opened at boot, if it could not. */
   bootError?: Error;
@@ -106,7 +114,8 @@ export class TokenStore implements TokenLookup {
     this.keySeqInForce = keys ? keys.seq : 0;
     this.revoked = keys ? keys.revoked : [];
     this.keyId = this.idOf(this.key);
-    this.maxOverlay = options.maxOverlayEntries ?? 4096;
+    this.maxOverlay = options.maxOverlayEntries ?? 2560;
+    this.overlay = new OverlayIndex(this.overlayLog, this.maxOverlay);
     this.resumeEvery = options.resumeEvery ?? 64 * 1024;
     const sel = this.selector.selection;
     if (sel && sel.slot < 2) {
@@ -119,7 +128,8 @@ export class TokenStore implements TokenLookup {
         if (length !== sel.imageLength || length > region.byteLength || header.listVersion !== sel.listVersion)
           throw new TokenUpdateError('BAD_FORMAT', `slot ${region.name}: image of ${length} bytes, the selector recorded ${sel.imageLength} bytes of version ${sel.listVersion} (slot ${region.byteLength} bytes, header version ${header.listVersion})`);
         this.activate(sel.slot, header);
-        for (const r of this.overlayLog.chain(header.listVersion)) this.applyRecord(r);
+        // A record is streamed from flash, its ops indexed in place: no copy of the records in RAM.
+        this.overlayLog.scan(header.listVersion, (r) => this.applyRecord(r));
       } catch (e) {
         // Only verified images are ever selected; still, a damaged slot must not stop the boot.
         this.bootError = e as Error;
@@ -131,7 +141,7 @@ export class TokenStore implements TokenLookup {
   get status(): StoreStatus {
     return {
       version: this.activeVersion, imageVersion: this.header?.listVersion, slot: this.activeSlot,
-      tokens: (this.header?.tokenCount ?? 0), overlayEntries: this.overlay.size,
+      tokens: (this.header?.tokenCount ?? 0), overlayEntries: this.overlay.size, overlayChanges: this.overlay.changes,
       keySeq: this.keySeqInForce, keyId: this.keyId, revokedKeys: this.revoked.length,
     };
   }
@@ -180,9 +190,9 @@ export class TokenStore implements TokenLookup {
 
   lookup(uid: string): TokenEntry | undefined {
     uid = uid.toUpperCase();
-    const o = this.overlay.get(uid);
-    if (o !== undefined) return o ?? undefined;
     if (this.activeSlot === undefined) return undefined;
+    const o = this.overlay.lookup(uid, this.header!.partners);
+    if (o !== undefined) return o ?? undefined;
     return this.mapped().lookup(uid);
   }
 
@@ -383,12 +393,13 @@ export class TokenStore implements TokenLookup {
       if (!this.lookup(uid)) throw new TokenUpdateError('NOT_PRESENT', `differential removes ${uid}, not on the list`);
       ops.push([uid]);
     }
-    let grows = 0;
-    for (const op of ops) if (!this.overlay.has(op[0])) grows++;
-    if (this.overlay.size + grows > this.maxOverlay)
-      throw new TokenUpdateError('OVERLAY_FULL', `overlay would hold ${this.overlay.size + grows} changes, over ${this.maxOverlay}: send a full image`);
-    const record: OverlayRecord = { base: this.header.listVersion, from: d.from, to: d.to, ops };
-    this.overlayLog.add(record);
+    if (this.overlay.changes + ops.length > this.maxOverlay)
+      throw new TokenUpdateError('OVERLAY_FULL', `overlay would hold ${this.overlay.changes + ops.length} changes, over ${this.maxOverlay}: send a full image`);
+    const record = this.overlayLog.frame({ base: this.header.listVersion, from: d.from, to: d.to, ops });
+    // The boot's check, before the write: a record boot would step over is never written.
+    if (!this.overlay.check(record, this.header.partners.length))
+      throw new TokenUpdateError('UNKNOWN_PARTNER', `differential ${d.from} → ${d.to} names a partner not in the table`);
+    this.overlayLog.append(record);
     this.applyRecord(record);
     return d.to;
   }
@@ -401,15 +412,14 @@ export class TokenStore implements TokenLookup {
     return [t.uid, p, WHITELISTS.indexOf(t.whitelist), t.valid, TOKEN_TYPES.indexOf(t.type), t.groupId ?? null];
   }
 
-  private applyRecord(r: OverlayRecord): void {
-    for (const op of r.ops) {
-      if (op.length === 1) { this.overlay.set(op[0], null); continue; }
-      const [uid, p, wl, valid, type, group] = op;
-      const e: TokenEntry = { uid, partner: this.header!.partners[p], whitelist: WHITELISTS[wl], valid, type: TOKEN_TYPES[type], sourceVersion: r.to };
-      if (group !== null) e.groupId = group;
-      this.overlay.set(uid, e);
-    }
+  /**
+   * Puts a record in force, unless an op is malformed or names no partner of the image
+   * (KD-2: src/auth reads token.partner): boot steps over such a record, apply refuses it.
+   */
+  private applyRecord(r: RecordView): boolean {
+    if (!this.overlay.take(r, this.header!.partners.length)) return false;
     this.activeVersion = r.to;
+    return true;
   }
 
   private checkNewer(version: number): void {
@@ -434,7 +444,7 @@ export class TokenStore implements TokenLookup {
     this.header = header;
     this.table = undefined;
     this.activeVersion = header.listVersion;
-    this.overlay = new Map();
+    this.overlay.reset();
   }
 
   // Mapped at the first lookup, not at commit: the mapping is the flash itself

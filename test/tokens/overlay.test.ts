@@ -3,11 +3,24 @@ import { SimFlash } from '../../host-sim/hal/sim-flash.js';
 import { encodeCbor } from '../../src/codec/cbor.js';
 import { crc32 } from '../../src/codec/crc32.js';
 import { put32 } from '../../src/tokens/format.js';
+import { TokenUpdateError } from '../../src/tokens/errors.js';
 import { OverlayLog, type OverlayOp, type OverlayRecord } from '../../src/tokens/overlay.js';
 
 const set = (uid: string): OverlayOp => [uid, 0, 0, true, 0, null];
 const rec = (base: number, from: number, ops: OverlayOp[] = [set(`0411223344${from.toString(16).padStart(4, '0')}`)]): OverlayRecord => ({ base, from, to: from + 1, ops });
 const versions = (rs: OverlayRecord[]) => rs.map((r) => [r.base, r.from, r.to]);
+
+/** A CRC-valid frame around any CBOR value, at `at`; returns where the next one goes. */
+function frameAt(region: SimFlash, at: number, value: unknown): number {
+  const payload = encodeCbor(value);
+  const out = new Uint8Array(9 + payload.length);
+  out[0] = 0xa5;
+  put32(out, 1, payload.length);
+  out.set(payload, 9);
+  put32(out, 5, crc32(out, 9));
+  region.write(at, out);
+  return at + out.length;
+}
 
 describe('overlay log', () => {
   it('replays, from flash, the records that chain from the image, in order', () => {
@@ -62,20 +75,37 @@ describe('overlay log', () => {
     const region = new SimFlash('tokens-ovl', 2 * 4096);
     let at = 0;
     const badOps = { base: 2, from: 2, to: 3, ops: [['A0A1A2A3', 0, 9, 'x', 9, 5]] };
-    for (const v of [null, 42, { base: 2, from: 'x', to: 3, ops: [] }, badOps, rec(2, 2)]) {
-      const payload = encodeCbor(v);
-      const out = new Uint8Array(9 + payload.length);
-      out[0] = 0xa5;
-      put32(out, 1, payload.length);
-      out.set(payload, 9);
-      put32(out, 5, crc32(out, 9));
-      region.write(at, out);
-      at += out.length;
-    }
+    const shapes = [
+      null, 42, { base: 2, from: 'x', to: 3, ops: [] }, badOps,
+      { from: 2, base: 2, to: 3, ops: [] }, // keys in another order
+      { base: 2, from: 2, to: 3, ops: [], more: 1 }, // a fifth key
+      { base: 2, from: 2, to: 3, ops: [['A0 A1', 0, 0, true, 0, null]] }, // a uid no canonical uid is
+      { base: 2, from: 2, to: 3, ops: [['A0A1A2A3', 0, 0, true, 0, 'g'.repeat(109)]] }, // a group over 36 UTF-16 units can take
+      { base: 2, from: 2, to: 3, ops: [['A0A1A2A3', 0x10000, 0, true, 0, null]] },
+    ];
+    for (const v of [...shapes, rec(2, 2)]) at = frameAt(region, at, v);
     const log = new OverlayLog(region);
     expect(versions(log.chain(2))).toEqual([[2, 2, 3]]);
     log.add(rec(2, 3));
     expect(region.read(at, 1)[0]).toBe(0xa5);
     expect(versions(new OverlayLog(region).chain(2))).toEqual([[2, 2, 3], [2, 3, 4]]);
+  });
+
+  it('reads back every op as it was framed: uids up to 36 characters, any partner index up to 0xFFFF, groups in UTF-8', () => {
+    const region = new SimFlash('tokens-ovl', 2 * 4096);
+    const ops: OverlayOp[] = [
+      ['A'.repeat(36), 0xffff, 3, false, 3, 'Gruppe-Ärzte-東京-🚗'], ['04A1B2C3D4E5F6', 300, 1, true, 0, null], ['CARD-0001'], ['0011223344', 0, 0, true, 0, ''],
+    ];
+    new OverlayLog(region).add({ base: 7, from: 7, to: 0xffffffff, ops });
+    expect(new OverlayLog(region).chain(7)).toEqual([{ base: 7, from: 7, to: 0xffffffff, ops }]);
+  });
+
+  it('refuses to frame a record boot could not read back, and writes nothing', () => {
+    const region = new SimFlash('tokens-ovl', 2 * 4096);
+    const log = new OverlayLog(region);
+    for (const ops of [[['A'.repeat(37)]], [['a b']], [['A1A2A3A4', 0, 0, true, 0, 'x'.repeat(109)]]] as OverlayOp[][]) {
+      expect(() => log.add({ base: 1, from: 1, to: 2, ops })).toThrow(TokenUpdateError);
+      expect(region.read(0, 1)[0]).toBe(0xff);
+    }
   });
 });

@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import { hostPlatform, NodeSigner, type HostPlatform } from '../../host-sim/hal/index.js';
+import { nodeCrypto } from '../../host-sim/hal/node-crypto.js';
+import { SeededRandom } from '../../host-sim/hal/seeded-random.js';
+import type { Crypto } from '../../hal/crypto.js';
+import type { FlashRegion } from '../../hal/flash.js';
+import {
+  compileDiff, compileTable, signDiff, signTable, TokenStore, TokenUpdateError, type PartnerTokens, type TokenEntry,
+} from '../../src/tokens/index.js';
+import { hashUid, OverlayIndex } from '../../src/tokens/overlay-index.js';
+import { OverlayLog } from '../../src/tokens/overlay.js';
+import { asExpected, expectedEntries, ocpiToken, type Expected } from './expected.js';
+import { partnerLists, randomHex } from './fixtures.js';
+
+// The overlay's index keeps a hash of each changed uid and the flash offset of its op; these
+// tests hold it to the map of changes it replaced: exact answers (hash collisions included),
+// live, after a reboot, with flash mapped or read, and its bound.
+
+const backend = new NodeSigner(new Uint8Array(32).fill(7));
+const PARTITIONS = { 'tokens-a': 64 * 1024, 'tokens-b': 64 * 1024, 'tokens-sel': 8 * 1024, 'tokens-ovl': 64 * 1024 };
+const BLK = { countryCode: 'US', partyId: 'BLK' };
+const SEM = { countryCode: 'US', partyId: 'SEM' };
+
+const image = (lists: PartnerTokens[], version: number) =>
+  signTable(compileTable({ listVersion: version, createdAt: 0, partners: lists }, nodeCrypto).image, backend);
+const diff = (from: number, to: number, ops: { add?: unknown[]; change?: unknown[]; remove?: string[] }) =>
+  signDiff(compileDiff({ from, to, createdAt: 0, ...ops }).diff, backend);
+
+/** The same flash, its overlay region without map(): every read of an op goes through read(). */
+const unmapped = (p: HostPlatform): { flash(name: string): FlashRegion; crypto: Crypto } => ({
+  crypto: p.crypto,
+  flash: (name: string) => {
+    const r = p.flash(name);
+    if (name !== 'tokens-ovl') return r;
+    return { name: r.name, byteLength: r.byteLength, blockSize: r.blockSize, read: (o: number, n: number) => r.read(o, n), write: (o: number, d: Uint8Array) => r.write(o, d), erase: (b: number) => r.erase(b) };
+  },
+});
+
+function boot(p: HostPlatform, options: { maxOverlayEntries?: number; mapped?: boolean } = {}): TokenStore {
+  return new TokenStore({ platform: options.mapped === false ? unmapped(p) : p, backendKey: backend.publicKey, maxOverlayEntries: options.maxOverlayEntries });
+}
+
+function applyFull(store: TokenStore, bytes: Uint8Array): void {
+  store.beginFull(bytes.length);
+  store.writeChunk(0, bytes);
+  store.commit();
+}
+
+/** Pairs of distinct 4-byte uids whose hashes are equal (a birthday search, seeded). */
+function collidingPairs(count: number): Array<[string, string]> {
+  const r = new SeededRandom(77);
+  const seen = new Map<number, string>();
+  const out: Array<[string, string]> = [];
+  while (out.length < count) {
+    const uid = randomHex(r, 4);
+    if (uid.startsWith('08')) continue;
+    const h = hashUid(uid);
+    const other = seen.get(h);
+    if (other !== undefined && other !== uid) {
+      out.push([other, uid]);
+      seen.delete(h);
+    } else seen.set(h, uid);
+  }
+  return out;
+}
+
+type Model = Map<string, Expected & { sourceVersion: number }>;
+const seen = (e: TokenEntry | undefined) => e && { ...asExpected(e)!, sourceVersion: e.sourceVersion };
+
+describe('overlay index', () => {
+  const pairs = collidingPairs(6);
+  const base = partnerLists(31, 400);
+  // One uid of each of the first three pairs on the table; the others arrive by differentials.
+  const lists: PartnerTokens[] = base.map((l, i) => (i === 0 ? { ...l, tokens: [...l.tokens, ...pairs.slice(0, 3).map(([a]) => ocpiToken(BLK, a))] } : l));
+
+  it('finds colliding pairs to test with (their hashes are equal, their uids not)', () => {
+    for (const [a, b] of pairs) {
+      expect(a).not.toBe(b);
+      expect(hashUid(a)).toBe(hashUid(b));
+    }
+  });
+
+  for (const mapped of [true, false]) {
+    it(`answers as a map of the changes would, hash collisions included, live and after a reboot (${mapped ? 'mapped flash' : 'flash read per op'})`, () => {
+      const p = hostPlatform(PARTITIONS);
+      const store = boot(p, { mapped });
+      applyFull(store, image(lists, 10));
+      const model: Model = new Map([...expectedEntries(lists)].map(([uid, e]) => [uid, { ...e, sourceVersion: 10 }]));
+      const pool = [...pairs.flat(), ...[...model.keys()].slice(0, 40)];
+      for (let i = 0; i < 30; i++) pool.push(randomHex(new SeededRandom(500 + i), 7));
+      const probes = [...new Set([...pool, ...[...model.keys()].slice(40, 80), 'NOPE'])];
+      const check = (s: TokenStore) => {
+        for (const uid of probes) expect(seen(s.lookup(uid)), uid).toEqual(model.get(uid));
+      };
+      const r = new SeededRandom(9);
+      let v = 10;
+      for (let d = 0; d < 40; d++) {
+        const add: unknown[] = [], change: unknown[] = [], remove: string[] = [];
+        const used = new Set<string>();
+        for (let k = 0; k < 1 + r.below(6); k++) {
+          const uid = pool[r.below(pool.length)];
+          if (used.has(uid)) continue;
+          used.add(uid);
+          const party = r.below(2) ? BLK : SEM;
+          const extra = { valid: r.below(3) > 0, whitelist: ['ALWAYS', 'ALLOWED', 'NEVER'][r.below(3)], ...(r.below(4) === 0 ? { group_id: `G-${d}-${k}-ü` } : {}) };
+          if (!model.has(uid)) add.push(ocpiToken(party, uid, extra));
+          else if (r.below(3) === 0) remove.push(uid);
+          else change.push(ocpiToken(party, uid, extra));
+        }
+        expect(store.applyDifferential(diff(v, v + 1, { add, change, remove }))).toBe(v + 1);
+        v++;
+        for (const t of [...add, ...change] as Array<Record<string, any>>)
+          model.set(t.uid, { partyId: t.party_id, whitelist: t.whitelist, valid: t.valid, type: 'RFID', ...(t.group_id ? { groupId: t.group_id } : {}), sourceVersion: v });
+        for (const uid of remove) model.delete(uid);
+        check(store);
+      }
+      const again = boot(p, { mapped });
+      expect(again.version).toBe(v);
+      check(again);
+      expect(again.status.overlayEntries).toBe(store.status.overlayEntries);
+      expect(again.status.overlayChanges).toBe(store.status.overlayChanges);
+      // The other way of reading flash gives the same answers.
+      check(boot(p, { mapped: !mapped }));
+    });
+  }
+
+  it('a uid under another uid\'s hash is neither accepted nor refused on its behalf', () => {
+    const p = hostPlatform(PARTITIONS);
+    const store = boot(p);
+    applyFull(store, image(lists, 10));
+    const [onTable, added] = pairs[0];
+    const [, stranger] = pairs[4];
+    expect(store.lookup(onTable)).toMatchObject({ sourceVersion: 10 });
+    store.applyDifferential(diff(10, 11, { add: [ocpiToken(SEM, added)] }));
+    // Same hash, other uid: the table's entry, not the overlay's.
+    expect(store.lookup(onTable)).toMatchObject({ partner: { partyId: 'BLK' }, sourceVersion: 10 });
+    expect(store.lookup(added)).toMatchObject({ partner: { partyId: 'SEM' }, sourceVersion: 11 });
+    store.applyDifferential(diff(11, 12, { remove: [onTable] }));
+    expect(store.lookup(onTable)).toBeUndefined();
+    expect(store.lookup(added)).toMatchObject({ sourceVersion: 11 });
+    // A uid no list ever held, under the hash of an added one, stays unknown.
+    store.applyDifferential(diff(12, 13, { add: [ocpiToken(SEM, pairs[4][0])] }));
+    expect(store.lookup(stranger)).toBeUndefined();
+    for (const s of [store, boot(p), boot(p, { mapped: false })]) {
+      expect(s.lookup(onTable)).toBeUndefined();
+      expect(s.lookup(added)).toMatchObject({ sourceVersion: 11 });
+      expect(s.lookup(stranger)).toBeUndefined();
+      expect(s.status).toMatchObject({ overlayEntries: 3, overlayChanges: 3 });
+    }
+  });
+
+  it('steps over a CRC-valid record naming a partner the image does not have (KD-2) and takes the next that chains', () => {
+    const p = hostPlatform(PARTITIONS);
+    applyFull(boot(p), image(lists, 10));
+    // Shaped as the store writes records, CRC and all, but with partner index 99 of 4.
+    new OverlayLog(p.flash('tokens-ovl')).add({ base: 10, from: 10, to: 11, ops: [['A1B2C3D4', 99, 0, true, 0, null]] });
+    const after = boot(p);
+    expect(after.bootError).toBeUndefined();
+    expect(after.version).toBe(10);
+    expect(after.lookup('A1B2C3D4')).toBeUndefined();
+    expect(after.status.overlayEntries).toBe(0);
+    // The differential the device still needs is taken again, after the stepped-over record.
+    expect(after.applyDifferential(diff(10, 11, { add: [ocpiToken(BLK, 'A1B2C3D4')] }))).toBe(11);
+    const again = boot(p);
+    expect(again.version).toBe(11);
+    expect(again.lookup('A1B2C3D4')).toMatchObject({ partner: { partyId: 'BLK' }, sourceVersion: 11 });
+  });
+
+  it('refuses at apply a record naming a partner the image does not have, indexing nothing', () => {
+    const p = hostPlatform(PARTITIONS);
+    const log = new OverlayLog(p.flash('tokens-ovl'));
+    const index = new OverlayIndex(log, 100);
+    const bad = log.frame({ base: 1, from: 1, to: 2, ops: [['A1B2C3D4', 0, 0, true, 0, null], ['B1B2C3D4', 4, 0, true, 0, null]] });
+    expect(index.check(bad, 4)).toBe(false);
+    log.append(bad);
+    expect(index.take(bad, 4)).toBe(false);
+    expect(index.changes).toBe(0);
+    expect(index.lookup('A1B2C3D4', [])).toBeUndefined();
+    // The same record is taken where the image has five partners.
+    expect(index.take(bad, 5)).toBe(true);
+    expect(index.changes).toBe(2);
+  });
+
+  it('bounds the changes held, a uid changed again counting again; a longer overlay found at boot stays in force', () => {
+    const p = hostPlatform(PARTITIONS);
+    const store = boot(p, { maxOverlayEntries: 10 });
+    applyFull(store, image(lists, 10));
+    const uid = 'A1B2C3D4';
+    store.applyDifferential(diff(10, 11, { add: [ocpiToken(BLK, uid)] }));
+    for (let v = 11; v < 20; v++) store.applyDifferential(diff(v, v + 1, { change: [ocpiToken(BLK, uid, { valid: v % 2 === 0 })] }));
+    expect(store.status).toMatchObject({ version: 20, overlayEntries: 1, overlayChanges: 10 });
+    let e: unknown;
+    try { store.applyDifferential(diff(20, 21, { change: [ocpiToken(BLK, uid)] })); } catch (x) { e = x; }
+    expect(e).toBeInstanceOf(TokenUpdateError);
+    expect((e as TokenUpdateError).code).toBe('OVERLAY_FULL');
+    expect((e as TokenUpdateError).needsFullImage).toBe(true);
+    expect(store.lookup(uid)).toMatchObject({ valid: false, sourceVersion: 20 });
+    // A smaller bound (a firmware update) does not drop changes in force: the list stays exact, the next differential is refused.
+    const smaller = boot(p, { maxOverlayEntries: 4 });
+    expect(smaller.version).toBe(20);
+    expect(smaller.lookup(uid)).toMatchObject({ valid: false, sourceVersion: 20 });
+    expect(() => smaller.applyDifferential(diff(20, 21, { remove: [uid] }))).toThrow(/OVERLAY_FULL|over 4/);
+    // A full image empties the overlay and its index.
+    applyFull(smaller, image(lists, 30));
+    expect(smaller.status).toMatchObject({ overlayEntries: 0, overlayChanges: 0 });
+    expect(smaller.lookup(uid)).toBeUndefined();
+  });
+});
