@@ -1,12 +1,13 @@
 // The token table's figures: bytes per token, one lookup on XS (hit / miss),
 // a full apply of a signed image on XS (units and peak heap, with flash and
 // SHA-256 served as the device's native calls), a differential of 1,000
-// changes, and the compile time on Node. Seeded mixed-length lists.
+// changes, the overlay of differentials at its bound (heap, boot, lookups), and
+// the compile time on Node. Seeded mixed-length lists.
 import { hostPlatform, NodeSigner, type HostPlatform } from '../host-sim/hal/index.js';
 import { nodeCrypto } from '../host-sim/hal/node-crypto.js';
 import { SeededRandom } from '../host-sim/hal/seeded-random.js';
 import { XsSession } from '../host-sim/xs/session.js';
-import { compileDiff, compileTable, signDiff, signTable, TokenStore } from '../src/tokens/index.js';
+import { compileDiff, compileTable, signDiff, signTable, TokenStore, TokenUpdateError } from '../src/tokens/index.js';
 import { partnerLists, randomHex, randomUid } from '../test/tokens/fixtures.js';
 import type { Bench, Figure } from './figure.js';
 
@@ -44,6 +45,16 @@ g.boot = (key: string, collectReads = false) => {
 };
 // The first lookup maps the slot: on a device that is flash address space, so take it before measuring.
 g.warm = () => store.lookup('00000000');
+// The overlay log region is mapped too (lookups that hit the overlay read their op there); its records stay in flash.
+g.mapOverlay = () => { p.flash('tokens-ovl').map!(); };
+// The store as a device makes it: the default overlay bound.
+g.bootDefault = (key: string) => {
+  const k = new Uint8Array(65);
+  for (let i = 0; i < 65; i++) k[i] = parseInt(key.substr(2 * i, 2), 16);
+  store = new TokenStore({ platform: p, backendKey: k });
+  return store.status.overlayChanges;
+};
+g.dropOverlay = () => { (store as any).overlay.reset(); };
 g.look = (uid: string) => store.lookup(uid) !== undefined;
 // An incoming image, read from a staging partition a chunk at a time as the network would hand it over.
 // collect: a gc() after each chunk, so the peak shows live memory rather than garbage the
@@ -106,6 +117,36 @@ function thousandChanges(lists: ReturnType<typeof partnerLists>, from: number) {
   return signDiff(compileDiff({ from, to: from + 1, createdAt: 0, add, change, remove }).diff, backend);
 }
 
+/**
+ * A store on `signed` whose overlay is at its default bound: differentials of `per` new
+ * 7-byte uids (one in 8 with a group) until the store answers OVERLAY_FULL.
+ */
+function overlayAtBound(signed: Uint8Array, template: Record<string, unknown>, per: number) {
+  const p = platformFor(signed.length, new Uint8Array(0));
+  const host = new TokenStore({ platform: p, backendKey: backend.publicKey });
+  host.beginFull(signed.length);
+  for (let o = 0; o < signed.length; o += CHUNK) host.writeChunk(o, signed.subarray(o, o + CHUNK));
+  host.commit();
+  const added: string[] = [];
+  let v = 1, n = 0;
+  for (;;) {
+    const add: Record<string, unknown>[] = [];
+    while (add.length < per) {
+      const uid = (0x04f00000000000 + 7919 * n++).toString(16).toUpperCase().padStart(14, '0');
+      if (!host.lookup(uid)) add.push({ ...template, uid, contract_id: `O-${uid}`, ...(n % 8 === 0 ? { group_id: `OG-${n}` } : {}) });
+    }
+    try {
+      host.applyDifferential(signDiff(compileDiff({ from: v, to: v + 1, createdAt: 0, add }).diff, backend));
+    } catch (e) {
+      if (e instanceof TokenUpdateError && e.code === 'OVERLAY_FULL') break;
+      throw e;
+    }
+    v++;
+    for (const t of add) added.push(String(t.uid));
+  }
+  return { p, host, added, changes: host.status.overlayChanges, records: v - 1 };
+}
+
 const bench: Bench = async ({ quick, log }) => {
   const figures: Figure[] = [];
   const sizes = quick ? [1000] : [1000, 100_000, 1_000_000];
@@ -146,6 +187,52 @@ const bench: Bench = async ({ quick, log }) => {
       xs.close();
     }
     if (n !== largest) continue;
+
+    // The overlay at its default bound, in records of 64 changes and (worst for RAM) of one.
+    const template = lists.flatMap((l) => l.tokens as Record<string, unknown>[]).find((t) => t.type === 'RFID')!;
+    for (const per of [64, 1]) {
+      const o = overlayAtBound(signed, template, per);
+      const tag = per === 1 ? '_worst' : '';
+      const layout = `${o.changes.toLocaleString('en-US')} changes in ${o.records.toLocaleString('en-US')} records of ${per}`;
+      log(`overlay at its bound: ${layout}`);
+      const ovXs = await XsSession.open(ENTRY, o.p);
+      try {
+        await ovXs.eval('mapOverlay()');
+        const before = await ovXs.liveHeap();
+        const boot = await ovXs.peakHeap(`bootDefault(${JSON.stringify(keyHex)})`);
+        const booted = await ovXs.liveHeap();
+        await ovXs.eval('dropOverlay()');
+        const dropped = await ovXs.liveHeap();
+        figures.push({ name: `tokens.overlay_heap_bytes${tag}.${label(n)}`, value: booted - dropped, unit: `bytes of XS heap the overlay keeps after boot (${layout}; slots at 16 B)` });
+        figures.push({ name: `tokens.overlay_boot_xs_units${tag}.${label(n)}`, value: boot.units, unit: `XS units of a store's boot (${layout})` });
+        figures.push({ name: `tokens.overlay_boot_xs_peak_bytes${tag}.${label(n)}`, value: boot.peakHeapBytes, unit: `bytes (XS heap growth during the boot, whole store, garbage included; it keeps ${booted - before})` });
+        if (per !== 1) continue;
+        // Lookups on the layout with most records (a hit also finds its record's version).
+        await ovXs.eval(`bootDefault(${JSON.stringify(keyHex)})`);
+        await ovXs.eval('warm()');
+        const r = new SeededRandom(n + 1);
+        const all = lists.flatMap((l) => l.tokens as { uid: string }[]);
+        const inOverlay = new Set(o.added);
+        const sample = (pick: () => string, ok: (u: string) => boolean) => {
+          const out: string[] = [];
+          while (out.length < SAMPLES) { const u = pick(); if (ok(u)) out.push(u); }
+          return out;
+        };
+        const kinds: Array<[string, string, string[]]> = [
+          ['hit', 'uids the overlay added', sample(() => o.added[r.below(o.added.length)], () => true)],
+          ['miss', 'uids on the table, not in the overlay', sample(() => all[r.below(all.length)].uid, (u) => !inOverlay.has(u.toUpperCase()) && o.host.lookup(u) !== undefined)],
+          ['absent', 'uids on neither', sample(() => randomUid(r), (u) => o.host.lookup(u) === undefined)],
+        ];
+        for (const [kind, what, uids] of kinds) {
+          const units: number[] = [];
+          for (const u of uids) units.push(await ovXs.units(`look(${JSON.stringify(u)})`));
+          figures.push({ name: `tokens.overlay_lookup_xs_units.${kind}.${label(n)}`, value: Math.max(...units), unit: `XS units (max of ${SAMPLES} ${what}; overlay at its bound, ${layout})` });
+          figures.push({ name: `tokens.overlay_lookup_xs_units.${kind}_mean.${label(n)}`, value: Math.round(units.reduce((a, b) => a + b) / units.length), unit: `XS units (mean of ${SAMPLES})` });
+        }
+      } finally {
+        ovXs.close();
+      }
+    }
 
     // Full apply inside XS on a fresh session (peak heap is only meaningful there).
     const applyPlatform = platformFor(signed.length, signed);

@@ -46,6 +46,12 @@ export class XsSession {
     return { units: meter.compute, peakHeapBytes: meter.peakHeapBytes };
   }
 
+  /** Bytes of live heap (slots at 16 B) after a collection: what the machine retains. */
+  async liveHeap(): Promise<number> {
+    await this.eval('gc()');
+    return (await this.eval('void 0')).meter.startHeapBytes;
+  }
+
   close(): void {
     this.worker.close();
   }

@@ -19,6 +19,8 @@ export interface XsMeter {
   peakHeapBytes: number;
   /** Slots alive when the evaluation ended. */
   currentHeapCount: number;
+  /** Live heap when the evaluation began: chunk bytes + slots × 16 (after a gc() evaluation, what is retained). */
+  startHeapBytes: number;
 }
 
 export type CommandHandler = (request: Uint8Array) => Uint8Array;
@@ -108,6 +110,7 @@ export class XsWorker {
         allocate: m.allocate,
         peakHeapBytes: (m.peakChunks - m.baseChunks) + (m.peakSlots - m.baseSlots) * DEVICE_SLOT_BYTES,
         currentHeapCount: m.currentHeapCount,
+        startHeapBytes: m.baseChunks + m.baseSlots * DEVICE_SLOT_BYTES,
       };
       resolve({ ok: true, meter, body: new Uint8Array(message.subarray(split + 1)) });
     } else {

@@ -84,27 +84,15 @@ export class OverlayIndex {
   }
 
   /**
-   * Whether take() would take the record: its ops well formed (the log checked
-   * only its head), each naming a partner of the image (KD-2: src/auth reads
-   * token.partner). Nothing changes.
-   */
-  check(r: RecordView, partners: number): boolean {
-    return this.ops(r, partners, false);
-  }
-
-  /**
    * Indexes the ops of a record the log holds (origin set), later ones over earlier
-   * ones of a uid; or, if check() would refuse it, nothing. One pass: the record is
-   * read once at boot.
+   * ones of a uid, if they are well formed (the log checked only its head) and each
+   * names a partner of the image (KD-2: src/auth reads token.partner); else nothing.
+   * One pass: the record is read once at boot.
    */
   take(r: RecordView, partners: number): boolean {
-    return this.ops(r, partners, true);
-  }
-
-  private ops(r: RecordView, partners: number, index: boolean): boolean {
     // An op is 3 bytes at least: a count no record could hold is refused before anything is reserved.
     if (r.count > (r.end - r.opsAt) / 3) return false;
-    if (index) this.reserve(r.count);
+    this.reserve(r.count);
     const rd = this.reader, b = r.bytes, end = r.end, scale = this.scale, shift = this.hashShift;
     let at = r.opsAt, n = this.changes;
     for (let i = 0; i < r.count; i++, at = rd.end) {
@@ -116,11 +104,11 @@ export class OverlayIndex {
         if (c < 0x21 || c > 0x7e) return false;
         h = ((h ^ c) * 1000003) >>> 0;
       }
-      if (index) this.keys[n++] = (h >>> shift) * scale + r.origin + at;
+      this.keys[n++] = (h >>> shift) * scale + r.origin + at;
     }
     if (at !== end) return false;
     // Keys past `changes` are not in force until here: a refused record leaves nothing.
-    if (index && r.count > 0) {
+    if (r.count > 0) {
       this.changes = n;
       this.tos[this.records++] = r.origin + r.toAt;
       // Sorted at the next lookup: boot indexes every record first, then sorts once.

@@ -36,6 +36,8 @@ export interface RecordView {
   /** Ops, the first at bytes[opsAt], each right after the one before. */
   count: number;
   opsAt: number;
+  /** Set by frame(), which checks the ops: the largest partner index they name (-1: none). */
+  maxPartner?: number;
 }
 
 const MARK = 0xa5;
@@ -50,8 +52,8 @@ const FROM = Uint8Array.of(0x64, 0x66, 0x72, 0x6f, 0x6d);
 const TO = Uint8Array.of(0x62, 0x74, 0x6f);
 const OPS = Uint8Array.of(0x63, 0x6f, 0x70, 0x73);
 
-/** Longest op the reader takes (a head is at most 5 bytes): what one read needs where flash is not mapped. */
-export const MAX_OP_BYTES = 5 + (5 + MAX_UID) + 5 + 5 + 1 + 5 + (5 + MAX_GROUP);
+/** Longest op the reader takes: what one read needs where flash is not mapped. */
+export const MAX_OP_BYTES = 1 + (2 + MAX_UID) + 3 + 1 + 1 + 1 + (2 + MAX_GROUP);
 
 /**
  * Reads records in place, as add() frames them (cbor-x, plain maps): a map of
@@ -61,12 +63,9 @@ export const MAX_OP_BYTES = 5 + (5 + MAX_UID) + 5 + 5 + 1 + 5 + (5 + MAX_GROUP);
  * results of the last read: no allocation per record or per op.
  */
 export class OverlayReader {
-  base = 0;
-  from = 0;
-  to = 0;
-  toAt = 0;
-  count = 0;
-  opsAt = 0;
+  // The last head: its argument, and where the item after it starts.
+  private v = 0;
+  private n = 0;
   /** The last op: where it ends and where its fields are, in the bytes it was read from. */
   end = 0;
   uidAt = 0;
@@ -80,18 +79,26 @@ export class OverlayReader {
   groupAt = 0;
   /** -1: no group. */
   groupLength = -1;
-  // The last head: its argument, and where the item after it starts.
-  private v = 0;
-  private n = 0;
+  /** The last record's head. */
+  base = 0;
+  from = 0;
+  to = 0;
+  toAt = 0;
+  count = 0;
+  opsAt = 0;
+  /** The largest partner index the ops of the last record() name; -1 if none. */
+  maxPartner = -1;
 
   /** Checks the payload bytes[at, end) and every op in it. */
   record(b: Uint8Array, at: number, end: number): boolean {
     if (!this.head(b, at, end)) return false;
-    let p = this.opsAt;
+    let p = this.opsAt, max = -1;
     for (let i = 0; i < this.count; i++) {
       if (!this.op(b, p, end) || !this.printable(b)) return false;
+      if (this.set && this.partner > max) max = this.partner;
       p = this.end;
     }
+    this.maxPartner = max;
     return p === end;
   }
 
@@ -117,40 +124,56 @@ export class OverlayReader {
     return this.item(b, at, end) === 0 ? this.v : -1;
   }
 
-  /** Reads the op at bytes[at], which must end by `end` (printable() checks its uid's characters). */
+  /**
+   * Reads the op at bytes[at], which must end by `end` (printable() checks its uid's
+   * characters). Heads as cbor-x writes them, the shortest form: one byte for the
+   * array, for whitelist and type, for a text under 24 bytes (two up to 255); a
+   * partner index in 1 to 3 bytes. Read inline: this runs once per change at boot.
+   */
   op(b: Uint8Array, at: number, end: number): boolean {
-    if (this.item(b, at, end) !== 4) return false;
-    const items = this.v;
-    if ((items !== 1 && items !== 6) || this.item(b, this.n, end) !== 3) return false;
-    const u = this.n, len = this.v;
-    if (len < 1 || len > MAX_UID || u + len > end) return false;
-    this.uidAt = u;
+    if (at + 2 > end) return false;
+    const a = b[at];
+    if (a !== 0x81 && a !== 0x86) return false;
+    let p = at + 1, c = b[p], len: number;
+    if (c > 0x60 && c < 0x78) { len = c - 0x60; p += 1; }
+    else if (c === 0x78 && p + 1 < end) { len = b[p + 1]; p += 2; }
+    else return false;
+    if (len < 1 || len > MAX_UID || p + len > end) return false;
+    this.uidAt = p;
     this.uidLength = len;
-    let p = u + len;
-    this.set = items === 6;
+    p += len;
+    this.set = a === 0x86;
     if (!this.set) {
       this.end = p;
       return true;
     }
-    if (this.item(b, p, end) !== 0 || this.v > 0xffff) return false;
-    this.partner = this.v;
-    if (this.item(b, this.n, end) !== 0 || this.v >= WHITELISTS.length) return false;
-    this.whitelist = this.v;
-    p = this.n;
-    if (p >= end || (b[p] !== 0xf4 && b[p] !== 0xf5)) return false;
-    this.valid = b[p] === 0xf5;
-    if (this.item(b, p + 1, end) !== 0 || this.v >= TOKEN_TYPES.length) return false;
-    this.type = this.v;
-    p = this.n;
-    if (p < end && b[p] === 0xf6) {
+    // partner, whitelist, valid, type, then the group's first byte: 5 bytes at least.
+    if (p + 5 > end) return false;
+    c = b[p];
+    if (c < 0x18) { this.partner = c; p += 1; }
+    else if (c === 0x18) { this.partner = b[p + 1]; p += 2; }
+    else if (c === 0x19) { this.partner = b[p + 1] * 256 + b[p + 2]; p += 3; }
+    else return false;
+    if (p + 4 > end) return false;
+    const wl = b[p], valid = b[p + 1], type = b[p + 2];
+    if (wl >= WHITELISTS.length || (valid !== 0xf4 && valid !== 0xf5) || type >= TOKEN_TYPES.length) return false;
+    this.whitelist = wl;
+    this.valid = valid === 0xf5;
+    this.type = type;
+    p += 3;
+    c = b[p];
+    if (c === 0xf6) {
       this.groupLength = -1;
       this.end = p + 1;
       return true;
     }
-    if (this.item(b, p, end) !== 3 || this.v > MAX_GROUP || this.n + this.v > end) return false;
-    this.groupAt = this.n;
-    this.groupLength = this.v;
-    this.end = this.n + this.v;
+    if (c >= 0x60 && c < 0x78) { len = c - 0x60; p += 1; }
+    else if (c === 0x78 && p + 1 < end) { len = b[p + 1]; p += 2; }
+    else return false;
+    if (len > MAX_GROUP || p + len > end) return false;
+    this.groupAt = p;
+    this.groupLength = len;
+    this.end = p + len;
     return true;
   }
 
@@ -288,7 +311,7 @@ export class OverlayLog {
     put32(out, 5, crc32(out, HEAD));
     const r = this.reader;
     if (!r.record(out, HEAD, out.length)) throw new TokenUpdateError('BAD_FORMAT', 'overlay record would not read back');
-    return { bytes: out, origin: 0, start: HEAD, end: out.length, base: r.base, from: r.from, to: r.to, toAt: r.toAt, count: r.count, opsAt: r.opsAt };
+    return { bytes: out, origin: 0, start: HEAD, end: out.length, base: r.base, from: r.from, to: r.to, toAt: r.toAt, count: r.count, opsAt: r.opsAt, maxPartner: r.maxPartner };
   }
 
   /** Appends a framed record (its origin is set to where it lands); makes room first when the log holds only records of an older image. */

@@ -396,8 +396,8 @@ export class TokenStore implements TokenLookup {
     if (this.overlay.changes + ops.length > this.maxOverlay)
       throw new TokenUpdateError('OVERLAY_FULL', `overlay would hold ${this.overlay.changes + ops.length} changes, over ${this.maxOverlay}: send a full image`);
     const record = this.overlayLog.frame({ base: this.header.listVersion, from: d.from, to: d.to, ops });
-    // The boot's check, before the write: a record boot would step over is never written.
-    if (!this.overlay.check(record, this.header.partners.length))
+    // Boot's rule, before the write (frame() read the ops back): a record boot would step over is never written.
+    if (record.maxPartner! >= this.header.partners.length)
       throw new TokenUpdateError('UNKNOWN_PARTNER', `differential ${d.from} → ${d.to} names a partner not in the table`);
     this.overlayLog.append(record);
     this.applyRecord(record);
