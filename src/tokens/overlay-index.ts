@@ -12,7 +12,6 @@ export function hashUid(uid: string): number {
   return h;
 }
 
-
 // Doubling, but stopping at the bound once: at the bound the array holds it exactly.
 function size(length: number, need: number, first: number, bound: number): number {
   let n = length > 0 ? length * 2 : first;
@@ -26,7 +25,7 @@ function size(length: number, need: number, first: number, bound: number): numbe
  * times 2^s plus the flash offset of its op (s: the bits of an offset in the
  * region), sorted, so the ops of one hash are together in log order. Per record
  * holding changes, the flash offset of its `to` (a u32): the version that set
- * its entries. 8 bytes per change, 4 per record.
+ * its entries. 8 bytes per change, 4 per record, and a 1 KiB directory.
  *
  * Exact: a hash only says where to look. A lookup reads the ops under its hash
  * from flash, latest first, and answers from the first whose uid equals the one

@@ -26,7 +26,8 @@ export interface TokenStoreOptions {
   /**
    * Changes the overlay may hold before a full image is needed (every op of every
    * differential since the image: a uid changed twice counts twice). The overlay's RAM
-   * is at most 12 bytes per change (docs/tokens.md). Default 2,560 (~30 KiB).
+   * is 8 bytes per change, 4 per differential and 1 KiB (docs/tokens.md): at the
+   * default 2,560, ~21 KiB, ~31 KiB at most (one change per differential).
    */
   maxOverlayEntries?: number;
   /**
