@@ -30,7 +30,7 @@ export class RetapGuard {
     const at = this.last.get(key);
     if (at === undefined) return false;
     if (now - at < windowMs) {
-      this.put(key, now, windowMs);
+      this.put(key, now);
       return true;
     }
     this.last.delete(key);
@@ -39,7 +39,7 @@ export class RetapGuard {
 
   /** Opens (or renews) the card's window on the connector: its tap is being decided or was accepted. */
   open(uid: string, connector: number, now: number, windowMs: number): void {
-    if (windowMs > 0) this.put(keyOf(uid, connector), now, windowMs);
+    if (windowMs > 0) this.put(keyOf(uid, connector), now);
   }
 
   /** The tap was refused after all: a retry is a new tap. */
@@ -47,15 +47,11 @@ export class RetapGuard {
     this.last.delete(keyOf(uid, connector));
   }
 
-  private put(key: string, now: number, windowMs: number): void {
+  private put(key: string, now: number): void {
     this.last.delete(key); // re-inserted last: iteration order is then oldest first
     this.last.set(key, now);
-    if (this.last.size <= RetapGuard.MAX_ENTRIES) return;
-    for (const [k, at] of this.last) if (now - at >= windowMs) this.last.delete(k);
-    for (const k of this.last.keys()) {
-      if (this.last.size <= RetapGuard.MAX_ENTRIES) break;
-      this.last.delete(k);
-    }
+    // Past the bound the oldest window goes: O(1), so a flood of distinct cards costs no scan per tap.
+    if (this.last.size > RetapGuard.MAX_ENTRIES) this.last.delete(this.last.keys().next().value!);
   }
 }
 
