@@ -87,20 +87,20 @@ g.applyStaged = (length: number, collect: boolean) => {
   return store.commit();
 };
 // The same native calls the apply makes into a blank slot, without the store: per chunk receive,
-// read the blocks it reaches and hash them (they read erased: no erase), write; then commit's
-// read-back, 32 KiB at a time, into one SHA-256. What the simulator's bridge itself costs.
+// read the blocks it reaches and hash them (they read erased: no erase), write, read the chunk
+// back into the image's SHA-256. What the simulator's bridge itself costs.
 g.bridgeOnly = (length: number) => {
   const dst = p.flash('tokens-b');
   const bs = dst.blockSize;
+  const h = p.crypto.sha256();
   let checked = 0;
   for (let o = 0; o < length; o += ${CHUNK}) {
     const c = receive(o, Math.min(${CHUNK}, length - o));
     const to = Math.ceil((o + c.length) / bs) * bs;
     if (checked < to) { p.crypto.sha256(dst.read(checked, to - checked)).digest(); checked = to; }
     dst.write(o, c);
+    h.update(dst.read(o, c.length));
   }
-  const h = p.crypto.sha256();
-  for (let o = 0; o < length; o += 32768) h.update(dst.read(o, Math.min(32768, length - o)));
   h.digest();
 };
 g.stageDiff = (length: number) => { g.diff = p.flash('staging').read(0, length); };

@@ -69,6 +69,9 @@ interface Upload {
   saved: number;
   /** Bytes between progress records: whole blocks of the slot. */
   every: number;
+  /** SHA-256 of the body as it read back after each write, up to `hashed`. */
+  hash: ReturnType<Crypto['sha256']>;
+  hashed: number;
 }
 
 /**
@@ -250,6 +253,7 @@ export class TokenStore implements TokenLookup {
         if (end >= HEADER_FIXED) this.readPrefix(u);
       }
       u.written = end;
+      this.hashBack(u);
       // Progress on whole blocks, after their writes returned: a resume starts on a block boundary
       // and erases again whatever a cut left past it.
       const mark = end - (end % u.every);
@@ -261,6 +265,18 @@ export class TokenStore implements TokenLookup {
       this.endUpload(e);
       throw e;
     }
+  }
+
+  /**
+   * Feeds the hash with the body bytes written so far, as they read back from the slot: a skipped
+   * erase over weak cells or a program that failed silently shows at commit. Per chunk, so the
+   * commit hashes nothing and no tap waits behind a whole image's read-back.
+   */
+  private hashBack(u: Upload): void {
+    if (u.headerLength === 0) return;
+    const from = Math.max(u.hashed, u.headerLength), to = Math.min(u.written, u.headerLength + u.bodyLength);
+    for (let o = from; o < to; o += READBACK) u.hash.update(u.region.read(o, Math.min(READBACK, to - o)));
+    if (to > u.hashed) u.hashed = to;
   }
 
   /** SHA-256 of n erased bytes, by n: a few sizes (whole blocks a chunk reaches). */
@@ -282,10 +298,10 @@ export class TokenStore implements TokenLookup {
   }
 
   /**
-   * Verifies the image as it reads back from the slot (header, signature, body SHA-256,
-   * version), then switches slots atomically. What went by is not trusted: a skipped erase
-   * over weak cells or a program that failed silently shows here, and a resumed transfer
-   * needs no hash state across the reboot.
+   * Verifies the image as it read back from the slot (header and signature read now; the body's
+   * SHA-256 fed after each chunk's write, see hashBack), then switches slots atomically. What
+   * went by is not trusted: a skipped erase over weak cells or a program that failed silently
+   * shows here.
    */
   commit(): number {
     const u = this.upload;
@@ -300,10 +316,7 @@ export class TokenStore implements TokenLookup {
       const signature = u.region.read(u.total - SIGNATURE_BYTES, SIGNATURE_BYTES);
       if (!this.crypto.verifyP256(this.key, headerBytes, signature))
         throw new TokenUpdateError('BAD_SIGNATURE', `image signature does not verify with the backend key in force (key ${this.keySeqInForce})`);
-      const hash = this.crypto.sha256();
-      for (let o = header.headerLength, end = o + header.bodyLength; o < end; o += READBACK)
-        hash.update(u.region.read(o, Math.min(READBACK, end - o)));
-      if (!equalBytes(hash.digest(), header.bodySha)) throw new TokenUpdateError('BAD_HASH', `image body in slot ${u.region.name} does not match the SHA-256 in its header`);
+      if (u.hashed !== header.headerLength + header.bodyLength || !equalBytes(u.hash.digest(), header.bodySha)) throw new TokenUpdateError('BAD_HASH', `image body in slot ${u.region.name} does not match the SHA-256 in its header`);
       this.checkNewer(header.listVersion);
     } catch (e) {
       this.endUpload(e);
@@ -326,7 +339,7 @@ export class TokenStore implements TokenLookup {
     const bs = region.blockSize;
     return {
       slot, region, total, written: 0, erasedEnd: 0, prefix: new Uint8Array(HEADER_FIXED), headerLength: 0, bodyLength: 0,
-      saved: 0, every: Math.max(bs, Math.ceil(Math.max(this.resumeEvery, total / MAX_PROGRESS_RECORDS) / bs) * bs),
+      saved: 0, hash: this.crypto.sha256(), hashed: 0, every: Math.max(bs, Math.ceil(Math.max(this.resumeEvery, total / MAX_PROGRESS_RECORDS) / bs) * bs),
     };
   }
 
@@ -367,6 +380,9 @@ export class TokenStore implements TokenLookup {
       this.readPrefix(u);
       if (u32(u.prefix, H.listVersion) !== p.listVersion) throw new TokenUpdateError('BAD_FORMAT', 'progress record names another version than the slot holds');
       u.written = u.erasedEnd = u.saved = p.offset;
+      // The running hash did not survive the reboot: what the slot holds up to the offset is read
+      // back once, here at boot rather than on the tap path (a native SHA-256 over mapped flash).
+      this.hashBack(u);
       this.upload = u;
     } catch {
       this.selector.dropProgress();
