@@ -30,7 +30,7 @@ import { H, put32, u32 } from '../../src/tokens/format.js';
 import { TOKEN_TYPES, WHITELISTS } from '../../src/tokens/types.js';
 import { facts } from '../sessions/helpers.js';
 import { ocpiToken } from '../tokens/expected.js';
-import { partnerLists } from '../tokens/fixtures.js';
+import { overlayFrame, partnerLists } from '../tokens/fixtures.js';
 import {
   bitFlips, deflateBomb, HUGE_DECLARED, leafValue, mutated, nestedArrays, nestedMaps, prefixes, roamValue,
 } from './mutate.js';
@@ -647,11 +647,7 @@ const tokenBoot: FuzzTarget<BootInput> = {
       let payload: Uint8Array;
       try { payload = encodeCbor(v); } catch { continue; }
       if (at < 0 || at + 9 + payload.length > ovl.length) break;
-      const rec = new Uint8Array(9 + payload.length);
-      rec[0] = 0xa5;
-      put32(rec, 1, payload.length);
-      rec.set(payload, 9);
-      put32(rec, 5, crc32(rec, 9));
+      const rec = overlayFrame(payload);
       ovl.set(rec, at);
       at += rec.length;
     }

@@ -11,9 +11,9 @@ import { FakeJournal } from './fakes.js';
 
 const PARTITIONS = { 'tokens-a': 256 * 1024, 'tokens-b': 256 * 1024, 'tokens-sel': 8192, 'tokens-ovl': 64 * 1024 };
 
-function setup() {
+function setup(sizes: Partial<typeof PARTITIONS> = {}) {
   const bus = new MemoryBus();
-  const platform = hostPlatform(PARTITIONS, 3);
+  const platform = hostPlatform({ ...PARTITIONS, ...sizes }, 3);
   const backendKey = new NodeSigner();
   const site = new SiteList(backendKey, nodeCrypto, () => platform.clock.wall().ms, ocpiDiffBuilder(backendKey));
   const blk = generateOcpiTokens({ countryCode: 'US', partyId: 'BLK', count: 4000, seed: 21 });
@@ -94,4 +94,30 @@ describe('list sync with the real token store', () => {
     s.run();
     expect(s.store.version).toBe(1); // the good image still arrived and applied
   });
+});
+
+describe('overlay bound, end to end with the backend peer', () => {
+  it('differentials of up to 500 changes (the backend\'s maxChanges) until the default bound, then OVERLAY_FULL: a resync and a full image', () => {
+    const { site, backend: backendPeer, store, transport, sync, run, blk } = setup({ 'tokens-ovl': 192 * 1024 });
+    transport.setOnline(true);
+    run();
+    expect(store.version).toBe(1);
+    const cards = blk.filter((t) => t.type === 'RFID').map((t) => t.uid);
+    const flipped = new Set<string>();
+    // Rounds of 500 cards turned (valid flipped) each: 5 fit the default bound of 2,560 changes, the sixth does not.
+    for (let round = 0; round < 6; round++) {
+      const now = new Set(cards.slice(round * 500, (round + 1) * 500));
+      site.update('US', 'BLK', (t) => (now.has(t.uid) ? { ...t, valid: !t.valid } : undefined));
+      for (const u of now) flipped.add(u);
+      backendPeer.announceList();
+      run();
+      expect(store.version).toBe(round + 2);
+      expect(sync.lists.stats.diffsApplied).toBe(Math.min(round + 1, 5));
+      expect(store.status.overlayChanges).toBe(round < 5 ? 500 * (round + 1) : 0);
+    }
+    expect(sync.lists.stats.mismatches).toBe(1);
+    expect(sync.lists.stats.fullApplied).toBe(2);
+    expect(backendPeer.counters.resyncRequests).toBe(1);
+    for (const uid of cards.slice(0, 3200)) expect(store.lookup(uid)!.valid, uid).toBe(flipped.has(uid) !== blk.find((t) => t.uid === uid)!.valid);
+  }, 60_000);
 });

@@ -2,6 +2,8 @@
 // Node imports) so the shared scenario can build the same lists inside XS.
 import { SeededRandom } from '../../host-sim/hal/seeded-random.js';
 import type { PartnerTokens } from '../../src/tokens/compile.js';
+import { crc32 } from '../../src/codec/crc32.js';
+import { put32 } from '../../src/tokens/format.js';
 
 const HEX = '0123456789ABCDEF';
 const PARTNERS = [
@@ -61,4 +63,14 @@ export function partnerLists(seed: number, count: number, options: FixtureOption
     (lists[p].tokens as unknown[]).push(token);
   }
   return lists;
+}
+
+/** An overlay log frame (0xA5, length, CRC-32, payload) around any payload: CRC-valid whatever it holds. */
+export function overlayFrame(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(9 + payload.length);
+  out[0] = 0xa5;
+  put32(out, 1, payload.length);
+  out.set(payload, 9);
+  put32(out, 5, crc32(out, 9));
+  return out;
 }

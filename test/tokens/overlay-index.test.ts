@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { BackendPeer, generateOcpiTokens, ocpiDiffBuilder, SiteList } from '../../host-sim/backend/index.js';
-import { MemoryBus } from '../../host-sim/broker/index.js';
 import { hostPlatform, NodeSigner, type HostPlatform } from '../../host-sim/hal/index.js';
 import { nodeCrypto } from '../../host-sim/hal/node-crypto.js';
 import { SeededRandom } from '../../host-sim/hal/seeded-random.js';
@@ -9,12 +7,10 @@ import type { FlashRegion } from '../../hal/flash.js';
 import {
   compileDiff, compileTable, signDiff, signTable, TokenStore, TokenUpdateError, type PartnerTokens, type TokenEntry,
 } from '../../src/tokens/index.js';
-import { listStoreOf, SyncClient } from '../../src/sync/index.js';
 import { hashUid, OverlayIndex } from '../../src/tokens/overlay-index.js';
 import { OverlayLog } from '../../src/tokens/overlay.js';
 import { asExpected, expectedEntries, ocpiToken, type Expected } from './expected.js';
 import { partnerLists, randomHex } from './fixtures.js';
-import { FakeJournal } from '../sync/fakes.js';
 
 // The overlay's index keeps a hash of each changed uid and the flash offset of its op; these
 // tests hold it to the map of changes it replaced: exact answers (hash collisions included),
@@ -210,45 +206,4 @@ describe('overlay index', () => {
     expect(smaller.status).toMatchObject({ overlayEntries: 0, overlayChanges: 0 });
     expect(smaller.lookup(uid)).toBeUndefined();
   });
-});
-
-describe('overlay bound, end to end with the backend peer', () => {
-  it('differentials of up to 500 changes (the backend\'s maxChanges) until the default bound, then OVERLAY_FULL: a resync and a full image', () => {
-    const bus = new MemoryBus();
-    const platform = hostPlatform({ 'tokens-a': 256 * 1024, 'tokens-b': 256 * 1024, 'tokens-sel': 8192, 'tokens-ovl': 192 * 1024 }, 3);
-    const key = new NodeSigner();
-    const site = new SiteList(key, nodeCrypto, () => platform.clock.wall().ms, ocpiDiffBuilder(key));
-    const blk = generateOcpiTokens({ countryCode: 'US', partyId: 'BLK', count: 4000, seed: 21 });
-    site.publish([{ countryCode: 'US', partyId: 'BLK', allowedUsesTable: true, tokens: blk }]);
-    const backendPeer = new BackendPeer({ transport: bus.connect(), crypto: nodeCrypto, site, chunkBytes: 4096 });
-    const store = new TokenStore({ platform, backendKey: key.publicKey });
-    const transport = bus.connect(false);
-    const sync = new SyncClient({ deviceId: 'cp-1', transport, clock: platform.clock, random: new SeededRandom(1), journal: new FakeJournal(), lists: listStoreOf(store) });
-    const run = () => {
-      for (let i = 0; i < 1000 && (bus.queued || store.version !== site.current!.version); i++) {
-        bus.drain();
-        platform.clock.advance(1000);
-      }
-    };
-    transport.setOnline(true);
-    run();
-    expect(store.version).toBe(1);
-    const cards = blk.filter((t) => t.type === 'RFID').map((t) => t.uid);
-    const flipped = new Set<string>();
-    // Rounds of 500 cards turned (valid flipped) each: 5 fit the default bound of 2,560 changes, the sixth does not.
-    for (let round = 0; round < 6; round++) {
-      const now = new Set(cards.slice(round * 500, (round + 1) * 500));
-      site.update('US', 'BLK', (t) => (now.has(t.uid) ? { ...t, valid: !t.valid } : undefined));
-      for (const u of now) flipped.add(u);
-      backendPeer.announceList();
-      run();
-      expect(store.version).toBe(round + 2);
-      expect(sync.lists.stats.diffsApplied).toBe(Math.min(round + 1, 5));
-      expect(store.status.overlayChanges).toBe(round < 5 ? 500 * (round + 1) : 0);
-    }
-    expect(sync.lists.stats.mismatches).toBe(1);
-    expect(sync.lists.stats.fullApplied).toBe(2);
-    expect(backendPeer.counters.resyncRequests).toBe(1);
-    for (const uid of cards.slice(0, 3200)) expect(store.lookup(uid)!.valid, uid).toBe(flipped.has(uid) !== blk.find((t) => t.uid === uid)!.valid);
-  }, 60_000);
 });

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SimFlash } from '../../host-sim/hal/sim-flash.js';
 import { encodeCbor } from '../../src/codec/cbor.js';
-import { crc32 } from '../../src/codec/crc32.js';
-import { put32 } from '../../src/tokens/format.js';
 import { TokenUpdateError } from '../../src/tokens/errors.js';
 import { OverlayLog, type OverlayOp, type OverlayRecord } from '../../src/tokens/overlay.js';
+import { overlayFrame } from './fixtures.js';
 
 const set = (uid: string): OverlayOp => [uid, 0, 0, true, 0, null];
 const rec = (base: number, from: number, ops: OverlayOp[] = [set(`0411223344${from.toString(16).padStart(4, '0')}`)]): OverlayRecord => ({ base, from, to: from + 1, ops });
@@ -12,12 +11,7 @@ const versions = (rs: OverlayRecord[]) => rs.map((r) => [r.base, r.from, r.to]);
 
 /** A CRC-valid frame around any CBOR value, at `at`; returns where the next one goes. */
 function frameAt(region: SimFlash, at: number, value: unknown): number {
-  const payload = encodeCbor(value);
-  const out = new Uint8Array(9 + payload.length);
-  out[0] = 0xa5;
-  put32(out, 1, payload.length);
-  out.set(payload, 9);
-  put32(out, 5, crc32(out, 9));
+  const out = overlayFrame(encodeCbor(value));
   region.write(at, out);
   return at + out.length;
 }
