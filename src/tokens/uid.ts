@@ -32,7 +32,13 @@ export function normalizeUid(raw: Uint8Array, config: ReaderConfig): string {
  * first byte. `uid` is canonical: upper-case hex, big-endian.
  */
 export function isRandomUid(uid: string): boolean {
-  return uid.length === 8 && /^08[0-9A-F]{6}$/.test(uid);
+  // Character codes, not a RegExp: this runs on every tap, and a literal is a new object per call on XS.
+  if (uid.length !== 8 || uid.charCodeAt(0) !== 0x30 || uid.charCodeAt(1) !== 0x38) return false;
+  for (let i = 2; i < 8; i++) {
+    const c = uid.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46))) return false;
+  }
+  return true;
 }
 
 /** A reader that delivers printed card numbers as text (verbatim), not UIDs. */
