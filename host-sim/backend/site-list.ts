@@ -1,4 +1,6 @@
 import type { Crypto, Signer } from '../../hal/crypto.js';
+import { equalBytes } from '../../src/codec/index.js';
+import { SIGNATURE_BYTES } from '../../src/tokens/format.js';
 import { compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, type CompileReport } from '../../src/tokens/index.js';
 import type { OcpiToken, PartnerList } from './ocpi-tokens.js';
 
@@ -99,15 +101,14 @@ export class SiteList {
    */
   rotateKey(next: Signer, options: { revoke?: boolean } = {}): Uint8Array {
     const key = next.publicKey;
-    const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
-    if (same(key, this.signer.publicKey)) throw new Error('SiteList.rotateKey: that key is already in force');
-    if (this.revoked.some((k) => same(k, key))) throw new Error('SiteList.rotateKey: that key was revoked');
+    if (equalBytes(key, this.signer.publicKey)) throw new Error('SiteList.rotateKey: that key is already in force');
+    if (this.revoked.some((k) => equalBytes(k, key))) throw new Error('SiteList.rotateKey: that key was revoked');
     const seq = this.rotations.length + 1;
     const signed = signKeyRotation(encodeKeyRotation({ seq, key, revoke: options.revoke === true }), this.signer);
     if (options.revoke) this.revoked.push(this.signer.publicKey);
     this.rotations.push(signed);
     this.signer = next;
-    const resign = (b: Uint8Array) => b.subarray(0, b.length - 64);
+    const resign = (b: Uint8Array) => b.subarray(0, b.length - SIGNATURE_BYTES);
     for (const [v, image] of this.images) {
       const again = { ...image, bytes: signTable(resign(image.bytes), next) };
       this.images.set(v, again);
