@@ -92,9 +92,7 @@ export class TokenStore implements TokenLookup {
   private readonly selector: SlotSelector;
   private readonly overlayLog: OverlayLog;
   private readonly crypto: Crypto;
-  private key: Uint8Array;
-  private keySeqInForce: number;
-  private revoked: Uint8Array[];
+  private readonly provisionedKey: Uint8Array;
   private keyId: string;
   private readonly maxOverlay: number;
   private readonly resumeEvery: number;
@@ -113,10 +111,7 @@ export class TokenStore implements TokenLookup {
     this.selector = new SlotSelector(options.platform.flash(options.selector ?? 'tokens-sel'));
     this.overlayLog = new OverlayLog(options.platform.flash(options.overlay ?? 'tokens-ovl'));
     this.crypto = options.platform.crypto;
-    const keys = this.selector.keyState;
-    this.key = keys ? keys.key : options.backendKey;
-    this.keySeqInForce = keys ? keys.seq : 0;
-    this.revoked = keys ? keys.revoked : [];
+    this.provisionedKey = options.backendKey;
     this.keyId = this.idOf(this.key);
     this.maxOverlay = options.maxOverlayEntries ?? 2560;
     this.overlay = new OverlayIndex(this.overlayLog, this.maxOverlay);
@@ -146,7 +141,7 @@ export class TokenStore implements TokenLookup {
     return {
       version: this.activeVersion, imageVersion: this.header?.listVersion, slot: this.activeSlot,
       tokens: (this.header?.tokenCount ?? 0), overlayEntries: this.overlay.size, overlayChanges: this.overlay.changes,
-      keySeq: this.keySeqInForce, keyId: this.keyId, revokedKeys: this.revoked.length,
+      keySeq: this.keySeq, keyId: this.keyId, revokedKeys: this.revoked.length,
     };
   }
 
@@ -157,7 +152,16 @@ export class TokenStore implements TokenLookup {
 
   /** Sequence of the backend key in force: 0 = the provisioned key. */
   get keySeq(): number {
-    return this.keySeqInForce;
+    return this.selector.keyState?.seq ?? 0;
+  }
+
+  // The key state lives in the selector (its record is the rotation's atomic step); the store keeps no copy.
+  private get key(): Uint8Array {
+    return this.selector.keyState?.key ?? this.provisionedKey;
+  }
+
+  private get revoked(): Uint8Array[] {
+    return this.selector.keyState?.revoked ?? [];
   }
 
   /**
@@ -169,16 +173,13 @@ export class TokenStore implements TokenLookup {
    */
   rotateKey(bytes: Uint8Array): number {
     const r = openKeyRotation(bytes, this.crypto, this.key);
-    if (r.seq <= this.keySeqInForce) throw new TokenUpdateError('KEY_ROLLBACK', `key rotation ${r.seq} is not newer than key ${this.keySeqInForce} in force`);
+    if (r.seq <= this.keySeq) throw new TokenUpdateError('KEY_ROLLBACK', `key rotation ${r.seq} is not newer than key ${this.keySeq} in force`);
     if (equalBytes(r.key, this.key)) throw new TokenUpdateError('KEY_UNCHANGED', `key rotation ${r.seq} names the key already in force`);
     const fp = keyFingerprint(this.crypto, r.key);
     if (this.revoked.some((f) => equalBytes(f, fp))) throw new TokenUpdateError('KEY_REVOKED', `key rotation ${r.seq} names a revoked key`);
     // Bounded: past 8, the oldest revocation is forgotten (keys are not reused in practice).
     const revoked = r.revoke ? [...this.revoked, keyFingerprint(this.crypto, this.key)].slice(-MAX_REVOKED) : this.revoked;
     this.selector.setKey({ seq: r.seq, key: r.key, revoked });
-    this.key = r.key;
-    this.keySeqInForce = r.seq;
-    this.revoked = revoked;
     this.keyId = this.idOf(r.key);
     return r.seq;
   }
@@ -315,7 +316,7 @@ export class TokenStore implements TokenLookup {
         throw new TokenUpdateError('BAD_FORMAT', `slot ${u.region.name}: the header reads back other than it was written`);
       const signature = u.region.read(u.total - SIGNATURE_BYTES, SIGNATURE_BYTES);
       if (!this.crypto.verifyP256(this.key, headerBytes, signature))
-        throw new TokenUpdateError('BAD_SIGNATURE', `image signature does not verify with the backend key in force (key ${this.keySeqInForce})`);
+        throw new TokenUpdateError('BAD_SIGNATURE', `image signature does not verify with the backend key in force (key ${this.keySeq})`);
       if (u.hashed !== header.headerLength + header.bodyLength || !equalBytes(u.hash.digest(), header.bodySha)) throw new TokenUpdateError('BAD_HASH', `image body in slot ${u.region.name} does not match the SHA-256 in its header`);
       this.checkNewer(header.listVersion);
     } catch (e) {
