@@ -86,9 +86,9 @@ export class ListClient {
     this.window = options.window ?? 4;
     this.policy = options.backoff ?? { baseMs: 5_000, maxMs: 5 * 60_000 };
     // A window that dropped or held something ends by reporting the version: the backend answers with what is due.
-    const r = options.refusals, t = options.transfers;
-    this.refusals = new RefusalBudget(clock, { limit: r?.limit ?? 3, windowMs: r?.windowMs ?? 60_000 }, () => this.reportVersion());
-    this.transfers = new RefusalBudget(clock, { limit: t?.limit ?? 3, windowMs: t?.windowMs ?? 3_600_000 }, () => this.reportVersion());
+    // Refusals take the budget's defaults; transfers its limit, over an hour.
+    this.refusals = new RefusalBudget(clock, options.refusals, () => this.reportVersion());
+    this.transfers = new RefusalBudget(clock, { limit: options.transfers?.limit, windowMs: options.transfers?.windowMs ?? 3_600_000 }, () => this.reportVersion());
     const pending = store.pendingFull?.();
     if (pending && pending.written < pending.size) this.transfer = { ver: pending.version, size: pending.size, off: pending.written, expect: 0 };
     link.on('listOffer', (m) => this.onOffer(m));
