@@ -1,19 +1,21 @@
 // The token table's figures: bytes per token, one lookup on XS (hit / miss),
 // a full apply of a signed image on XS (units and peak heap, with flash and
 // SHA-256 served as the device's native calls), a differential of 1,000
-// changes, the overlay of differentials at its bound (heap, boot, lookups), and
-// the compile time on Node. Seeded mixed-length lists.
+// changes, the overlay of differentials at its bound (heap, boot, lookups), a
+// backend key rotation and the boot after one, and the compile time on Node.
+// Seeded mixed-length lists.
 import { hostPlatform, NodeSigner, type HostPlatform } from '../host-sim/hal/index.js';
 import { nodeCrypto } from '../host-sim/hal/node-crypto.js';
 import { SeededRandom } from '../host-sim/hal/seeded-random.js';
 import { XsSession } from '../host-sim/xs/session.js';
-import { compileDiff, compileTable, signDiff, signTable, TokenStore, TokenUpdateError } from '../src/tokens/index.js';
+import { compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, TokenStore, TokenUpdateError } from '../src/tokens/index.js';
 import { partnerLists, randomHex, randomUid } from '../test/tokens/fixtures.js';
 import type { Bench, Figure } from './figure.js';
 
 const SAMPLES = 40;
 const CHUNK = 16 * 1024;
 const backend = new NodeSigner(new Uint8Array(32).fill(3));
+const nextBackend = new NodeSigner(new Uint8Array(32).fill(4));
 const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}m` : `${n / 1000}k`);
 const roundUp = (n: number) => Math.ceil(n / 65536) * 65536 + 65536;
 
@@ -105,6 +107,16 @@ g.bridgeOnly = (length: number) => {
 };
 g.stageDiff = (length: number) => { g.diff = p.flash('staging').read(0, length); };
 g.applyDiff = () => store.applyDifferential(g.diff);
+// Key rotation: the provisioned key parsed once, so a measured boot is the TokenStore's construction alone.
+let provisioned: Uint8Array;
+g.provision = (key: string) => {
+  provisioned = new Uint8Array(65);
+  for (let i = 0; i < 65; i++) provisioned[i] = parseInt(key.substr(2 * i, 2), 16);
+};
+g.bootOnly = () => { store = new TokenStore({ platform: p, backendKey: provisioned }); return store.keySeq; };
+g.rotate = () => store.rotateKey(g.diff);
+// The native verify a rotation makes, alone: what the device's C code does for it.
+g.verifyOnly = () => p.crypto.verifyP256(provisioned, g.diff.subarray(0, g.diff.length - 64), g.diff.subarray(g.diff.length - 64));
 `;
 
 const keyHex = Buffer.from(backend.publicKey).toString('hex');
@@ -205,6 +217,7 @@ const bench: Bench = async ({ quick, log }) => {
     } finally {
       xs.close();
     }
+    if (n === sizes[0]) figures.push(...(await rotationFigures(signed, label(n))));
     if (n !== largest) continue;
 
     // The overlay at its default bound, in records of 64 changes and (worst for RAM) of one.
@@ -316,6 +329,39 @@ const bench: Bench = async ({ quick, log }) => {
   }
   return figures;
 };
+
+/**
+ * One key rotation inside XS (revoking the provisioned key: the most work), on a store holding
+ * `signed`, and the store's boot before and after it: after, the selector's state is an 8-slot
+ * RKTK record (key and revocations) instead of a one-slot RKTS.
+ */
+async function rotationFigures(signed: Uint8Array, size: string): Promise<Figure[]> {
+  const rotation = signKeyRotation(encodeKeyRotation({ seq: 1, key: nextBackend.publicKey, revoke: true }), backend);
+  const p = platformFor(signed.length, rotation);
+  const host = new TokenStore({ platform: p, backendKey: backend.publicKey });
+  host.beginFull(signed.length);
+  host.writeChunk(0, signed);
+  host.commit();
+  const xs = await XsSession.open(ENTRY, p);
+  const figures: Figure[] = [];
+  try {
+    await xs.eval(`provision(${JSON.stringify(keyHex)})`);
+    await xs.eval('bootOnly()'); // the first construction also runs code XS has not seen yet
+    const boot = await xs.units('bootOnly()');
+    await xs.eval(`stageDiff(${rotation.length})`);
+    const verify = await xs.units('verifyOnly()');
+    const rotate = await xs.units('rotate()');
+    const rotated = await xs.units('bootOnly()');
+    figures.push({ name: 'tokens.key_rotate_xs_units', value: rotate, unit: `XS units of one rotateKey (${rotation.length} B signed, revoking the provisioned key; its verify a native call)` });
+    figures.push({ name: 'tokens.key_rotate_xs_units_verify', value: verify, unit: 'XS units of the native P-256 verify call alone, as the rotation makes it' });
+    figures.push({ name: 'tokens.boot_xs_units', value: boot, unit: `XS units of a TokenStore construction, provisioned key (RKTS selection record; ${size} tokens, empty overlay)` });
+    figures.push({ name: 'tokens.boot_xs_units_rotated', value: rotated, unit: 'XS units of the same boot after the rotation (RKTK selection + key record)' });
+  } finally {
+    xs.close();
+  }
+  if (new TokenStore({ platform: p, backendKey: backend.publicKey }).keySeq !== 1) throw new Error('key rotation inside XS did not take effect');
+  return figures;
+}
 
 function round(v: number, digits: number): number {
   const f = 10 ** digits;
