@@ -232,6 +232,8 @@ export class TokenStore implements TokenLookup {
     const u = this.upload;
     if (!u) throw new TokenUpdateError('NO_UPDATE', 'writeChunk without beginFull');
     try {
+      // NaN passes every comparison below and would reach the flash as an address.
+      if (!Number.isInteger(offset)) throw new TokenUpdateError('BAD_OFFSET', `chunk at ${offset}, expected ${u.written}`);
       if (offset + bytes.length <= u.written) return;
       if (offset > u.written || offset < 0) throw new TokenUpdateError('BAD_OFFSET', `chunk at ${offset}, expected ${u.written}`);
       if (offset < u.written) { bytes = bytes.subarray(u.written - offset); offset = u.written; }

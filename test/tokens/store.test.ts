@@ -102,6 +102,8 @@ describe('token store: full images', () => {
       ['OVERSIZED', () => store.beginFull(64 * 1024 + 1)],
       ['OVERSIZED', () => { store.beginFull(good.length); store.writeChunk(0, Buffer.concat([good, Buffer.alloc(1)])); }],
       ['BAD_OFFSET', () => { store.beginFull(good.length); store.writeChunk(0, good.subarray(0, 500)); store.writeChunk(501, good.subarray(501)); }],
+      // Not a flash error out of the region: a typed refusal.
+      ['BAD_OFFSET', () => { store.beginFull(good.length); store.writeChunk(Number.NaN, good.subarray(0, 500)); }],
       ['NO_UPDATE', () => store.writeChunk(0, good)],
       ['NO_UPDATE', () => store.commit()],
       ['TRUNCATED', () => { store.beginFull(good.length); store.writeChunk(0, good.subarray(0, 10)); store.writeChunk(0, good.subarray(0, 5000)); store.writeChunk(30, new Uint8Array(10)); store.commit(); }],
