@@ -71,7 +71,7 @@ function recoveriesAgree(f: SimFlash): { acked: number; last: number; appended: 
   return { ...first, appended: true };
 }
 
-describe('known defects (strict): fail today, pass once fixed', () => {
+describe('known defects (strict): fixed, each fails if its defect returns', () => {
   it('KD-1, KD-2: lookups over a corrupt or hostile-but-signed table never read past the image and only answer well-formed entries (src/tokens/table.ts)', () => {
     const r = strict('tokens.image-signed', 3000);
     expect(r.failure).toBeUndefined();
