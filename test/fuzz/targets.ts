@@ -25,7 +25,6 @@ import {
 import {
   compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, TokenStore, TokenUpdateError, type TokenEntry,
 } from '../../src/tokens/index.js';
-import { crc32 } from '../../src/codec/crc32.js';
 import { H, put32, u32 } from '../../src/tokens/format.js';
 import { TOKEN_TYPES, WHITELISTS } from '../../src/tokens/types.js';
 import { facts } from '../sessions/helpers.js';
@@ -34,6 +33,7 @@ import { overlayFrame, partnerLists } from '../tokens/fixtures.js';
 import {
   bitFlips, deflateBomb, HUGE_DECLARED, leafValue, mutated, nestedArrays, nestedMaps, prefixes, roamValue,
 } from './mutate.js';
+import { applyFull } from '../tokens/store-helpers.js';
 
 export type Outcome = 'accepted' | 'rejected';
 
@@ -227,11 +227,6 @@ const tokenWorld = once(() => {
   };
 });
 
-function applyFull(store: TokenStore, bytes: Uint8Array, chunk: number): number {
-  store.beginFull(bytes.length);
-  for (let o = 0; o < bytes.length; o += chunk) store.writeChunk(o, bytes.subarray(o, o + chunk));
-  return store.commit();
-}
 
 function plainEntry(e: TokenEntry | undefined) {
   return e && { uid: e.uid, cc: e.partner?.countryCode, pid: e.partner?.partyId, wl: e.whitelist, valid: e.valid, type: e.type, group: e.groupId, src: e.sourceVersion };

@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { hostPlatform, NodeSigner, nodeCrypto, PowerCut, type HostPlatform } from '../../host-sim/hal/index.js';
 import {
-  compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, TokenStore, TokenUpdateError,
+  compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, TokenStore,
   type TokenUpdateErrorCode,
 } from '../../src/tokens/index.js';
 import { BackendPeer, ocpiDiffBuilder, SiteList } from '../../host-sim/backend/index.js';
@@ -11,6 +11,7 @@ import { MemoryBus } from '../../host-sim/broker/memory-bus.js';
 import { decodeMessage, encodeMessage, MESSAGES, parseTopic, SyncDecodeError, topicOf, type MessageOf } from '../../src/sync/index.js';
 import { DEVICE, Rig } from '../charger/rig.js';
 import { ocpiToken } from '../tokens/expected.js';
+import { applyFull, rejects } from '../tokens/store-helpers.js';
 
 const K1 = new NodeSigner(new Uint8Array(32).fill(0x51)); // provisioned
 const K2 = new NodeSigner(new Uint8Array(32).fill(0x52));
@@ -26,18 +27,7 @@ const image = (version: number, signer: NodeSigner, uids = UIDS) =>
   signTable(compileTable({ listVersion: version, createdAt: 0, partners: [{ ...BLK, allowedUsesTable: true, tokens: uids.map((u) => ocpiToken(BLK, u)) }] }, nodeCrypto).image, signer);
 const diff = (from: number, to: number, uid: string, signer: NodeSigner) => signDiff(compileDiff({ from, to, createdAt: 0, add: [ocpiToken(BLK, uid)] }).diff, signer);
 
-function applyFull(store: TokenStore, bytes: Uint8Array, chunk = 700): number {
-  store.beginFull(bytes.length);
-  for (let o = 0; o < bytes.length; o += chunk) store.writeChunk(o, bytes.subarray(o, o + chunk));
-  return store.commit();
-}
 
-function refused(code: TokenUpdateErrorCode, f: () => unknown): void {
-  let thrown: unknown;
-  try { f(); } catch (e) { thrown = e; }
-  expect(thrown, `expected ${code}`).toBeInstanceOf(TokenUpdateError);
-  expect((thrown as TokenUpdateError).code).toBe(code);
-}
 
 /** What a device's list and key amount to: compared before and after each refusal. */
 function state(store: TokenStore) {
@@ -51,39 +41,39 @@ describe('C-ROT: backend key rotation on the token store', () => {
   it('an image signed by K2 is refused until K1 signs the rotation to K2; then K2 images and differentials apply and K1 images are refused, across reboots', () => {
     const p = hostPlatform(PARTITIONS);
     let store = boot(p);
-    expect(applyFull(store, image(1, K1))).toBe(1);
-    refused('BAD_SIGNATURE', () => applyFull(store, image(2, K2)));
-    refused('BAD_SIGNATURE', () => store.applyDifferential(diff(1, 2, 'B1B2B3B4', K2)));
+    expect(applyFull(store, image(1, K1), 700)).toBe(1);
+    rejects('BAD_SIGNATURE', () => applyFull(store, image(2, K2), 700));
+    rejects('BAD_SIGNATURE', () => store.applyDifferential(diff(1, 2, 'B1B2B3B4', K2)));
     store = boot(p);
-    refused('BAD_SIGNATURE', () => applyFull(store, image(2, K2)));
+    rejects('BAD_SIGNATURE', () => applyFull(store, image(2, K2), 700));
     expect(store.rotateKey(rotation(1, K2, K1))).toBe(1);
     expect(store.keySeq).toBe(1);
     store = boot(p);
     expect(store.keySeq).toBe(1);
     expect(store.backendKey).toEqual(K2.publicKey);
-    refused('BAD_SIGNATURE', () => applyFull(store, image(2, K1)));
-    refused('BAD_SIGNATURE', () => store.applyDifferential(diff(1, 2, 'B1B2B3B4', K1)));
-    expect(applyFull(store, image(2, K2))).toBe(2);
+    rejects('BAD_SIGNATURE', () => applyFull(store, image(2, K1), 700));
+    rejects('BAD_SIGNATURE', () => store.applyDifferential(diff(1, 2, 'B1B2B3B4', K1)));
+    expect(applyFull(store, image(2, K2), 700)).toBe(2);
     store = boot(p);
     expect(store.applyDifferential(diff(2, 3, 'B1B2B3B4', K2))).toBe(3);
     store = boot(p);
     expect(store.version).toBe(3);
     expect(store.lookup('B1B2B3B4')).toMatchObject({ sourceVersion: 3 });
-    refused('BAD_SIGNATURE', () => applyFull(store, image(4, K1)));
+    rejects('BAD_SIGNATURE', () => applyFull(store, image(4, K1), 700));
     expect(boot(p).version).toBe(3);
   });
 
   it('a rotation signed by K2 before K2 is in force is refused, before and after a reboot', () => {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, image(1, K1));
-    refused('BAD_SIGNATURE', () => store.rotateKey(rotation(1, K2, K2)));
-    refused('BAD_SIGNATURE', () => store.rotateKey(rotation(1, K3, K2)));
-    refused('BAD_SIGNATURE', () => boot(p).rotateKey(rotation(1, K3, K2)));
+    applyFull(store, image(1, K1), 700);
+    rejects('BAD_SIGNATURE', () => store.rotateKey(rotation(1, K2, K2)));
+    rejects('BAD_SIGNATURE', () => store.rotateKey(rotation(1, K3, K2)));
+    rejects('BAD_SIGNATURE', () => boot(p).rotateKey(rotation(1, K3, K2)));
     expect(boot(p).keySeq).toBe(0);
     // K2 can sign the next rotation once K1 made it current, not before.
     store.rotateKey(rotation(1, K2, K1));
-    refused('BAD_SIGNATURE', () => store.rotateKey(rotation(2, K3, K1)));
+    rejects('BAD_SIGNATURE', () => store.rotateKey(rotation(2, K3, K1)));
     expect(boot(p).rotateKey(rotation(2, K3, K2))).toBe(2);
   });
 
@@ -92,23 +82,23 @@ describe('C-ROT: backend key rotation on the token store', () => {
     const store = boot(p);
     const r1 = rotation(1, K2, K1), r2 = rotation(2, K3, K2);
     store.rotateKey(r1);
-    refused('BAD_SIGNATURE', () => store.rotateKey(r1)); // signed by K1, no longer in force
-    refused('KEY_ROLLBACK', () => store.rotateKey(rotation(1, K3, K2)));
+    rejects('BAD_SIGNATURE', () => store.rotateKey(r1)); // signed by K1, no longer in force
+    rejects('KEY_ROLLBACK', () => store.rotateKey(rotation(1, K3, K2)));
     store.rotateKey(r2);
     // Replays signed by the key in force: the sequence decides.
-    refused('KEY_ROLLBACK', () => boot(p).rotateKey(rotation(2, K2, K3)));
-    refused('KEY_ROLLBACK', () => boot(p).rotateKey(rotation(1, K2, K3)));
-    refused('BAD_SIGNATURE', () => boot(p).rotateKey(r1));
-    refused('BAD_SIGNATURE', () => boot(p).rotateKey(r2));
+    rejects('KEY_ROLLBACK', () => boot(p).rotateKey(rotation(2, K2, K3)));
+    rejects('KEY_ROLLBACK', () => boot(p).rotateKey(rotation(1, K2, K3)));
+    rejects('BAD_SIGNATURE', () => boot(p).rotateKey(r1));
+    rejects('BAD_SIGNATURE', () => boot(p).rotateKey(r2));
     expect(boot(p).status).toMatchObject({ keySeq: 2 });
   });
 
   it('a rotation back to a revoked key is refused, after reboots too', () => {
     const p = hostPlatform(PARTITIONS);
     boot(p).rotateKey(rotation(1, K2, K1, true)); // K1 revoked
-    refused('KEY_REVOKED', () => boot(p).rotateKey(rotation(2, K1, K2)));
+    rejects('KEY_REVOKED', () => boot(p).rotateKey(rotation(2, K1, K2)));
     boot(p).rotateKey(rotation(2, K3, K2)); // K2 retired, not revoked
-    refused('KEY_REVOKED', () => boot(p).rotateKey(rotation(3, K1, K3)));
+    rejects('KEY_REVOKED', () => boot(p).rotateKey(rotation(3, K1, K3)));
     expect(boot(p).rotateKey(rotation(3, K2, K3))).toBe(3);
     expect(boot(p).status).toMatchObject({ keySeq: 3, revokedKeys: 1 });
   });
@@ -116,7 +106,7 @@ describe('C-ROT: backend key rotation on the token store', () => {
   it('every refusal leaves version, lookups and key as they were, live and after a reboot', () => {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, image(1, K1));
+    applyFull(store, image(1, K1), 700);
     store.applyDifferential(diff(1, 2, 'B1B2B3B4', K1));
     store.rotateKey(rotation(4, K2, K1, true));
     const before = state(store);
@@ -135,14 +125,14 @@ describe('C-ROT: backend key rotation on the token store', () => {
       ['BAD_FORMAT', diff(2, 3, 'C1C2C3C4', K2)],
     ];
     for (const [code, bytes] of cases) {
-      refused(code, () => store.rotateKey(bytes));
+      rejects(code, () => store.rotateKey(bytes));
       expect(state(store)).toEqual(before);
       expect(state(boot(p))).toEqual(before);
       expect(Buffer.from(p.regions.get('tokens-sel')!.raw).toString('hex')).toBe(selector);
     }
     // And images or differentials signed by anything but the key in force change nothing either.
-    refused('BAD_SIGNATURE', () => applyFull(store, image(3, K1)));
-    refused('BAD_SIGNATURE', () => store.applyDifferential(diff(2, 3, 'C1C2C3C4', K3)));
+    rejects('BAD_SIGNATURE', () => applyFull(store, image(3, K1), 700));
+    rejects('BAD_SIGNATURE', () => store.applyDifferential(diff(2, 3, 'C1C2C3C4', K3)));
     expect(state(boot(p))).toEqual(before);
     expect(store.rotateKey(good)).toBe(5);
   });
@@ -153,7 +143,7 @@ describe('C-ROT: a power cut at every flash write of a rotation', () => {
   function device(selections: number, rotated: boolean): { p: HostPlatform; store: TokenStore } {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, image(1, K1));
+    applyFull(store, image(1, K1), 700);
     store.applyDifferential(diff(1, 2, 'B1B2B3B4', K1));
     let v = 2;
     if (rotated) store.rotateKey(rotation(1, K2, K1, true));
@@ -193,9 +183,9 @@ describe('C-ROT: a power cut at every flash write of a rotation', () => {
       expect(PROBES.map((u) => rebooted.lookup(u) ?? null)).toEqual(list);
       expect(rebooted.bootError).toBeUndefined();
       // The key in force is the one that works.
-      refused('BAD_SIGNATURE', () => applyFull(rebooted, image(version + 1, isNew ? oldKey : newKey)));
+      rejects('BAD_SIGNATURE', () => applyFull(rebooted, image(version + 1, isNew ? oldKey : newKey), 700));
       if (!isNew) update(rebooted);
-      expect(applyFull(rebooted, image(version + 1, newKey))).toBe(version + 1);
+      expect(applyFull(rebooted, image(version + 1, newKey), 700)).toBe(version + 1);
       expect(boot(p).status).toMatchObject({ version: version + 1, keySeq: newSeq });
     }
     return { writes, sawNew };
@@ -254,7 +244,7 @@ describe('C-ROT: the backend sends the rotations a device lacks before lists sig
     };
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, site.current!.bytes);
+    applyFull(store, site.current!.bytes, 700);
     const say = <K extends 'listStatus' | 'listResync'>(kind: K, msg: MessageOf<K>) => {
       got = [];
       dev.publish(topicOf(DEVICE, kind), encodeMessage(kind, msg));
@@ -277,7 +267,7 @@ describe('C-ROT: the backend sends the rotations a device lacks before lists sig
       expect(sent.map((m) => `${m.kind}:${m.msg.seq}`)).toEqual(['listKey:1', 'listKey:2']);
     }
     const [r1, r2] = say('listStatus', { ver: 1, kseq: 0 }).map((m) => m.msg.data as Uint8Array);
-    refused('BAD_SIGNATURE', () => store.rotateKey(r2)); // out of order: signed by K2, not yet in force
+    rejects('BAD_SIGNATURE', () => store.rotateKey(r2)); // out of order: signed by K2, not yet in force
     expect(store.rotateKey(r1)).toBe(1);
     expect(say('listStatus', { ver: 1, kseq: 1 }).map((m) => `${m.kind}:${m.msg.seq}`)).toEqual(['listKey:2']);
     expect(store.rotateKey(r2)).toBe(2);
@@ -293,10 +283,10 @@ describe('C-ROT: the backend sends the rotations a device lacks before lists sig
     expect(peer.counters.keysSent).toBe(11);
     // The images the site keeps were signed again: the current one verifies with K3 only.
     const fresh = boot(hostPlatform(PARTITIONS));
-    refused('BAD_SIGNATURE', () => applyFull(fresh, site.current!.bytes));
+    rejects('BAD_SIGNATURE', () => applyFull(fresh, site.current!.bytes, 700));
     fresh.rotateKey(r1);
     fresh.rotateKey(r2);
-    expect(applyFull(fresh, site.current!.bytes)).toBe(2);
+    expect(applyFull(fresh, site.current!.bytes, 700)).toBe(2);
   });
 
   it('list/key is bounded to a rotation and list/status says which key the device has', () => {

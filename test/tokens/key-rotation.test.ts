@@ -4,12 +4,13 @@ import { nodeCrypto } from '../../host-sim/hal/node-crypto.js';
 import { crc32, encodeCbor } from '../../src/codec/index.js';
 import {
   compileDiff, compileTable, encodeKeyRotation, keyFingerprint, MAX_ROTATION_BYTES, signDiff, signKeyRotation, signTable, TokenStore,
-  TokenUpdateError, type PartnerTokens, type TokenUpdateErrorCode,
+  type PartnerTokens, type TokenUpdateErrorCode,
 } from '../../src/tokens/index.js';
 import { openKeyRotation } from '../../src/tokens/key-rotation.js';
 import { SlotSelector } from '../../src/tokens/selector.js';
 import { put32 } from '../../src/tokens/format.js';
 import { ocpiToken } from './expected.js';
+import { applyFull, rejects } from './store-helpers.js';
 
 const keys = Array.from({ length: 12 }, (_, i) => new NodeSigner(new Uint8Array(32).fill(0x41 + i)));
 const [k0, k1, k2] = keys;
@@ -23,18 +24,7 @@ const image = (version: number, signer: NodeSigner, uids = ['01020304']) =>
   signTable(compileTable({ listVersion: version, createdAt: 0, partners: lists(uids) }, nodeCrypto).image, signer);
 const diff = (from: number, to: number, uid: string, signer: NodeSigner) => signDiff(compileDiff({ from, to, createdAt: 0, add: [ocpiToken(BLK, uid)] }).diff, signer);
 
-function applyFull(store: TokenStore, bytes: Uint8Array): number {
-  store.beginFull(bytes.length);
-  store.writeChunk(0, bytes);
-  return store.commit();
-}
 
-function rejects(code: TokenUpdateErrorCode, f: () => unknown): void {
-  let thrown: unknown;
-  try { f(); } catch (e) { thrown = e; }
-  expect(thrown, `expected ${code}`).toBeInstanceOf(TokenUpdateError);
-  expect((thrown as TokenUpdateError).code).toBe(code);
-}
 
 /** A rotation frame around any payload, signed by `by`: shapes only a key holder could send. */
 function framed(payload: unknown, by: NodeSigner, rawPayload?: Uint8Array): Uint8Array {

@@ -11,6 +11,7 @@ import { hashUid, OverlayIndex } from '../../src/tokens/overlay-index.js';
 import { OverlayLog } from '../../src/tokens/overlay.js';
 import { asExpected, expectedEntries, ocpiToken, type Expected } from './expected.js';
 import { partnerLists, randomHex } from './fixtures.js';
+import { applyFull } from './store-helpers.js';
 
 // The overlay's index keeps a hash of each changed uid and the flash offset of its op; these
 // tests hold it to the map of changes it replaced: exact answers (hash collisions included),
@@ -40,11 +41,6 @@ function boot(p: HostPlatform, options: { maxOverlayEntries?: number; mapped?: b
   return new TokenStore({ platform: options.mapped === false ? unmapped(p) : p, backendKey: backend.publicKey, maxOverlayEntries: options.maxOverlayEntries });
 }
 
-function applyFull(store: TokenStore, bytes: Uint8Array): void {
-  store.beginFull(bytes.length);
-  store.writeChunk(0, bytes);
-  store.commit();
-}
 
 /** Pairs of distinct 4-byte uids whose hashes are equal (a birthday search, seeded). */
 function collidingPairs(count: number): Array<[string, string]> {

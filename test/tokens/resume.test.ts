@@ -5,10 +5,11 @@ import { nodeCrypto } from '../../host-sim/hal/node-crypto.js';
 import { SlotSelector, type KeyState, type Progress } from '../../src/tokens/selector.js';
 import { isDeepStrictEqual } from 'node:util';
 import {
-  compileTable, encodeKeyRotation, signKeyRotation, signTable, TokenStore, TokenUpdateError, type PartnerTokens, type TokenUpdateErrorCode,
+  compileTable, encodeKeyRotation, signKeyRotation, signTable, TokenStore, type PartnerTokens,
 } from '../../src/tokens/index.js';
 import { expectedEntries } from './expected.js';
 import { partnerLists } from './fixtures.js';
+import { applyFull, rejects } from './store-helpers.js';
 
 // The full-image path hardened: commit hashes the image as it reads back from the
 // slot, and a transfer cut by a reboot resumes from the progress the store
@@ -28,19 +29,6 @@ const image = (lists: PartnerTokens[], version: number, signer = backend) =>
 function stream(store: TokenStore, bytes: Uint8Array, from = 0, chunk = 3000): void {
   for (let o = from; o < bytes.length; o += chunk) store.writeChunk(o, bytes.subarray(o, o + chunk));
 }
-function applyFull(store: TokenStore, bytes: Uint8Array, chunk = 3000): number {
-  store.beginFull(bytes.length);
-  stream(store, bytes, 0, chunk);
-  return store.commit();
-}
-function rejects(code: TokenUpdateErrorCode, f: () => unknown): void {
-  try { f(); } catch (e) {
-    expect(e).toBeInstanceOf(TokenUpdateError);
-    expect((e as TokenUpdateError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected ${code}, nothing thrown`);
-}
 
 const lists = [partnerLists(40, 9000), partnerLists(41, 9000), partnerLists(42, 9000), partnerLists(43, 5000)];
 const images = [image(lists[0], 1), image(lists[1], 2), image(lists[2], 3), image(lists[3], 4)];
@@ -52,7 +40,7 @@ let image3Answers: ReturnType<typeof answers> | undefined;
 function withImage3() {
   if (!image3Answers) {
     const { store } = device();
-    applyFull(store, images[2]);
+    applyFull(store, images[2], 3000);
     image3Answers = answers(store);
   }
   return image3Answers;
@@ -62,8 +50,8 @@ function withImage3() {
 function device(): { p: HostPlatform; store: TokenStore } {
   const p = hostPlatform(PARTITIONS);
   const store = boot(p);
-  applyFull(store, images[0]);
-  applyFull(store, images[1]);
+  applyFull(store, images[0], 3000);
+  applyFull(store, images[1], 3000);
   return { p, store };
 }
 
@@ -115,7 +103,7 @@ describe('commit verifies the slot as it reads back', () => {
       expect(answers(rebooted)).toEqual(before);
       expect(rebooted.pendingFull()).toBeUndefined(); // a refused image is not resumed
       // A sound transfer erases the block again (it no longer reads erased) and applies.
-      expect(applyFull(rebooted, img)).toBe(3);
+      expect(applyFull(rebooted, img, 3000)).toBe(3);
       expect(answers(rebooted)).toEqual(withImage3());
       expect(answers(boot(p))).toEqual(withImage3());
     });
@@ -148,7 +136,7 @@ describe('a full transfer resumes after a reboot', () => {
     const img = images[2];
     const dry = device();
     const w0 = dry.p.power.writes;
-    applyFull(dry.store, img);
+    applyFull(dry.store, img, 3000);
     const after = answers(dry.store);
     const writes = dry.p.power.writes - w0;
     expect(writes).toBeGreaterThan(30);
@@ -159,7 +147,7 @@ describe('a full transfer resumes after a reboot', () => {
       const t = tracking(p, 'tokens-a');
       const live = boot(p, t);
       p.power.cutAtWrite(n);
-      expect(() => applyFull(live, img)).toThrow(PowerCut);
+      expect(() => applyFull(live, img, 3000)).toThrow(PowerCut);
       p.power.restore();
       const rebooted = boot(p);
       if (rebooted.version === 3) {
@@ -235,7 +223,7 @@ describe('a full transfer resumes after a reboot', () => {
     expect(again.pendingFull()).toBeUndefined();
     expect(answers(again)).toEqual(old);
     rejects('BAD_OFFSET', () => rebooted.writeChunk(EVERY, other.subarray(EVERY, 2 * EVERY)));
-    expect(applyFull(again, other)).toBe(4);
+    expect(applyFull(again, other, 3000)).toBe(4);
   });
 
   it('a refused transfer is not resumed: a bad chunk past the first progress record clears it', () => {

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { hostPlatform, NodeSigner, PowerCut, type HostPlatform } from '../../host-sim/hal/index.js';
 import { nodeCrypto } from '../../host-sim/hal/node-crypto.js';
 import {
-  compileDiff, compileTable, signDiff, signTable, TokenStore, TokenUpdateError, type PartnerTokens, type TokenUpdateErrorCode,
+  compileDiff, compileTable, signDiff, signTable, TokenStore, type PartnerTokens, type TokenUpdateErrorCode,
 } from '../../src/tokens/index.js';
 import { asExpected, expectedEntries, ocpiToken } from './expected.js';
 import { partnerLists } from './fixtures.js';
+import { applyFull, rejects } from './store-helpers.js';
 
 const backend = new NodeSigner(new Uint8Array(32).fill(7));
 const stranger = new NodeSigner(new Uint8Array(32).fill(9));
@@ -18,20 +19,7 @@ const image = (lists: PartnerTokens[], version: number, signer = backend) =>
 const diff = (from: number, to: number, ops: { add?: unknown[]; change?: unknown[]; remove?: string[] }, signer = backend) =>
   signDiff(compileDiff({ from, to, createdAt: 0, ...ops }).diff, signer);
 
-function applyFull(store: TokenStore, bytes: Uint8Array, chunk = 1000): number {
-  store.beginFull(bytes.length);
-  for (let o = 0; o < bytes.length; o += chunk) store.writeChunk(o, bytes.subarray(o, o + chunk));
-  return store.commit();
-}
 
-function rejects(code: TokenUpdateErrorCode, f: () => unknown): TokenUpdateError {
-  try { f(); } catch (e) {
-    expect(e).toBeInstanceOf(TokenUpdateError);
-    expect((e as TokenUpdateError).code).toBe(code);
-    return e as TokenUpdateError;
-  }
-  throw new Error(`expected ${code}, nothing thrown`);
-}
 
 /** Every answer the store gives for the uids of a list, plus a few others. */
 function answers(store: TokenStore, uids: string[]) {
@@ -68,13 +56,13 @@ describe('token store: full images', () => {
   it('writes the inactive slot and leaves the active one untouched', () => {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, image(v1Lists, 1));
+    applyFull(store, image(v1Lists, 1), 1000);
     const slotA = p.regions.get('tokens-a')!.raw.slice();
     applyFull(store, image(v2Lists, 2), 5000);
     expect(Buffer.from(p.regions.get('tokens-a')!.raw).equals(Buffer.from(slotA))).toBe(true);
     expect(store.status).toMatchObject({ version: 2, slot: 1 });
     for (const [uid, e] of expectedEntries(v2Lists)) expect(asExpected(store.lookup(uid))).toEqual(e);
-    applyFull(store, image([{ ...v1Lists[0], tokens: [] }], 3));
+    applyFull(store, image([{ ...v1Lists[0], tokens: [] }], 3), 1000);
     expect(store.status).toMatchObject({ version: 3, slot: 0, tokens: 0 });
     expect(store.lookup(firstUid)).toBeUndefined();
   });
@@ -82,23 +70,23 @@ describe('token store: full images', () => {
   it('rejects bad images with a clear reason and changes nothing', () => {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, image(v1Lists, 5));
+    applyFull(store, image(v1Lists, 5), 1000);
     const before = answers(store, probe);
     const good = image(v2Lists, 6);
     const flip = (at: number) => { const b = good.slice(); b[at] ^= 1; return b; };
     const headerLength = new DataView(good.buffer).getUint32(8, true);
     const cases: Array<[TokenUpdateErrorCode, () => unknown]> = [
-      ['BAD_HASH', () => applyFull(store, flip(headerLength + 100))],
-      ['BAD_SIGNATURE', () => applyFull(store, flip(40))],
-      ['BAD_SIGNATURE', () => applyFull(store, flip(good.length - 1))],
-      ['BAD_SIGNATURE', () => applyFull(store, image(v2Lists, 6, stranger))],
-      ['ROLLBACK', () => applyFull(store, image(v2Lists, 4))],
-      ['ROLLBACK', () => applyFull(store, image(v2Lists, 5))],
-      ['BAD_FORMAT', () => applyFull(store, flip(0))],
+      ['BAD_HASH', () => applyFull(store, flip(headerLength + 100), 1000)],
+      ['BAD_SIGNATURE', () => applyFull(store, flip(40), 1000)],
+      ['BAD_SIGNATURE', () => applyFull(store, flip(good.length - 1), 1000)],
+      ['BAD_SIGNATURE', () => applyFull(store, image(v2Lists, 6, stranger), 1000)],
+      ['ROLLBACK', () => applyFull(store, image(v2Lists, 4), 1000)],
+      ['ROLLBACK', () => applyFull(store, image(v2Lists, 5), 1000)],
+      ['BAD_FORMAT', () => applyFull(store, flip(0), 1000)],
       ['TRUNCATED', () => { store.beginFull(good.length); store.writeChunk(0, good.subarray(0, good.length - 1)); store.commit(); }],
-      ['TRUNCATED', () => applyFull(store, good.subarray(0, good.length - 10))],
+      ['TRUNCATED', () => applyFull(store, good.subarray(0, good.length - 10), 1000)],
       ['TRUNCATED', () => store.beginFull(100)],
-      ['OVERSIZED', () => applyFull(store, Buffer.concat([good, Buffer.alloc(10)]))],
+      ['OVERSIZED', () => applyFull(store, Buffer.concat([good, Buffer.alloc(10)]), 1000)],
       ['OVERSIZED', () => store.beginFull(64 * 1024 + 1)],
       ['OVERSIZED', () => { store.beginFull(good.length); store.writeChunk(0, Buffer.concat([good, Buffer.alloc(1)])); }],
       ['BAD_OFFSET', () => { store.beginFull(good.length); store.writeChunk(0, good.subarray(0, 500)); store.writeChunk(501, good.subarray(501)); }],
@@ -113,7 +101,7 @@ describe('token store: full images', () => {
       expect(answers(store, probe)).toEqual(before);
       expect(answers(boot(p), probe)).toEqual(before);
     }
-    expect(applyFull(store, good)).toBe(6);
+    expect(applyFull(store, good, 1000)).toBe(6);
   });
 
   it('moves the selector log on through its two blocks over hundreds of updates', () => {
@@ -121,7 +109,7 @@ describe('token store: full images', () => {
     const lists = [{ countryCode: 'US', partyId: 'BLK', allowedUsesTable: true, tokens: [ocpiToken(BLK, '01020304')] }];
     let store = boot(p);
     for (let v = 1; v <= 300; v++) {
-      applyFull(store, image(lists, v));
+      applyFull(store, image(lists, v), 1000);
       if (v % 37 === 0) store = boot(p);
       expect(store.version).toBe(v);
     }
@@ -134,7 +122,7 @@ describe('token store: differentials', () => {
   const fresh = () => {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, image(v1Lists, 10));
+    applyFull(store, image(v1Lists, 10), 1000);
     return { p, store };
   };
 
@@ -158,7 +146,7 @@ describe('token store: differentials', () => {
     expect(after.lookup('A1B2C3D4')).toBeUndefined();
     expect(after.lookup(present[1])).toMatchObject({ sourceVersion: 12 });
     // A full image replaces the overlay.
-    applyFull(after, image(v2Lists, 13));
+    applyFull(after, image(v2Lists, 13), 1000);
     expect(after.lookup('CAFE-CARD')).toBeUndefined();
     expect(boot(p).lookup('CAFE-CARD')).toBeUndefined();
     expect(after.applyDifferential(diff(13, 14, { add: [t('CAFE-CARD')] }))).toBe(14);
@@ -198,7 +186,7 @@ describe('token store: differentials', () => {
     const p = hostPlatform(PARTITIONS);
     rejects('VERSION_MISMATCH', () => boot(p).applyDifferential(diff(0, 1, { add: [t('11112222')] })));
     const store = boot(p, 50);
-    applyFull(store, image(v1Lists, 10));
+    applyFull(store, image(v1Lists, 10), 1000);
     const adds = (from: number, n: number) => Array.from({ length: n }, (_, i) => t(`FF00${(from * 100 + i).toString(16).toUpperCase().padStart(4, '0')}`));
     store.applyDifferential(diff(10, 11, { add: adds(1, 40) }));
     const e = rejects('OVERLAY_FULL', () => store.applyDifferential(diff(11, 12, { add: adds(2, 11) })));
@@ -206,7 +194,7 @@ describe('token store: differentials', () => {
     expect(store.version).toBe(11);
     // The region itself fills up too: many small records past its 16 KiB.
     const roomy = boot(hostPlatform(PARTITIONS), 100_000);
-    applyFull(roomy, image(v1Lists, 1));
+    applyFull(roomy, image(v1Lists, 1), 1000);
     let v = 1;
     const full = rejects('OVERLAY_FULL', () => { for (;;) { roomy.applyDifferential(diff(v, v + 1, { add: adds(v, 30) })); v++; } });
     expect(full.needsFullImage).toBe(true);
