@@ -1,7 +1,7 @@
 import type { Crypto, Signer } from '../../hal/crypto.js';
 import { equalBytes } from '../../src/codec/index.js';
 import { SIGNATURE_BYTES } from '../../src/tokens/format.js';
-import { compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, type CompileReport } from '../../src/tokens/index.js';
+import { compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, type CompileReport, type ReaderConfig } from '../../src/tokens/index.js';
 import type { OcpiToken, PartnerList } from './ocpi-tokens.js';
 
 export interface SiteImage {
@@ -16,9 +16,10 @@ export interface SiteImage {
 
 /**
  * Builds the signed differential from one version to the next; undefined = none
- * possible (send a full image). `signer` is the site's key in force.
+ * possible (send a full image). `signer` is the site's key in force, `reader`
+ * its readers (SiteList's).
  */
-export type DiffBuilder = (from: SiteImage, to: SiteImage, signer: Signer) => Uint8Array | undefined;
+export type DiffBuilder = (from: SiteImage, to: SiteImage, signer: Signer, reader?: ReaderConfig) => Uint8Array | undefined;
 
 /**
  * Differentials in the tokens module's signed format: tokens added, changed
@@ -26,7 +27,7 @@ export type DiffBuilder = (from: SiteImage, to: SiteImage, signer: Signer) => Ui
  * key in force (`signer` only where no site passes one).
  */
 export function ocpiDiffBuilder(signer?: Signer, maxChanges = 500): DiffBuilder {
-  return (from, to, current) => {
+  return (from, to, current, reader) => {
     const before = byUid(from.partners);
     const after = byUid(to.partners);
     const add: OcpiToken[] = [];
@@ -39,7 +40,7 @@ export function ocpiDiffBuilder(signer?: Signer, maxChanges = 500): DiffBuilder 
     }
     for (const uid of before.keys()) if (!after.has(uid)) remove.push(uid);
     if (add.length + change.length + remove.length > maxChanges) return undefined; // a full image is cheaper
-    const { diff } = compileDiff({ from: from.version, to: to.version, createdAt: to.createdAt, add, change, remove });
+    const { diff } = compileDiff({ from: from.version, to: to.version, createdAt: to.createdAt, add, change, remove, reader });
     return signDiff(diff, current ?? signer!);
   };
 }
@@ -73,6 +74,8 @@ export class SiteList {
     private readonly clock: () => number,
     private readonly diffBuilder?: DiffBuilder,
     private readonly keepImages = 3,
+    /** How the site's readers deliver UIDs (see CompileInput.reader); the default readers when absent. */
+    private readonly reader?: ReaderConfig,
   ) {}
 
   get current(): SiteImage | undefined {
@@ -138,6 +141,7 @@ export class SiteList {
       listVersion: version,
       createdAt,
       partners: this.partners.map((p) => ({ countryCode: p.countryCode, partyId: p.partyId, allowedUsesTable: p.allowedUsesTable, tokens: p.tokens })),
+      reader: this.reader,
     }, this.crypto);
     const image: SiteImage = {
       version, bytes: signTable(compiled.image, this.signer), report: compiled.report, tokens: compiled.report.accepted, partners: this.partners, createdAt,
@@ -146,7 +150,7 @@ export class SiteList {
     this.images.set(version, image);
     this.latest = image;
     if (previous && this.diffBuilder) {
-      const diff = this.diffBuilder(previous, image, this.signer);
+      const diff = this.diffBuilder(previous, image, this.signer, this.reader);
       if (diff) this.diffs.set(previous.version, diff);
     }
     for (const v of [...this.images.keys()]) if (v <= version - this.keepImages) this.images.delete(v);

@@ -7,7 +7,7 @@ import {
   SECTION_BYTES, SECTION_KINDS, put16, put24, put32, u32,
 } from './format.js';
 import { checkOcpiToken, type TokenIssue } from './ocpi.js';
-import { TOKEN_TYPES, WHITELISTS } from './types.js';
+import { TOKEN_TYPES, WHITELISTS, type ReaderConfig } from './types.js';
 import { uidKey } from './uid.js';
 
 /** One partner of the site with its OCPI token list, as the backend holds it. */
@@ -23,6 +23,12 @@ export interface CompileInput {
   /** Milliseconds since the Unix epoch. */
   createdAt: number;
   partners: readonly PartnerTokens[];
+  /**
+   * How the site's readers deliver UIDs. A uid starting 08 is dropped as a
+   * random UID only where readers take UIDs from the chip (checkOcpiToken);
+   * without it, the default readers are assumed.
+   */
+  reader?: ReaderConfig;
 }
 
 export interface CompileReport {
@@ -64,7 +70,7 @@ export function compileTable(input: CompileInput, crypto: Crypto): CompiledTable
 
   input.partners.forEach((partner, p) => {
     partner.tokens.forEach((raw, index) => {
-      const t = checkOcpiToken(raw);
+      const t = checkOcpiToken(raw, input.reader);
       if ('reason' in t) return void report.invalid.push({ partner: p, index, reason: t.reason, detail: t.detail, uid: uidOf(raw) });
       if (t.countryCode !== partner.countryCode || t.partyId !== partner.partyId)
         return void report.invalid.push({ partner: p, index, uid: t.uid, reason: 'PARTY_MISMATCH', detail: `token of ${t.countryCode}-${t.partyId} in the list of ${partner.countryCode}-${partner.partyId}` });

@@ -5,7 +5,7 @@ import { CompileError, TokenUpdateError } from './errors.js';
 import { put32, u32 } from './format.js';
 import { checkOcpiToken, type TokenIssue } from './ocpi.js';
 import { canonicalTextUid } from './uid.js';
-import { TOKEN_TYPES, WHITELISTS, type TokenType, type Whitelist } from './types.js';
+import { TOKEN_TYPES, WHITELISTS, type ReaderConfig, type TokenType, type Whitelist } from './types.js';
 import { SIGNATURE_BYTES } from './format.js';
 
 // A differential update on the wire: "RTKD" u32, payload length u32, CBOR
@@ -23,6 +23,8 @@ export interface DiffInput {
   change?: readonly unknown[];
   /** uids leaving the list. */
   remove?: readonly string[];
+  /** The site's readers, as for compileTable: they decide which uids are random UIDs. */
+  reader?: ReaderConfig;
 }
 
 /** One token as a differential carries it. */
@@ -56,7 +58,7 @@ export function compileDiff(input: DiffInput): { diff: Uint8Array; report: { exc
   const tokens = (list: readonly unknown[] | undefined, which: number): WireToken[] => {
     const out: WireToken[] = [];
     (list ?? []).forEach((raw, index) => {
-      const t = checkOcpiToken(raw);
+      const t = checkOcpiToken(raw, input.reader);
       if ('reason' in t) return void report.invalid.push({ partner: which, index, reason: t.reason, detail: t.detail });
       if (t.type === 'APP_USER' || t.type === 'AD_HOC_USER')
         return void report.excluded.push({ partner: which, index, uid: t.uid, reason: 'NOT_PRESENTABLE', detail: `${t.type} tokens are never presented at a charger` });

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { nodeCrypto } from '../../host-sim/hal/node-crypto.js';
+import { nodeCrypto, NodeSigner } from '../../host-sim/hal/node-crypto.js';
+import { ocpiDiffBuilder, SiteList } from '../../host-sim/backend/site-list.js';
+import type { OcpiToken } from '../../host-sim/backend/ocpi-tokens.js';
 import { checkOcpiToken } from '../../src/tokens/ocpi.js';
-import { compileTable, normalizeUid, TokenTable, type ReaderConfig } from '../../src/tokens/index.js';
+import { compileDiff, compileTable, normalizeUid, TokenTable, type ReaderConfig } from '../../src/tokens/index.js';
+import { openDiff } from '../../src/tokens/diff.js';
 import { ocpiToken } from './expected.js';
 
 const BLK = { countryCode: 'US', partyId: 'BLK', allowedUsesTable: true };
@@ -50,5 +53,34 @@ describe('OCPI tokens: random UIDs (B8)', () => {
     const tapped = normalizeUid(ascii('08123456'), { input: 'decimal', verbatim: true });
     expect(table.lookup(tapped)?.partner.partyId).toBe('BLK');
     expect(table.lookup('08A2B3C4')).toBeUndefined();
+  });
+
+  it('the backend compiles and diffs with the site\'s readers: a card number 08… is kept for verbatim readers, dropped for chip readers', () => {
+    const card = ocpiToken(BLK, '08A2B3C4'); // the printed number, on neither visual_number nor contract_id
+    const verbatim: ReaderConfig = { input: 'hex', verbatim: true };
+    const partners = (tokens: unknown[]) => [{ ...BLK, tokens }];
+    const keptBy = (reader?: ReaderConfig) => compileTable({ listVersion: 1, createdAt: 0, partners: partners([card]), reader }, nodeCrypto).report;
+    expect(keptBy(verbatim)).toMatchObject({ accepted: 1, invalid: [] });
+    expect(keptBy().invalid.map((i) => i.reason)).toEqual(['RANDOM_UID']);
+    expect(keptBy({ input: 'bytes' }).invalid.map((i) => i.reason)).toEqual(['RANDOM_UID']);
+    const diffOf = (reader?: ReaderConfig) => compileDiff({ from: 1, to: 2, createdAt: 0, add: [card], reader });
+    expect(diffOf(verbatim).report.invalid).toEqual([]);
+    expect(diffOf().report.invalid.map((i) => i.reason)).toEqual(['RANDOM_UID']);
+
+    // SiteList passes its readers to both: the image holds the card, and so does the differential that adds it.
+    const signer = new NodeSigner();
+    const site = new SiteList(signer, nodeCrypto, () => 0, ocpiDiffBuilder(), 3, verbatim);
+    const other = ocpiToken(BLK, '04A2B3C4D5E680') as unknown as OcpiToken;
+    site.publish([{ ...BLK, tokens: [other] }]);
+    const v2 = site.publish([{ ...BLK, tokens: [other, card as unknown as OcpiToken] }]);
+    expect(v2.report).toMatchObject({ accepted: 2, invalid: [] });
+    const tapped = normalizeUid(ascii('08a2b3c4'), verbatim);
+    expect(new TokenTable(v2.bytes).lookup(tapped)?.partner.partyId).toBe('BLK');
+    expect(openDiff(site.diffFrom(1)!, nodeCrypto, signer.publicKey).add.map((t) => t.uid)).toEqual([tapped]);
+    // The same site with chip readers drops it from both.
+    const chip = new SiteList(signer, nodeCrypto, () => 0, ocpiDiffBuilder());
+    chip.publish([{ ...BLK, tokens: [other] }]);
+    expect(chip.publish([{ ...BLK, tokens: [other, card as unknown as OcpiToken] }]).report.invalid.map((i) => i.reason)).toEqual(['RANDOM_UID']);
+    expect(openDiff(chip.diffFrom(1)!, nodeCrypto, signer.publicKey).add).toEqual([]);
   });
 });
