@@ -68,6 +68,7 @@ export class SyncClient {
       lastSync: this.uploader.stats.lastSyncWallMs,
       time: this.options.clock.wall().quality,
       listBusy: this.lists.progress !== undefined,
+      kseq: this.options.lists.keySeq?.(),
     });
   }
 

@@ -289,7 +289,7 @@ describe('C-ROT: the backend sends the rotations a device lacks before lists sig
     expect(applyFull(fresh, site.current!.bytes, 700)).toBe(2);
   });
 
-  it('list/key is bounded to a rotation and list/status says which key the device has', () => {
+  it('list/key is bounded to a rotation and list/status and status say which key the device has', () => {
     const r = rotation(0xffffffff, K2, K1, true);
     const wire = encodeMessage('listKey', { seq: 0xffffffff, data: r });
     expect(wire.length).toBeLessThanOrEqual(MESSAGES.listKey.limits.maxWireBytes);
@@ -299,6 +299,9 @@ describe('C-ROT: the backend sends the rotations a device lacks before lists sig
     expect(MESSAGES.listKey.limits).toMatchObject({ maxWireBytes: 288, maxDepth: 1 });
     expect(decodeMessage('listStatus', encodeMessage('listStatus', { ver: 3, kseq: 2 }))).toEqual({ ver: 3, kseq: 2 });
     expect(decodeMessage('listStatus', encodeMessage('listStatus', { ver: 3 })).kseq).toBeUndefined();
+    const health = { list: 3, depth: 0, acked: 0, lastSync: 0, time: 'S', listBusy: false } as const;
+    expect(decodeMessage('status', encodeMessage('status', { ...health, kseq: 2 }))).toEqual({ ...health, kseq: 2 });
+    expect(decodeMessage('status', encodeMessage('status', health))).toEqual(health); // older devices: no kseq
   });
 
   it('refuses to rotate to the key in force or to one it revoked', () => {
@@ -330,6 +333,9 @@ describe('C-ROT end to end: the backend rotates, the device follows over MQTT, t
     expect(rig.backend.keySeqs.get(DEVICE)).toBe(1);
     expect(rig.backend.listVersions.get(DEVICE)).toBe(2);
     expect(rig.charger.sync.lists.stats).toMatchObject({ keysApplied: 1, badKeys: 0, refused: 0 });
+    rig.charger.sync.sendStatus();
+    rig.run();
+    expect(rig.backend.statuses.get(DEVICE)).toMatchObject({ list: 2, kseq: 1 });
     rig.reboot();
     rig.run();
     expect(tokens().status).toMatchObject({ version: 2, keySeq: 1 });
