@@ -67,8 +67,10 @@ const NO_SLOT = 0xff;
  * transfer in force (none once it names the selected slot, or is a clear record).
  * They are not state, so a block opened by one starts with a copy of the state in
  * force, and one opened by a state record gets a copy of the progress in force
- * after it. A cut between the two loses at most that progress (a resume), never
- * the state.
+ * after it (a clear record when there is none: the older block may keep, through
+ * an erase torn before its end, a progress record whose clear record is gone, and
+ * the newest block must outrank it). A cut between the two loses at most that
+ * progress (a resume), never the state.
  */
 export class SlotSelector {
   private current?: Selection;
@@ -161,7 +163,7 @@ export class SlotSelector {
       }
       at = this.put(at, rec);
       const seq = this.lastSeq;
-      if (isState && progress) at = this.put(at, progressRecord(this.lastSeq + 1, progress));
+      if (isState) at = this.put(at, progressRecord(this.lastSeq + 1, progress));
       this.next = at % (2 * bs);
       return seq;
     }

@@ -8,7 +8,7 @@ import {
 } from '../../src/tokens/index.js';
 import { openKeyRotation } from '../../src/tokens/key-rotation.js';
 import { SlotSelector } from '../../src/tokens/selector.js';
-import { put32 } from '../../src/tokens/format.js';
+import { put32, u32 } from '../../src/tokens/format.js';
 import { ocpiToken } from './expected.js';
 import { applyFull, rejects } from './store-helpers.js';
 
@@ -168,8 +168,9 @@ describe('key rotation: the selector log', () => {
     const after = boot(p);
     expect(after.status).toMatchObject({ version: v, keySeq: seq });
     expect(after.backendKey).toEqual(signer.publicKey);
-    // 160 records of up to 256 bytes went through the two 4 KiB blocks several times.
-    expect(new SlotSelector(p.flash('tokens-sel')).selection!.seq).toBe(160);
+    // 160 records of up to 256 bytes went through the two 4 KiB blocks several times; each of the
+    // 11 blocks opened by one of them also got a progress record (a clear one: no transfer was open).
+    expect(new SlotSelector(p.flash('tokens-sel')).selection!.seq).toBe(160 + 11);
   });
 
   it('reads a log written before rotation existed (one-slot records) and continues it', () => {
@@ -200,8 +201,10 @@ describe('key rotation: the selector log', () => {
     applyFull(store, image(1, k0));
     store.rotateKey(rotation(1, k1, k0));
     const raw = p.regions.get('tokens-sel')!.raw;
-    // The key record follows the one-slot selection record at 0; break its key's SEC1 prefix and fix its CRC.
-    const at = 32, keyAt = at + 4 + 20; // payload offset 20 lies in the record's first slot
+    // The key record follows the one-slot selection record at 0 and the clear progress record after it
+    // (a block opened by a state record); break its key's SEC1 prefix and fix its CRC.
+    const at = 64, keyAt = at + 4 + 20; // payload offset 20 lies in the record's first slot
+    expect(u32(raw, at)).toBe(0x4b544b52); // RKTK
     expect(raw[keyAt]).toBe(0x04);
     raw[keyAt] = 0x02;
     put32(raw, at + 252, crc32(raw, at, at + 252));

@@ -3,6 +3,7 @@ import type { FlashRegion } from '../../hal/flash.js';
 import { hostPlatform, NodeSigner, PowerCut, SimFlash, type HostPlatform } from '../../host-sim/hal/index.js';
 import { nodeCrypto } from '../../host-sim/hal/node-crypto.js';
 import { SlotSelector, type KeyState, type Progress } from '../../src/tokens/selector.js';
+import { u32 } from '../../src/tokens/format.js';
 import { isDeepStrictEqual } from 'node:util';
 import {
   compileTable, encodeKeyRotation, signKeyRotation, signTable, TokenStore, type PartnerTokens,
@@ -361,5 +362,27 @@ describe('the selector log carries progress with the state', () => {
     s.select(1, 2, 9000);
     expect(s.progress).toBeUndefined();
     expect(new SlotSelector(r).progress).toBeUndefined();
+  });
+
+  it('a progress record that outlives its clear record in a torn erase is outranked by the newest block', () => {
+    // The erase that reopens block 0 is cut from the end, just short of P: P survives, its clear record does not.
+    let spared = 0;
+    const r = new SimFlash('tokens-sel', 1024, { blockSize: 512, tornErase: 'end', tornLength: () => 512 - spared });
+    const s = new SlotSelector(r);
+    s.select(0, 1, 1000);
+    s.setProgress({ slot: 1, listVersion: 2, imageLength: 9000, offset: 4096 }); // a transfer the commit refuses
+    const pAt = [0, 32, 64, 96].find((at) => u32(r.map(), at) === 0x50544b52 && r.map()[at + 8] === 1)!;
+    s.setProgress(undefined); // its clear record, in the next slot
+    spared = pAt + 32;
+    const blockFull = (b: number) => !r.map().subarray(b * 512 + 480, b * 512 + 512).every((x) => x === 0xff);
+    let v = 1;
+    while (!blockFull(1)) s.select(0, ++v, 1000);
+    r.power.cutAtWrite(1); // the next write: the erase of block 0
+    expect(() => s.select(0, v + 1, 1000)).toThrow(PowerCut);
+    r.power.restore();
+    expect(u32(r.map(), pAt)).toBe(0x50544b52); // RKTP: P is still there
+    const after = new SlotSelector(r);
+    expect(after.selection).toMatchObject({ slot: 0, listVersion: v });
+    expect(after.progress).toBeUndefined();
   });
 });
