@@ -13,6 +13,9 @@ import { DEVICE, Rig } from '../charger/rig.js';
 import { ocpiToken } from '../tokens/expected.js';
 import { applyFull, rejects } from '../tokens/store-helpers.js';
 
+/** Images go in chunks of this many bytes, as the list client streams them (several per image). */
+const CHUNK = 700;
+
 const K1 = new NodeSigner(new Uint8Array(32).fill(0x51)); // provisioned
 const K2 = new NodeSigner(new Uint8Array(32).fill(0x52));
 const K3 = new NodeSigner(new Uint8Array(32).fill(0x53));
@@ -41,32 +44,32 @@ describe('C-ROT: backend key rotation on the token store', () => {
   it('an image signed by K2 is refused until K1 signs the rotation to K2; then K2 images and differentials apply and K1 images are refused, across reboots', () => {
     const p = hostPlatform(PARTITIONS);
     let store = boot(p);
-    expect(applyFull(store, image(1, K1), 700)).toBe(1);
-    rejects('BAD_SIGNATURE', () => applyFull(store, image(2, K2), 700));
+    expect(applyFull(store, image(1, K1), CHUNK)).toBe(1);
+    rejects('BAD_SIGNATURE', () => applyFull(store, image(2, K2), CHUNK));
     rejects('BAD_SIGNATURE', () => store.applyDifferential(diff(1, 2, 'B1B2B3B4', K2)));
     store = boot(p);
-    rejects('BAD_SIGNATURE', () => applyFull(store, image(2, K2), 700));
+    rejects('BAD_SIGNATURE', () => applyFull(store, image(2, K2), CHUNK));
     expect(store.rotateKey(rotation(1, K2, K1))).toBe(1);
     expect(store.keySeq).toBe(1);
     store = boot(p);
     expect(store.keySeq).toBe(1);
     expect(store.backendKey).toEqual(K2.publicKey);
-    rejects('BAD_SIGNATURE', () => applyFull(store, image(2, K1), 700));
+    rejects('BAD_SIGNATURE', () => applyFull(store, image(2, K1), CHUNK));
     rejects('BAD_SIGNATURE', () => store.applyDifferential(diff(1, 2, 'B1B2B3B4', K1)));
-    expect(applyFull(store, image(2, K2), 700)).toBe(2);
+    expect(applyFull(store, image(2, K2), CHUNK)).toBe(2);
     store = boot(p);
     expect(store.applyDifferential(diff(2, 3, 'B1B2B3B4', K2))).toBe(3);
     store = boot(p);
     expect(store.version).toBe(3);
     expect(store.lookup('B1B2B3B4')).toMatchObject({ sourceVersion: 3 });
-    rejects('BAD_SIGNATURE', () => applyFull(store, image(4, K1), 700));
+    rejects('BAD_SIGNATURE', () => applyFull(store, image(4, K1), CHUNK));
     expect(boot(p).version).toBe(3);
   });
 
   it('a rotation signed by K2 before K2 is in force is refused, before and after a reboot', () => {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, image(1, K1), 700);
+    applyFull(store, image(1, K1), CHUNK);
     rejects('BAD_SIGNATURE', () => store.rotateKey(rotation(1, K2, K2)));
     rejects('BAD_SIGNATURE', () => store.rotateKey(rotation(1, K3, K2)));
     rejects('BAD_SIGNATURE', () => boot(p).rotateKey(rotation(1, K3, K2)));
@@ -106,7 +109,7 @@ describe('C-ROT: backend key rotation on the token store', () => {
   it('every refusal leaves version, lookups and key as they were, live and after a reboot', () => {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, image(1, K1), 700);
+    applyFull(store, image(1, K1), CHUNK);
     store.applyDifferential(diff(1, 2, 'B1B2B3B4', K1));
     store.rotateKey(rotation(4, K2, K1, true));
     const before = state(store);
@@ -131,7 +134,7 @@ describe('C-ROT: backend key rotation on the token store', () => {
       expect(Buffer.from(p.regions.get('tokens-sel')!.raw).toString('hex')).toBe(selector);
     }
     // And images or differentials signed by anything but the key in force change nothing either.
-    rejects('BAD_SIGNATURE', () => applyFull(store, image(3, K1), 700));
+    rejects('BAD_SIGNATURE', () => applyFull(store, image(3, K1), CHUNK));
     rejects('BAD_SIGNATURE', () => store.applyDifferential(diff(2, 3, 'C1C2C3C4', K3)));
     expect(state(boot(p))).toEqual(before);
     expect(store.rotateKey(good)).toBe(5);
@@ -143,7 +146,7 @@ describe('C-ROT: a power cut at every flash write of a rotation', () => {
   function device(selections: number, rotated: boolean): { p: HostPlatform; store: TokenStore } {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, image(1, K1), 700);
+    applyFull(store, image(1, K1), CHUNK);
     store.applyDifferential(diff(1, 2, 'B1B2B3B4', K1));
     let v = 2;
     if (rotated) store.rotateKey(rotation(1, K2, K1, true));
@@ -183,9 +186,9 @@ describe('C-ROT: a power cut at every flash write of a rotation', () => {
       expect(PROBES.map((u) => rebooted.lookup(u) ?? null)).toEqual(list);
       expect(rebooted.bootError).toBeUndefined();
       // The key in force is the one that works.
-      rejects('BAD_SIGNATURE', () => applyFull(rebooted, image(version + 1, isNew ? oldKey : newKey), 700));
+      rejects('BAD_SIGNATURE', () => applyFull(rebooted, image(version + 1, isNew ? oldKey : newKey), CHUNK));
       if (!isNew) update(rebooted);
-      expect(applyFull(rebooted, image(version + 1, newKey), 700)).toBe(version + 1);
+      expect(applyFull(rebooted, image(version + 1, newKey), CHUNK)).toBe(version + 1);
       expect(boot(p).status).toMatchObject({ version: version + 1, keySeq: newSeq });
     }
     return { writes, sawNew };
@@ -246,7 +249,7 @@ describe('C-ROT: the backend sends the rotations a device lacks before lists sig
     };
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, site.current!.bytes, 700);
+    applyFull(store, site.current!.bytes, CHUNK);
     const say = <K extends 'listStatus' | 'listResync'>(kind: K, msg: MessageOf<K>) => {
       got = [];
       dev.publish(topicOf(DEVICE, kind), encodeMessage(kind, msg));
@@ -285,10 +288,10 @@ describe('C-ROT: the backend sends the rotations a device lacks before lists sig
     expect(peer.counters.keysSent).toBe(11);
     // The images the site keeps were signed again: the current one verifies with K3 only.
     const fresh = boot(hostPlatform(PARTITIONS));
-    rejects('BAD_SIGNATURE', () => applyFull(fresh, site.current!.bytes, 700));
+    rejects('BAD_SIGNATURE', () => applyFull(fresh, site.current!.bytes, CHUNK));
     fresh.rotateKey(r1);
     fresh.rotateKey(r2);
-    expect(applyFull(fresh, site.current!.bytes, 700)).toBe(2);
+    expect(applyFull(fresh, site.current!.bytes, CHUNK)).toBe(2);
   });
 
   it('list/key is bounded to a rotation and list/status and status say which key the device has', () => {

@@ -56,7 +56,7 @@ describe('OCPI tokens: random UIDs (B8)', () => {
   });
 
   it('the backend compiles and diffs with the site\'s readers: a card number 08… is kept for verbatim readers, dropped for chip readers', () => {
-    const card = ocpiToken(BLK, '08A2B3C4'); // the printed number, on neither visual_number nor contract_id
+    const card = ocpiToken(BLK, '08A2B3C4') as unknown as OcpiToken; // the printed number, on neither visual_number nor contract_id
     const verbatim: ReaderConfig = { input: 'hex', verbatim: true };
     const partners = (tokens: unknown[]) => [{ ...BLK, tokens }];
     const keptBy = (reader?: ReaderConfig) => compileTable({ listVersion: 1, createdAt: 0, partners: partners([card]), reader }, nodeCrypto).report;
@@ -72,7 +72,7 @@ describe('OCPI tokens: random UIDs (B8)', () => {
     const site = new SiteList(signer, nodeCrypto, () => 0, ocpiDiffBuilder(), 3, verbatim);
     const other = ocpiToken(BLK, '04A2B3C4D5E680') as unknown as OcpiToken;
     site.publish([{ ...BLK, tokens: [other] }]);
-    const v2 = site.publish([{ ...BLK, tokens: [other, card as unknown as OcpiToken] }]);
+    const v2 = site.publish([{ ...BLK, tokens: [other, card] }]);
     expect(v2.report).toMatchObject({ accepted: 2, invalid: [] });
     const tapped = normalizeUid(ascii('08a2b3c4'), verbatim);
     expect(new TokenTable(v2.bytes).lookup(tapped)?.partner.partyId).toBe('BLK');
@@ -80,7 +80,7 @@ describe('OCPI tokens: random UIDs (B8)', () => {
     // The same site with chip readers drops it from both.
     const chip = new SiteList(signer, nodeCrypto, () => 0, ocpiDiffBuilder());
     chip.publish([{ ...BLK, tokens: [other] }]);
-    expect(chip.publish([{ ...BLK, tokens: [other, card as unknown as OcpiToken] }]).report.invalid.map((i) => i.reason)).toEqual(['RANDOM_UID']);
+    expect(chip.publish([{ ...BLK, tokens: [other, card] }]).report.invalid.map((i) => i.reason)).toEqual(['RANDOM_UID']);
     expect(openDiff(chip.diffFrom(1)!, nodeCrypto, signer.publicKey).add).toEqual([]);
   });
 });

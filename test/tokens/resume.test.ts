@@ -12,6 +12,9 @@ import { expectedEntries } from './expected.js';
 import { partnerLists } from './fixtures.js';
 import { applyFull, rejects } from './store-helpers.js';
 
+/** Images go in chunks of this many bytes: a transfer of many chunks, cut and resumed between them. */
+const CHUNK = 3000;
+
 // The full-image path hardened: commit hashes the image as it reads back from the
 // slot, and a transfer cut by a reboot resumes from the progress the store
 // persisted in the selector log (docs/tokens.md, "Updates and their guarantees").
@@ -27,7 +30,7 @@ const boot = (p: HostPlatform, flash: Flashes = p) =>
 const image = (lists: PartnerTokens[], version: number, signer = backend) =>
   signTable(compileTable({ listVersion: version, createdAt: 0, partners: lists }, nodeCrypto).image, signer);
 
-function stream(store: TokenStore, bytes: Uint8Array, from = 0, chunk = 3000): void {
+function stream(store: TokenStore, bytes: Uint8Array, from = 0, chunk = CHUNK): void {
   for (let o = from; o < bytes.length; o += chunk) store.writeChunk(o, bytes.subarray(o, o + chunk));
 }
 
@@ -41,7 +44,7 @@ let image3Answers: ReturnType<typeof answers> | undefined;
 function withImage3() {
   if (!image3Answers) {
     const { store } = device();
-    applyFull(store, images[2], 3000);
+    applyFull(store, images[2], CHUNK);
     image3Answers = answers(store);
   }
   return image3Answers;
@@ -51,8 +54,8 @@ function withImage3() {
 function device(): { p: HostPlatform; store: TokenStore } {
   const p = hostPlatform(PARTITIONS);
   const store = boot(p);
-  applyFull(store, images[0], 3000);
-  applyFull(store, images[1], 3000);
+  applyFull(store, images[0], CHUNK);
+  applyFull(store, images[1], CHUNK);
   return { p, store };
 }
 
@@ -104,7 +107,7 @@ describe('commit verifies the slot as it reads back', () => {
       expect(answers(rebooted)).toEqual(before);
       expect(rebooted.pendingFull()).toBeUndefined(); // a refused image is not resumed
       // A sound transfer erases the block again (it no longer reads erased) and applies.
-      expect(applyFull(rebooted, img, 3000)).toBe(3);
+      expect(applyFull(rebooted, img, CHUNK)).toBe(3);
       expect(answers(rebooted)).toEqual(withImage3());
       expect(answers(boot(p))).toEqual(withImage3());
     });
@@ -137,7 +140,7 @@ describe('a full transfer resumes after a reboot', () => {
     const img = images[2];
     const dry = device();
     const w0 = dry.p.power.writes;
-    applyFull(dry.store, img, 3000);
+    applyFull(dry.store, img, CHUNK);
     const after = answers(dry.store);
     const writes = dry.p.power.writes - w0;
     expect(writes).toBeGreaterThan(30);
@@ -148,7 +151,7 @@ describe('a full transfer resumes after a reboot', () => {
       const t = tracking(p, 'tokens-a');
       const live = boot(p, t);
       p.power.cutAtWrite(n);
-      expect(() => applyFull(live, img, 3000)).toThrow(PowerCut);
+      expect(() => applyFull(live, img, CHUNK)).toThrow(PowerCut);
       p.power.restore();
       const rebooted = boot(p);
       if (rebooted.version === 3) {
@@ -224,7 +227,7 @@ describe('a full transfer resumes after a reboot', () => {
     expect(again.pendingFull()).toBeUndefined();
     expect(answers(again)).toEqual(old);
     rejects('BAD_OFFSET', () => rebooted.writeChunk(EVERY, other.subarray(EVERY, 2 * EVERY)));
-    expect(applyFull(again, other, 3000)).toBe(4);
+    expect(applyFull(again, other, CHUNK)).toBe(4);
   });
 
   it('a refused transfer is not resumed: a bad chunk past the first progress record clears it', () => {

@@ -8,6 +8,9 @@ import { asExpected, expectedEntries, ocpiToken } from './expected.js';
 import { partnerLists } from './fixtures.js';
 import { applyFull, rejects } from './store-helpers.js';
 
+/** Images go in chunks of this many bytes, as the list client streams them (several per image). */
+const CHUNK = 1000;
+
 const backend = new NodeSigner(new Uint8Array(32).fill(7));
 const stranger = new NodeSigner(new Uint8Array(32).fill(9));
 const PARTITIONS = { 'tokens-a': 64 * 1024, 'tokens-b': 64 * 1024, 'tokens-sel': 8 * 1024, 'tokens-ovl': 16 * 1024 };
@@ -56,13 +59,13 @@ describe('token store: full images', () => {
   it('writes the inactive slot and leaves the active one untouched', () => {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, image(v1Lists, 1), 1000);
+    applyFull(store, image(v1Lists, 1), CHUNK);
     const slotA = p.regions.get('tokens-a')!.raw.slice();
     applyFull(store, image(v2Lists, 2), 5000);
     expect(Buffer.from(p.regions.get('tokens-a')!.raw).equals(Buffer.from(slotA))).toBe(true);
     expect(store.status).toMatchObject({ version: 2, slot: 1 });
     for (const [uid, e] of expectedEntries(v2Lists)) expect(asExpected(store.lookup(uid))).toEqual(e);
-    applyFull(store, image([{ ...v1Lists[0], tokens: [] }], 3), 1000);
+    applyFull(store, image([{ ...v1Lists[0], tokens: [] }], 3), CHUNK);
     expect(store.status).toMatchObject({ version: 3, slot: 0, tokens: 0 });
     expect(store.lookup(firstUid)).toBeUndefined();
   });
@@ -70,23 +73,23 @@ describe('token store: full images', () => {
   it('rejects bad images with a clear reason and changes nothing', () => {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, image(v1Lists, 5), 1000);
+    applyFull(store, image(v1Lists, 5), CHUNK);
     const before = answers(store, probe);
     const good = image(v2Lists, 6);
     const flip = (at: number) => { const b = good.slice(); b[at] ^= 1; return b; };
     const headerLength = new DataView(good.buffer).getUint32(8, true);
     const cases: Array<[TokenUpdateErrorCode, () => unknown]> = [
-      ['BAD_HASH', () => applyFull(store, flip(headerLength + 100), 1000)],
-      ['BAD_SIGNATURE', () => applyFull(store, flip(40), 1000)],
-      ['BAD_SIGNATURE', () => applyFull(store, flip(good.length - 1), 1000)],
-      ['BAD_SIGNATURE', () => applyFull(store, image(v2Lists, 6, stranger), 1000)],
-      ['ROLLBACK', () => applyFull(store, image(v2Lists, 4), 1000)],
-      ['ROLLBACK', () => applyFull(store, image(v2Lists, 5), 1000)],
-      ['BAD_FORMAT', () => applyFull(store, flip(0), 1000)],
+      ['BAD_HASH', () => applyFull(store, flip(headerLength + 100), CHUNK)],
+      ['BAD_SIGNATURE', () => applyFull(store, flip(40), CHUNK)],
+      ['BAD_SIGNATURE', () => applyFull(store, flip(good.length - 1), CHUNK)],
+      ['BAD_SIGNATURE', () => applyFull(store, image(v2Lists, 6, stranger), CHUNK)],
+      ['ROLLBACK', () => applyFull(store, image(v2Lists, 4), CHUNK)],
+      ['ROLLBACK', () => applyFull(store, image(v2Lists, 5), CHUNK)],
+      ['BAD_FORMAT', () => applyFull(store, flip(0), CHUNK)],
       ['TRUNCATED', () => { store.beginFull(good.length); store.writeChunk(0, good.subarray(0, good.length - 1)); store.commit(); }],
-      ['TRUNCATED', () => applyFull(store, good.subarray(0, good.length - 10), 1000)],
+      ['TRUNCATED', () => applyFull(store, good.subarray(0, good.length - 10), CHUNK)],
       ['TRUNCATED', () => store.beginFull(100)],
-      ['OVERSIZED', () => applyFull(store, Buffer.concat([good, Buffer.alloc(10)]), 1000)],
+      ['OVERSIZED', () => applyFull(store, Buffer.concat([good, Buffer.alloc(10)]), CHUNK)],
       ['OVERSIZED', () => store.beginFull(64 * 1024 + 1)],
       ['OVERSIZED', () => { store.beginFull(good.length); store.writeChunk(0, Buffer.concat([good, Buffer.alloc(1)])); }],
       ['BAD_OFFSET', () => { store.beginFull(good.length); store.writeChunk(0, good.subarray(0, 500)); store.writeChunk(501, good.subarray(501)); }],
@@ -101,7 +104,7 @@ describe('token store: full images', () => {
       expect(answers(store, probe)).toEqual(before);
       expect(answers(boot(p), probe)).toEqual(before);
     }
-    expect(applyFull(store, good, 1000)).toBe(6);
+    expect(applyFull(store, good, CHUNK)).toBe(6);
   });
 
   it('moves the selector log on through its two blocks over hundreds of updates', () => {
@@ -109,7 +112,7 @@ describe('token store: full images', () => {
     const lists = [{ countryCode: 'US', partyId: 'BLK', allowedUsesTable: true, tokens: [ocpiToken(BLK, '01020304')] }];
     let store = boot(p);
     for (let v = 1; v <= 300; v++) {
-      applyFull(store, image(lists, v), 1000);
+      applyFull(store, image(lists, v), CHUNK);
       if (v % 37 === 0) store = boot(p);
       expect(store.version).toBe(v);
     }
@@ -122,7 +125,7 @@ describe('token store: differentials', () => {
   const fresh = () => {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
-    applyFull(store, image(v1Lists, 10), 1000);
+    applyFull(store, image(v1Lists, 10), CHUNK);
     return { p, store };
   };
 
@@ -146,7 +149,7 @@ describe('token store: differentials', () => {
     expect(after.lookup('A1B2C3D4')).toBeUndefined();
     expect(after.lookup(present[1])).toMatchObject({ sourceVersion: 12 });
     // A full image replaces the overlay.
-    applyFull(after, image(v2Lists, 13), 1000);
+    applyFull(after, image(v2Lists, 13), CHUNK);
     expect(after.lookup('CAFE-CARD')).toBeUndefined();
     expect(boot(p).lookup('CAFE-CARD')).toBeUndefined();
     expect(after.applyDifferential(diff(13, 14, { add: [t('CAFE-CARD')] }))).toBe(14);
@@ -186,7 +189,7 @@ describe('token store: differentials', () => {
     const p = hostPlatform(PARTITIONS);
     rejects('VERSION_MISMATCH', () => boot(p).applyDifferential(diff(0, 1, { add: [t('11112222')] })));
     const store = boot(p, 50);
-    applyFull(store, image(v1Lists, 10), 1000);
+    applyFull(store, image(v1Lists, 10), CHUNK);
     const adds = (from: number, n: number) => Array.from({ length: n }, (_, i) => t(`FF00${(from * 100 + i).toString(16).toUpperCase().padStart(4, '0')}`));
     store.applyDifferential(diff(10, 11, { add: adds(1, 40) }));
     const e = rejects('OVERLAY_FULL', () => store.applyDifferential(diff(11, 12, { add: adds(2, 11) })));
@@ -194,7 +197,7 @@ describe('token store: differentials', () => {
     expect(store.version).toBe(11);
     // The region itself fills up too: many small records past its 16 KiB.
     const roomy = boot(hostPlatform(PARTITIONS), 100_000);
-    applyFull(roomy, image(v1Lists, 1), 1000);
+    applyFull(roomy, image(v1Lists, 1), CHUNK);
     let v = 1;
     const full = rejects('OVERLAY_FULL', () => { for (;;) { roomy.applyDifferential(diff(v, v + 1, { add: adds(v, 30) })); v++; } });
     expect(full.needsFullImage).toBe(true);
