@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import type { Crypto, Random, Sha256, Signer } from '../../hal/crypto.js';
+import { toLowS } from '../../src/crypto/index.js';
 
 const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 
@@ -52,8 +53,9 @@ export class NodeSigner implements Signer {
     this.publicKey = rawPublicKey(createPublicKey(this.key));
   }
 
+  /** Low-S, like the device: OpenSSL's random-nonce signature has s > n/2 half the time. */
   sign(message: Uint8Array): Uint8Array {
-    return new Uint8Array(sign('sha256', message, { key: this.key, dsaEncoding: 'ieee-p1363' }));
+    return toLowS(new Uint8Array(sign('sha256', message, { key: this.key, dsaEncoding: 'ieee-p1363' })));
   }
 
   /** Only for provisioning tools that must write the key to the device's NVS image. */

@@ -27,7 +27,7 @@ class MemorySettings implements Settings {
 const offline: Transport = { connected: false, publish() {}, subscribe() {}, close() {} };
 
 function signerOf(secret: Uint8Array): Signer {
-  return { publicKey: p256.getPublicKey(secret, false), sign: (m) => p256.sign(m, secret, { prehash: true, lowS: false }) };
+  return { publicKey: p256.getPublicKey(secret, false), sign: (m) => p256.sign(m, secret) }; // RFC 6979, low-S: as the device signs
 }
 const DEVICE_KEY = new Uint8Array(32).map((_, i) => (i * 41 + 3) & 0xff);
 const BACKEND_KEY = new Uint8Array(32).map((_, i) => (i * 13 + 99) & 0xff);

@@ -7,7 +7,7 @@ import type { Signer } from '../../hal/crypto.js';
 export function nobleSigner(secretKey: Uint8Array): Signer {
   return {
     publicKey: p256.getPublicKey(secretKey, false),
-    sign: (message) => p256.sign(message, secretKey, { prehash: true, lowS: false }),
+    sign: (message) => p256.sign(message, secretKey, { prehash: true }), // low-S (noble's default), as the device
   };
 }
 
