@@ -1,8 +1,10 @@
 import { Digest } from 'crypt';
 import Curve from 'curve';
+import EC from 'ec';
 import ECDSA from 'ecdsa';
 import ECPoint from 'ecp';
 import RNG from 'rng';
+import { P256, signP256, type P256SignerDeps } from '../../src/crypto/index.js';
 import type { Crypto, Random, Sha256, Signer } from '../crypto.js';
 
 // P-256 field prime and b: a public key is checked to lie on the curve before
@@ -69,31 +71,55 @@ export const moddableCrypto: Crypto = {
   },
 };
 
+// k·G with Moddable's native `ec` (C, Montgomery arithmetic): the one costly
+// step of a signature; the rest is native SHA-256 and a few BigInt ops.
+let base: { ec: EC; G: ECPoint } | undefined;
+const signerDeps: P256SignerDeps = {
+  sha256: () => new DigestSha256(),
+  mulBaseX(k) {
+    base ??= { ec: new EC(P256.a, P256.b, P256.p), G: new ECPoint(P256.Gx, P256.Gy) };
+    return base.ec.mul(base.G, k).X;
+  },
+};
+
 /**
  * The device key, read from NVS at boot. The public key is provisioned with it
- * (deriving it costs a scalar multiplication in JS); the private scalar never
+ * (deriving it costs a scalar multiplication); the private scalar never
  * leaves this object.
+ *
+ * Signatures are RFC 6979 deterministic and low-S (src/crypto). Not Moddable's
+ * `ecdsa.sign`: its nonce comes from `rng`, RC4 seeded once from 16 bytes of
+ * c_rand(), which on the Linux simulator is the same sequence every boot; two
+ * signatures of different messages with one nonce give away the private key.
+ * No extra entropy is mixed in: `rng` is the only source there is, it cannot
+ * be trusted alone, and determinism means a record signed again (after a
+ * power cut) gets the same bytes.
  */
 export class ModdableSigner implements Signer {
   readonly publicKey: Uint8Array;
-  private readonly ecdsa: ECDSA;
+  private readonly d: bigint;
 
   constructor(privateKey: Uint8Array, publicKey: Uint8Array) {
     if (privateKey.length !== 32) throw new TypeError('P-256 private key must be 32 bytes');
     if (publicKey.length !== 65 || publicKey[0] !== 4) throw new TypeError('P-256 public key must be 65 bytes, SEC1 uncompressed');
+    const d = bigintOf(privateKey);
+    if (d === 0n || d >= P256.n) throw new RangeError('P-256 private key out of range');
     this.publicKey = publicKey.slice();
-    this.ecdsa = new ECDSA(bigintOf(privateKey), p256(), true);
+    this.d = d;
   }
 
   sign(message: Uint8Array): Uint8Array {
-    const H = new Digest('SHA256').process(exactBuffer(message));
-    return new Uint8Array(this.ecdsa.sign(H));
+    return signP256(signerDeps, this.d, message);
   }
 
   toJSON() { return { publicKey: Array.from(this.publicKey) }; }
 }
 
-/** The ESP32 hardware RNG (true random once the radio is on). */
+/**
+ * Moddable's `rng`: RC4 seeded at first use from 16 bytes of c_rand(), which is
+ * esp_random() on an ESP32 (true random once the radio is on) and an unseeded
+ * rand() on the Linux simulator. For backoff jitter and ids, never for keys or nonces.
+ */
 export const moddableRandom: Random = {
   bytes: (n) => new Uint8Array(RNG.get(n)),
 };

@@ -15,6 +15,7 @@ export const MODDABLE_FAKES: Record<string, string> = {
   timer: 'timer.ts',
   crypt: 'crypt.ts',
   curve: 'curve.ts',
+  ec: 'ec.ts',
   ecdsa: 'ecdsa.ts',
   ecp: 'ecp.ts',
   rng: 'rng.ts',
