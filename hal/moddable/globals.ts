@@ -1,17 +1,13 @@
 // On a device TextEncoder and TextDecoder are modules, not globals; the
-// portable core (and hal/settings.ts) uses the globals. Import this module
-// first (the manifest preloads it) so they exist before anything else runs.
+// portable core (and hal/settings.ts) uses the globals, as on Node and xsnap.
+// Installed at run time by startRoam (or a test app), never at preload: a
+// global TextDecoder seen by fflate while xsl links would make fflate's top
+// level call the text module's native constructor, which the linker lacks.
 import Decoder from 'text/decoder';
 import Encoder from 'text/encoder';
 
-declare global {
-  // Declared here because the device build has no DOM lib.
-  var TextEncoder: typeof Encoder;
-  var TextDecoder: typeof Decoder;
+export function installTextGlobals(): void {
+  const g = globalThis as { TextEncoder?: unknown; TextDecoder?: unknown };
+  g.TextEncoder ??= Encoder;
+  g.TextDecoder ??= Decoder;
 }
-
-const g = globalThis as { TextEncoder?: unknown; TextDecoder?: unknown };
-g.TextEncoder ??= Encoder;
-g.TextDecoder ??= Decoder;
-
-export {};

@@ -1,6 +1,5 @@
 // Standalone boot of roam (firmware that includes roam's manifest brings its
 // own main and calls startRoam with its meter): the config.roam of the manifest.
-import './globals.js';
 import config from 'mc/config';
 import { startRoam, type RoamConfig } from './roam.js';
 

@@ -10,9 +10,13 @@ import type { Settings } from '../settings.js';
 import { PulseMeter } from './meter.js';
 import { deviceSigner, moddablePlatform, ModdableMqttTransport, SettingKeys, type MqttOptions } from './platform.js';
 import { partitionsOf } from './regions.js';
+import { installTextGlobals } from './globals.js';
+import { checkPins, isChip } from './pins.js';
 import { openMfrc522, type ReaderPins } from './rfid.js';
 
 export interface RoamConfig {
+  /** The chip the pins are for: esp32 or esp32s3 (roam's manifest sets it per platform). */
+  chip?: string;
   /** NVS namespace (Preference domain) `roam provision` wrote. */
   domain?: string;
   partitions?: unknown;
@@ -54,6 +58,10 @@ export function readerConfigOf(settings: Settings): ReaderConfig {
 /** Boots roam; undefined (and a log line) on a device not yet provisioned. */
 export function startRoam(config: RoamConfig, hooks: RoamHooks = {}): RoamDevice | undefined {
   const log = hooks.log ?? ((line: string) => trace(`roam: ${line}\n`));
+  // A pin the chip lacks is refused here, naming it, before any IO is opened.
+  if (!isChip(config.chip)) throw new TypeError(`config.roam.chip must be "esp32" or "esp32s3", got ${JSON.stringify(config.chip)}`);
+  checkPins(config.chip, config);
+  installTextGlobals();
   const platform = moddablePlatform(config.domain ?? 'roam');
   const settings = platform.settings;
   const deviceId = settings.get(SettingKeys.deviceId);

@@ -11,7 +11,8 @@ export function moddableScenarioEntry(file: string, partitions: Record<string, n
   const setup: PlatformSetup = {
     imports: `
 import { device } from './host-sim/moddable-fakes/device.ts';
-import './hal/moddable/globals.ts';
+import { installTextGlobals } from './hal/moddable/globals.ts';
+installTextGlobals();
 import { moddablePlatform, ModdableFlash } from './hal/moddable/platform.ts';
 import { VirtualClock } from './host-sim/hal/virtual-clock.ts';
 import { SeededRandom } from './host-sim/hal/seeded-random.ts';

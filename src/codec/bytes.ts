@@ -30,10 +30,12 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-export const utf8 = (s: string): Uint8Array => encoder.encode(s);
-export const fromUtf8 = (b: Uint8Array): string => decoder.decode(b);
+// Made on first use, not at load: on a device this module is preloaded (run by
+// the linker), and TextEncoder/TextDecoder exist only at run time there.
+let encoder: TextEncoder | undefined;
+let decoder: TextDecoder | undefined;
+export const utf8 = (s: string): Uint8Array => (encoder ??= new TextEncoder()).encode(s);
+export const fromUtf8 = (b: Uint8Array): string => (decoder ??= new TextDecoder()).decode(b);
 
 /** Little-endian u32 at b[at], as every on-flash format of roam stores it. */
 export function u32(b: Uint8Array, at: number): number {

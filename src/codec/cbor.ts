@@ -1,4 +1,5 @@
-import { Decoder, Encoder } from 'cbor-x';
+import { Decoder } from 'cbor-x/decode';
+import { Encoder } from 'cbor-x/encode';
 
 // One fixed configuration, so that bytes are identical on Node and XS and
 // stable across releases: plain maps, no record extension, untagged byte strings.

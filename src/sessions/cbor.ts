@@ -1,4 +1,5 @@
-import { Decoder, Encoder } from 'cbor-x';
+import { Decoder } from 'cbor-x/decode';
+import { Encoder } from 'cbor-x/encode';
 
 // Records and COSE headers are CBOR maps with small integer keys (COSE style:
 // one byte per key, so that ≥ 5,000 signed records fit in a MiB). The shared

@@ -39,7 +39,8 @@ class DeviceXs {
     const code = await bundleWithModdableFakes(`
 import { device, FakeMapWriteError } from './host-sim/moddable-fakes/device.ts';
 import { broker } from './host-sim/moddable-fakes/mqtt.ts';
-import './hal/moddable/globals.ts';
+import { installTextGlobals } from './hal/moddable/globals.ts';
+installTextGlobals();
 import * as M from './hal/moddable/platform.ts';
 import { openMfrc522 } from './hal/moddable/rfid.ts';
 import { Mfrc522Sim } from './host-sim/mfrc522/sim.ts';

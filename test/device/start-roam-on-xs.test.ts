@@ -17,7 +17,8 @@ describe('startRoam on the Moddable fakes, inside XS', () => {
     await xs.evaluate(await bundleWithModdableFakes(`
 import { device } from './host-sim/moddable-fakes/device.ts';
 import { broker } from './host-sim/moddable-fakes/mqtt.ts';
-import './hal/moddable/globals.ts';
+import { installTextGlobals } from './hal/moddable/globals.ts';
+installTextGlobals();
 import { PreferenceSettings } from './hal/moddable/settings.ts';
 import { SettingKeys } from './hal/moddable/settings-keys.ts';
 import { startRoam, brokerOf } from './hal/moddable/roam.ts';
@@ -35,10 +36,25 @@ g.unhex = (s: string) => Uint8Array.from(s.match(/../g)!.map((h) => parseInt(h, 
     const r = await run(`
       device.configure({ partitions: Object.fromEntries(roamRegionNames().map((n) => [n, 64 * 1024])) });
       const lines = [];
-      const started = startRoam({ connectors: [{ evse: 'E1', meterPin: 4 }] }, { log: (l) => lines.push(l) });
+      const started = startRoam({ chip: 'esp32', connectors: [{ evse: 'E1', meterPin: 4 }] }, { log: (l) => lines.push(l) });
       return { started: started === undefined, lines };`);
     expect(r.started).toBe(true);
     expect(r.lines).toEqual(['not provisioned: run `roam provision` and flash its NVS image']);
+  });
+
+  it('refuses a pin the chip lacks at boot, naming it, before it reads NVS or opens any IO', async () => {
+    const r = await run(`
+      device.configure({ partitions: Object.fromEntries(roamRegionNames().map((n) => [n, 64 * 1024])) });
+      const attempt = (config) => { try { startRoam(config, { log: () => {} }); return 'started'; } catch (e) { return e.name + ': ' + e.message; } };
+      const rfid = { spi: { clock: 12, out: 11, in: 13 }, select: 10, reset: 22, connector: 1 };
+      return {
+        s3: attempt({ chip: 'esp32s3', rfid, connectors: [{ evse: 'E1', meterPin: 4 }] }),
+        noChip: attempt({ rfid, connectors: [{ evse: 'E1', meterPin: 4 }] }),
+        meter: attempt({ chip: 'esp32', connectors: [{ evse: 'E1', meterPin: 37 }, { evse: 'E2', meterPin: 24 }] }),
+      };`);
+    expect(r.s3).toBe('PinError: config.roam.rfid.reset: GPIO 22 does not exist on the esp32s3');
+    expect(r.noChip).toBe('TypeError: config.roam.chip must be "esp32" or "esp32s3", got undefined');
+    expect(r.meter).toBe('PinError: config.roam.connectors[1].meterPin: GPIO 24 does not exist on the esp32');
   });
 
   it('boots the Charger from NVS and partitions, and decides a tap from the reader', async () => {
@@ -58,6 +74,7 @@ g.unhex = (s: string) => Uint8Array.from(s.match(/../g)!.map((h) => parseInt(h, 
       const decisions = (g.decisions = []);
       const lines = [];
       const roam = startRoam({
+        chip: 'esp32',
         rfid: { spi: { clock: 18, out: 23, in: 19 }, select: 5, reset: 22, pollMs: 100, connector: 1 },
         connectors: [{ evse: 'US*ROA*E1*1' }],
       }, { meter: { readWh: () => 0 }, onDecision: (x) => decisions.push([x.accept, x.status, x.offline]), log: (l) => lines.push(l) });
