@@ -12,6 +12,10 @@ export interface CborBounds {
  * past maxDepth (cbor-x recurses, and XS's stack is small), more than maxItems
  * items, truncation, trailing bytes, tags and indefinite lengths (no roam
  * message uses them, so refusing them keeps the decoder's surface small).
+ * Integers must be what roam writes (src/codec/cbor.ts): CBOR integers of the
+ * shortest form. A float (no roam field is one: an integer sent as a float is
+ * refused here, not rounded into a number) and an integer with a longer
+ * argument than it needs are 'unsupported'.
  * Iterative: the walk itself cannot be made to recurse.
  */
 export function scanCbor(bytes: Uint8Array, bounds: CborBounds): void {
@@ -41,8 +45,18 @@ export function scanCbor(bytes: Uint8Array, bounds: CborBounds): void {
     } else if (info === 31) throw new SyncDecodeError('unsupported', `indefinite-length CBOR item at byte ${pos - 1}`);
     else throw new SyncDecodeError('malformed', `reserved CBOR additional info ${info} at byte ${pos - 1}`);
     switch (major) {
-      case 0: case 1: case 7:
-        break; // integers, simple values and floats: the argument is the value
+      case 0: case 1:
+        // RFC 8949 §4.2.1: "Preferred serialization MUST be used. In particular, this means that
+        // arguments (see Section 3) for integers … MUST be as short as possible, for instance:
+        // 0 to 23 and -1 to -24 MUST be expressed in the same byte as the major type; 24 to 255 and
+        // -25 to -256 MUST be expressed only with an additional uint8_t; …"
+        if (info >= 24 && arg < (info === 24 ? 24 : info === 25 ? 0x100 : info === 26 ? 0x10000 : 0x100000000))
+          throw new SyncDecodeError('unsupported', `CBOR integer ${major === 1 ? -1 - arg : arg} at byte ${pos - (1 << (info - 24)) - 1} is not in its shortest form`);
+        break;
+      case 7:
+        // Simple values only (false, true, null, undefined); info 25-27 are half, single and double floats.
+        if (info >= 25) throw new SyncDecodeError('unsupported', `CBOR float at byte ${pos - (1 << (info - 24)) - 1}: roam messages carry integers, never floats`);
+        break;
       case 2: case 3:
         if (arg > bytes.length - pos) throw new SyncDecodeError('malformed', `CBOR string of ${arg} bytes truncated at byte ${pos}`);
         pos += arg;

@@ -59,6 +59,37 @@ describe('record payload', () => {
     }));
   });
 
+  // Issue 14: cbor-x wrote a meter reading ≥ 2^32 Wh as a float64 (0xfb …); the journal's shape
+  // check refused it on read, so the record vanished. RFC 8949 §4.2.1: "Preferred serialization MUST
+  // be used. In particular, this means that arguments (see Section 3) for integers … MUST be as short
+  // as possible"; §3.1: "Major type 0: An unsigned integer in the range 0..2^64-1 inclusive."
+  it('writes meter readings at every magnitude up to 2^53 − 1 as CBOR unsigned integers of the shortest form', () => {
+    const heads: Array<[number, string]> = [
+      [0, '00'], [23, '17'], [24, '1818'], [65536, '1a00010000'], [2 ** 32 - 1, '1affffffff'], [2 ** 32, '1b0000000100000000'],
+      [5_000_000_000, '1b000000012a05f200'], [2 ** 40, '1b0000010000000000'], [2 ** 53 - 1, '1b001fffffffffffff'],
+    ];
+    for (const [wh, head] of heads) {
+      const p = encodeRecord({ ...facts(1), meterStartWh: 0, meterStopWh: wh }, 1, GENESIS_HASH);
+      const hex = toHex(p).toLowerCase();
+      expect(hex, `${wh}`).toContain(`0c${head}0d${head}`); // key 12 (meterStop), key 13 (energy): the same value
+      expect(hex).not.toMatch(/0cfb|0dfb/);
+      expect(decodeRecord(p)).toMatchObject({ meterStartWh: 0, meterStopWh: wh, energyWh: wh });
+    }
+    fc.assert(fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (a, b) => {
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      expect(decodeRecord(encodeRecord({ ...facts(2), meterStartWh: lo, meterStopWh: hi }, 7, GENESIS_HASH))).toMatchObject({ meterStartWh: lo, meterStopWh: hi, energyWh: hi - lo });
+    }), { numRuns: 300 });
+  });
+
+  it('refuses a payload with an integer written as a float, even one that holds a whole number', () => {
+    const p = encodeRecord({ ...facts(1), meterStartWh: 0, meterStopWh: 5_000_000_000 }, 1, GENESIS_HASH);
+    const hex = toHex(p).toLowerCase();
+    // What cbor-x wrote before: 5,000,000,000 as float64, for meterStop and energy.
+    const float = hex.replaceAll('1b000000012a05f200', 'fb41f2a05f20000000');
+    expect(float).not.toBe(hex);
+    expect(() => decodeRecord(fromHex(float.toUpperCase()))).toThrow(/canonical/);
+  });
+
   it('keeps a 10-byte UID and a non-hex UID as given', () => {
     for (const uid of ['04A1B2C3D4E5F60718A9', 'abc-123', '04a2b3']) expect(decodeRecord(encodeRecord({ ...facts(1), uid }, 1, GENESIS_HASH)).uid).toBe(uid);
   });

@@ -1,7 +1,7 @@
 import { deflateSync } from 'fflate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeCbor } from '../../src/codec/index.js';
+import { decodeCbor, encodeCbor, MAX_CBOR_INTEGER, toHex } from '../../src/codec/index.js';
 import {
   decodeFrame, decodeMessage, encodeFrame, encodeMessage, inflateBounded, MAX_BATCH_RECORDS, parseTopic, scanCbor,
   SyncDecodeError, topicOf, type DecodeFault, type MessageKind,
@@ -149,7 +149,7 @@ describe('decoders bound their input', () => {
 
   it('refuses well-formed messages with wrong fields', () => {
     expect(faultOf(() => decodeMessage('recordAck', plain(encodeCbor({ seq: -1 }))))).toBe('schema');
-    expect(faultOf(() => decodeMessage('recordAck', plain(encodeCbor({ seq: 1.5 }))))).toBe('schema');
+    expect(faultOf(() => decodeMessage('recordAck', plain(encodeCbor({ seq: 1.5 }))))).toBe('unsupported'); // a float: no roam field is one
     expect(faultOf(() => decodeMessage('recordAck', plain(encodeCbor([1]))))).toBe('schema');
     expect(faultOf(() => decodeMessage('authResponse', plain(encodeCbor({ id: 'x', st: 'Maybe' }))))).toBe('schema');
     expect(faultOf(() => decodeMessage('recordBatch', plain(encodeCbor({ first: 1, recs: [new Uint8Array(0)] }))))).toBe('schema');
@@ -173,5 +173,78 @@ describe('decoders bound their input', () => {
       expect(() => scanCbor(bytes, { maxDepth: 64, maxItems: 1e6 })).not.toThrow();
       expect(decodeFrame(encodeFrame(v), { maxWireBytes: 1e6, maxCborBytes: 1e6, maxDepth: 64, maxItems: 1e6 })).toEqual(v);
     }), { numRuns: 300 });
+  });
+});
+
+// Issue 14: cbor-x wrote whole numbers ≥ 2^32 as float64 (0xfb …). Every integer
+// of a roam message is a CBOR integer, up to MAX_CBOR_INTEGER = 2^53 − 1.
+describe('integers are CBOR integers of the shortest form, up to 2^53 − 1', () => {
+  // RFC 8949 §3.1: "Major type 0: An unsigned integer in the range 0..2^64-1 inclusive. The value of
+  // the encoded item is the argument itself." "Major type 1: A negative integer in the range
+  // -2^64..-1 inclusive. The value of the item is -1 minus the argument."
+  // RFC 8949 §4.2.1: "Preferred serialization MUST be used. In particular, this means that arguments
+  // (see Section 3) for integers … MUST be as short as possible, for instance: 0 to 23 and -1 to -24
+  // MUST be expressed in the same byte as the major type; 24 to 255 and -25 to -256 MUST be expressed
+  // only with an additional uint8_t; 256 to 65535 and -257 to -65536 MUST be expressed only with an
+  // additional uint16_t; 65536 to 4294967295 and -65537 to -4294967296 MUST be expressed only with an
+  // additional uint32_t." Beyond that, the uint64_t argument is the only one left: the shortest.
+  const cases: Array<[number, string]> = [
+    [0, '00'], [23, '17'], [24, '1818'], [255, '18ff'], [256, '190100'], [65535, '19ffff'], [65536, '1a00010000'],
+    [2 ** 32 - 1, '1affffffff'], [2 ** 32, '1b0000000100000000'], [5_000_000_000, '1b000000012a05f200'],
+    [2 ** 40, '1b0000010000000000'], [2 ** 53 - 1, '1b001fffffffffffff'],
+    [-1, '20'], [-24, '37'], [-25, '3818'], [-256, '38ff'], [-257, '390100'], [-65536, '39ffff'], [-65537, '3a00010000'],
+    [-(2 ** 32), '3affffffff'], [-(2 ** 32) - 1, '3b0000000100000000'], [-(2 ** 53 - 1), '3b001ffffffffffffe'],
+  ];
+  it('each magnitude in its shortest head, major type 0 or 1, never a float', () => {
+    for (const [v, hex] of cases) {
+      expect(toHex(encodeCbor(v)).toLowerCase(), String(v)).toBe(hex);
+      expect(decodeCbor(encodeCbor(v)), String(v)).toBe(v);
+      expect(typeof decodeCbor(encodeCbor(v))).toBe('number');
+    }
+  });
+
+  it('nested in maps and arrays too, without touching the value given', () => {
+    const value = { a: [1, 2 ** 40, { b: 2 ** 53 - 1 }], c: new Map([[1, 2 ** 33]]) };
+    const bytes = encodeCbor(value);
+    expect(() => scanCbor(bytes, { maxDepth: 8, maxItems: 100 })).toThrow(); // the JS Map is a tag (259): messages never carry one
+    expect(() => scanCbor(encodeCbor(value.a), { maxDepth: 8, maxItems: 100 })).not.toThrow(); // no float, every integer shortest
+    expect(value.a[1]).toBe(2 ** 40); // not replaced in place
+    expect((decodeCbor(encodeCbor({ a: [1, 2 ** 40, { b: 2 ** 53 - 1 }] })) as { a: unknown[] }).a).toEqual([1, 2 ** 40, { b: 2 ** 53 - 1 }]);
+  });
+
+  it('refuses to encode a whole number beyond the maximum rather than write a float', () => {
+    expect(MAX_CBOR_INTEGER).toBe(2 ** 53 - 1);
+    expect(() => encodeCbor({ n: 2 ** 53 })).toThrow(RangeError);
+    expect(() => encodeCbor([-(2 ** 60)])).toThrow(RangeError);
+  });
+
+  it('every message with a field at any magnitude up to its bound round-trips as integers', () => {
+    const big = fc.oneof(fc.constantFrom(0, 2 ** 32 - 1, 2 ** 32, 2 ** 40, 2 ** 53 - 1), fc.integer({ min: 0, max: MAX_CBOR_INTEGER }));
+    fc.assert(fc.property(big, big, big, (a, b, c) => {
+      for (const [kind, msg] of [
+        ['recordAck', { seq: a }], ['listOffer', { ver: 1, size: b }], ['recordBatch', { first: c, recs: [Uint8Array.of(1)] }],
+        ['status', { list: 1, depth: a, acked: b, lastSync: c, time: 'S', listBusy: true }], ['authResponse', { id: 'x', status: 'Accepted', expires: a }],
+      ] as const) {
+        const bytes = encodeMessage(kind, msg as never);
+        // The scanner refuses any float and any integer not in its shortest form.
+        expect(() => scanCbor(bytes.subarray(1), { maxDepth: 4, maxItems: 100 })).not.toThrow();
+        expect(decodeMessage(kind, bytes)).toEqual(msg);
+      }
+    }), { numRuns: 300 });
+  });
+
+  it('a decoder refuses an integer sent as a float, in a longer head than needed, or beyond 2^53 − 1', () => {
+    const withSeq = (value: number[]) => plain(Uint8Array.of(0xa1, 0x63, 0x73, 0x65, 0x71, ...value)); // {"seq": …}
+    expect(decodeMessage('recordAck', withSeq([0x1b, 0, 0, 0, 1, 0x2a, 0x05, 0xf2, 0]))).toEqual({ seq: 5_000_000_000 });
+    // 5,000,000,000 as float64 (what cbor-x wrote before), float32 of 16, float16 of 1
+    expect(faultOf(() => decodeMessage('recordAck', withSeq([0xfb, 0x41, 0xf2, 0xa0, 0x5f, 0x20, 0, 0, 0])))).toBe('unsupported');
+    expect(faultOf(() => decodeMessage('recordAck', withSeq([0xfa, 0x41, 0x80, 0, 0])))).toBe('unsupported');
+    expect(faultOf(() => decodeMessage('recordAck', withSeq([0xf9, 0x3c, 0])))).toBe('unsupported');
+    // 5 with a uint8, uint16, uint32 and uint64 argument; 2^32 − 1 with a uint64 one
+    for (const head of [[0x18, 5], [0x19, 0, 5], [0x1a, 0, 0, 0, 5], [0x1b, 0, 0, 0, 0, 0, 0, 0, 5], [0x1b, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]])
+      expect(faultOf(() => decodeMessage('recordAck', withSeq(head))), head.join(',')).toBe('unsupported');
+    // 2^53 and 2^64 − 1: well-formed, but beyond what a number holds exactly
+    expect(faultOf(() => decodeMessage('recordAck', withSeq([0x1b, 0, 0x20, 0, 0, 0, 0, 0, 0])))).toBe('schema');
+    expect(faultOf(() => decodeMessage('recordAck', withSeq([0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])))).toBe('schema');
   });
 });
