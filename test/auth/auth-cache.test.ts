@@ -6,15 +6,31 @@ import { FakeBackend, MapTokens } from './decision-table.js';
 const ids = ['04000000000001', '04000000000002', '04000000000003', '04000000000004'];
 
 describe('authorization cache', () => {
-  it('forgets an entry once its lifetime has passed', () => {
+  it('forgets an entry once its lifetime has passed since it was last used', () => {
     const clock = new VirtualClock();
     const c = new AuthCache(clock, { enabled: true, lifetimeS: 60, maxEntries: 10 });
     c.put(ids[0], { status: 'Accepted' });
     clock.advance(59_999);
-    expect(c.lookup(ids[0])).toEqual({ status: 'Accepted' });
+    expect(c.peek(ids[0])).toEqual({ status: 'Accepted' });
     clock.advance(1);
     expect(c.lookup(ids[0])).toBeUndefined();
     expect(c.size).toBe(0);
+  });
+
+  // OCPP 2.0.1 AuthCacheCtrlr.LifeTime: "how long it takes until a token expires in the authorization cache since it is last used".
+  it('each use renews the lifetime: a card used more often than the lifetime never ages out; peek does not renew', () => {
+    const clock = new VirtualClock();
+    const c = new AuthCache(clock, { enabled: true, lifetimeS: 60, maxEntries: 10 });
+    c.put(ids[0], { status: 'Accepted' });
+    for (let i = 0; i < 10; i++) {
+      clock.advance(50_000);
+      expect(c.lookup(ids[0])?.status).toBe('Accepted');
+    }
+    clock.advance(59_999);
+    expect(c.peek(ids[0])?.status).toBe('Accepted');
+    clock.advance(1);
+    expect(c.peek(ids[0])).toBeUndefined();
+    expect(c.lookup(ids[0])).toBeUndefined();
   });
 
   it('when full, drops a non-Accepted entry before any Accepted one', () => {
