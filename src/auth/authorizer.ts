@@ -1,12 +1,12 @@
 import type { Clock, TimerId } from '../../hal/clock.js';
 import { AuthCache } from './auth-cache.js';
-import { decideFromAnswer, ignoredTap, plan, type Decision, type Link, type Plan, type Sources } from './decide.js';
+import { cacheMayHold, decideFromAnswer, ignoredTap, plan, type Decision, type Link, type Plan, type Sources } from './decide.js';
 import { LocalList, type LocalListResult, type LocalListUpdate } from './local-list.js';
 import type { OnlineAuthorizer } from './online.js';
 import { defaultAuthSettings, type AuthSettings } from './policy.js';
 import { applyPostAuth, type PostAuthAction } from './post-auth.js';
 import type { SessionControl, SessionInProgress, SessionsView } from './sessions.js';
-import { AUTH_STATUSES, type IdTagInfo } from './status.js';
+import { AUTH_STATUSES, effectiveStatus, type AuthStatus, type IdTagInfo } from './status.js';
 import { normalizeUid } from '../tokens/index.js';
 import type { ReaderConfig, TokenLookup } from './token-source.js';
 import { checkUid, UidFormatError } from './uid.js';
@@ -15,6 +15,16 @@ import { TrustedTime } from './trusted-time.js';
 
 /** How long a post-authorization request may go unanswered before it is asked again. */
 export const RECHECK_RETRY_MS = 60_000;
+
+/**
+ * OCPP 1.6 §3.5.2 LocalListConflict: the backend's answer about an id on the
+ * local list disagrees with the list's status for it.
+ */
+export interface LocalListConflict {
+  uid: string;
+  list: AuthStatus;
+  backend: AuthStatus;
+}
 
 export interface TapInput {
   /** Normalized UID (upper-case hex), or the reader's raw output (normalized per `reader`). */
@@ -33,6 +43,8 @@ export interface AuthorizerDeps {
   control?: SessionControl;
   /** How the reader delivers UIDs, for taps given as raw reader output. */
   reader?: ReaderConfig;
+  /** Told of each local-list conflict (OCPP 1.6 §3.5.2), to report it to the backend. */
+  onLocalListConflict?: (c: LocalListConflict) => void;
 }
 
 /** Connector numbers are small non-negative integers; anything else is a caller bug. */
@@ -59,6 +71,8 @@ export class Authorizer {
   private suspect = false;
   /** Backend answers dropped for an unknown status or malformed fields. */
   malformedAnswers = 0;
+  /** Local-list conflicts (OCPP 1.6 §3.5.2) seen since boot. */
+  localListConflicts = 0;
   private correlation = 0;
   /** Sessions the backend has answered for: post-authorization is done. */
   private readonly settled = new Set<string>();
@@ -68,7 +82,16 @@ export class Authorizer {
    * after RECHECK_RETRY_MS while connected, and at every reconnect.
    */
   private readonly asking = new Map<string, number>();
+  /**
+   * Start requests still unanswered when their fallback admitted the card
+   * (`connector|uid` → monotonic ms sent): the session's first check is that
+   * request, so no second one goes out before RECHECK_RETRY_MS.
+   */
+  private readonly inflight = new Map<string, number>();
   private retryTimer?: TimerId;
+  private retryAt = 0;
+  private soonTimer?: TimerId;
+  private onPostAuth?: (s: SessionInProgress, a: PostAuthAction) => void;
   private readonly src: Sources;
 
   constructor(private readonly deps: AuthorizerDeps) {
@@ -93,9 +116,11 @@ export class Authorizer {
   }
 
   set settings(next: AuthSettings) {
+    const listOn = !this.current.localAuthListEnabled && next.localAuthListEnabled;
     this.current = { ...next };
     this.src.settings = this.current;
     this.cache.configure(cacheOptions(this.current));
+    if (listOn) this.uncacheListed(); // the list is known again: its ids leave the cache
   }
 
   get link(): Link {
@@ -119,15 +144,20 @@ export class Authorizer {
     const clock = this.deps.clock;
     const windowMs = this.current.retapGuardMs;
     if (this.retaps.repeats(uid, connector, clock.monotonic(), windowMs)) return done(ignoredTap(uid, connector, windowMs));
+    const link = this.link;
     const decide = (d: Decision) => {
       this.guard(d);
       done(d);
+      // A start without a fresh answer: post-authorize it once the session exists (the caller starts it in
+      // done). On a known-offline link recheck() would send nothing: the reconnect's recheck() asks.
+      if (d.accept && d.action === 'start' && d.checkLater && link !== 'offline') this.recheckSoon();
     };
-    const link = this.link;
     const p = plan(this.src, uid, connector, link);
     if (p.kind === 'decided') return decide(p.decision);
+    const sentAt = clock.monotonic();
     if (link === 'unknown') {
       this.send(p, (info) => this.late(p.fallback, info));
+      this.awaiting(p.fallback, sentAt);
       return decide(p.fallback);
     }
     // Being decided: repeats during the backend round trip are not asked again.
@@ -145,6 +175,7 @@ export class Authorizer {
       if (settled) return;
       settled = true;
       this.suspect = true;
+      this.awaiting(p.fallback, sentAt);
       decide({ ...p.fallback, reason: `${p.fallback.reason} (no answer within ${this.current.onlineTimeoutMs} ms)` });
     });
   }
@@ -162,36 +193,59 @@ export class Authorizer {
   /** OCPP SendLocalList; ids now on the list leave the cache. Malformed: LocalListError, nothing changed. */
   applyLocalList(update: LocalListUpdate): LocalListResult {
     const result = this.list.apply(update);
-    if (result === 'Accepted') for (const id of this.list.ids()) this.cache.delete(id);
+    if (result === 'Accepted' && this.current.localAuthListEnabled) this.uncacheListed();
     return result;
   }
 
-  /** An IdTagInfo the backend sent some other way (e.g. StartTransaction.conf): cached unless listed. */
+  /**
+   * An IdTagInfo the backend sent (an answer, or some other way, e.g.
+   * StartTransaction.conf). The cache stores only what may be used: not for
+   * ids on the (enabled) local list (OCPP 1.6 §3.5.3), not ConcurrentTx (about
+   * this moment, not the card), nothing for ALWAYS-class tokens (the table
+   * decides) and no Accepted for NEVER or valid=false tokens (never started
+   * from the cache); an entry that may no longer be held is dropped.
+   */
   remember(uid: string, info: IdTagInfo): void {
     if (!wellFormed(info)) return;
-    if (info.status === 'ConcurrentTx') return; // about this moment, not about the card
-    if (this.list.has(uid)) return;
-    this.cache.put(uid, info);
+    if (info.status === 'ConcurrentTx') return;
+    if (this.current.localAuthListEnabled && this.list.has(uid)) return;
+    if (cacheMayHold(this.deps.tokens.lookup(uid), info)) this.cache.put(uid, info);
+    else this.cache.delete(uid);
   }
 
   /**
-   * Post-authorization after the link returns: asks the backend about each
-   * session in progress begun offline that wants checking, until it answers,
-   * and applies its verdict (StopTxOnInvalidId / MaxEnergyOnInvalidId / suspend)
-   * to the refused ones. Returns the number of requests sent.
+   * Post-authorization: asks the backend about each session in progress that
+   * was started without a fresh real-time answer (Decision.checkLater), until
+   * it answers, and applies its verdict (StopTxOnInvalidId /
+   * MaxEnergyOnInvalidId / suspend) to the refused ones. Runs by itself after
+   * each such start and every RECHECK_RETRY_MS while one is unanswered and the
+   * link is up; call it when the link comes back. Returns the requests sent.
    */
-  recheckOfflineSessions(onAction?: (s: SessionInProgress, a: PostAuthAction) => void): number {
-    if (this.link === 'offline') return 0;
+  recheck(onAction?: (s: SessionInProgress, a: PostAuthAction) => void): number {
+    if (onAction) this.onPostAuth = onAction;
+    if (this.link === 'offline') return 0; // the reconnect calls again
     // Only live sessions are remembered: a charger stays up for months.
-    const live = new Set(this.deps.sessions.all().map((s) => s.id));
+    const all = this.deps.sessions.all();
+    const live = new Set(all.map((s) => s.id));
     for (const id of this.settled) if (!live.has(id)) this.settled.delete(id);
     for (const id of this.asking.keys()) if (!live.has(id)) this.asking.delete(id);
     const now = this.deps.clock.monotonic();
+    for (const [key, at] of this.inflight) if (now - at >= RECHECK_RETRY_MS) this.inflight.delete(key);
     let sent = 0;
-    for (const s of this.deps.sessions.all()) {
+    let due = Infinity; // ms until the next unanswered check is due again
+    for (const s of all) {
       if (!s.checkLater || this.settled.has(s.id)) continue;
-      const at = this.asking.get(s.id);
-      if (at !== undefined && now - at < RECHECK_RETRY_MS) continue; // still in flight
+      let at = this.asking.get(s.id);
+      if (at === undefined) {
+        // The tap's own request, still unanswered, is the first check.
+        at = this.inflight.get(`${s.connector}|${s.uid}`);
+        if (at !== undefined) this.asking.set(s.id, at);
+      }
+      if (at !== undefined && now - at < RECHECK_RETRY_MS) { // still in flight
+        due = Math.min(due, at + RECHECK_RETRY_MS - now);
+        continue;
+      }
+      due = Math.min(due, RECHECK_RETRY_MS);
       this.asking.set(s.id, now);
       sent++;
       this.deps.online.request({ correlationId: this.nextId(), uid: s.uid, connector: s.connector, purpose: 'recheck' }, (info) => {
@@ -204,17 +258,44 @@ export class Authorizer {
         this.settled.add(s.id);
         this.asking.delete(s.id);
         this.answered(s.uid, info);
-        const a = this.postAuth(s, info);
-        if (a) onAction?.(s, a);
+        this.postAuth(s, info);
       });
     }
-    if (this.asking.size > 0 && this.retryTimer === undefined) {
-      this.retryTimer = this.deps.clock.setTimer(RECHECK_RETRY_MS, () => {
+    // Until every such session is answered: a lost request or answer is asked again, connected or not.
+    if (due !== Infinity && (this.retryTimer === undefined || this.retryAt > now + due)) {
+      if (this.retryTimer !== undefined) this.deps.clock.clearTimer(this.retryTimer);
+      this.retryAt = now + due;
+      this.retryTimer = this.deps.clock.setTimer(due, () => {
         this.retryTimer = undefined;
-        this.recheckOfflineSessions(onAction);
+        this.recheck();
       });
     }
     return sent;
+  }
+
+  /** The former name of recheck(). */
+  recheckOfflineSessions(onAction?: (s: SessionInProgress, a: PostAuthAction) => void): number {
+    return this.recheck(onAction);
+  }
+
+  /** A recheck on the next turn, once the session the decision admitted has started. */
+  private recheckSoon(): void {
+    if (this.soonTimer !== undefined) return;
+    this.soonTimer = this.deps.clock.setTimer(0, () => {
+      this.soonTimer = undefined;
+      this.recheck();
+    });
+  }
+
+  /** A fallback admitted a card while its request is unanswered: that request is the session's first check. */
+  private awaiting(fallback: Decision, sentAt: number): void {
+    if (!fallback.accept || fallback.action !== 'start' || !fallback.checkLater) return;
+    if (this.inflight.size >= 32) this.inflight.delete(this.inflight.keys().next().value as string);
+    this.inflight.set(`${fallback.connector}|${fallback.uid}`, sentAt);
+  }
+
+  private uncacheListed(): void {
+    for (const id of this.list.ids()) this.cache.delete(id);
   }
 
   /** The window runs from the decision (the user sees the outcome then); a refusal opens none. */
@@ -226,6 +307,7 @@ export class Authorizer {
   /** A late answer was cached by send(); a session it admitted offline now gets post-authorized. */
   private late(fallback: Decision, info: IdTagInfo): void {
     if (!fallback.accept || fallback.action !== 'start' || !fallback.checkLater) return;
+    this.inflight.delete(`${fallback.connector}|${fallback.uid}`);
     const s = this.deps.sessions.byConnector(fallback.connector);
     if (!s || s.uid !== fallback.uid || this.settled.has(s.id)) return;
     this.settled.add(s.id);
@@ -233,14 +315,29 @@ export class Authorizer {
     this.postAuth(s, info);
   }
 
-  private postAuth(s: SessionInProgress, info: IdTagInfo): PostAuthAction | undefined {
-    if (!this.deps.control) return undefined;
-    return applyPostAuth(s, info, this.current, this.src.wallMs, this.deps.control);
+  private postAuth(s: SessionInProgress, info: IdTagInfo): void {
+    if (!this.deps.control) return;
+    const a = applyPostAuth(s, info, this.current, this.deps.control);
+    this.onPostAuth?.(s, a);
   }
 
   private answered(uid: string, info: IdTagInfo): void {
     this.suspect = false;
+    this.checkConflict(uid, info);
     this.remember(uid, info);
+  }
+
+  /** OCPP 1.6 §3.5.2: the backend's status for a listed id is not the list's. The list is kept; the backend is told. */
+  private checkConflict(uid: string, info: IdTagInfo): void {
+    if (!this.current.localAuthListEnabled || info.status === 'ConcurrentTx') return;
+    const listed = this.list.lookup(uid);
+    if (!listed) return;
+    // Without a time to judge the list's expiry by, the list's own status is compared.
+    const now = this.src.trustedMs();
+    const mine = now === undefined ? listed.status : effectiveStatus(listed, () => now);
+    if (mine === info.status) return;
+    this.localListConflicts++;
+    this.deps.onLocalListConflict?.({ uid, list: mine, backend: info.status });
   }
 
   private send(p: Extract<Plan, { kind: 'ask' }>, answer: (info: IdTagInfo) => void): void {

@@ -131,6 +131,11 @@ export function saveAuthSetting<K extends keyof AuthSettings>(store: Settings, n
   return v;
 }
 
+/** OCPP 2.0.1 MasterPassGroupId: "IdTokens that have this id as groupId belong to the Master Pass Group." */
+export function isMasterPassGroup(s: AuthSettings, groupId: string | undefined): boolean {
+  return groupId !== undefined && s.masterPassGroupId !== '' && groupId === s.masterPassGroupId;
+}
+
 /**
  * The offline modes commercial wallboxes offer (KEBA's names, roughly), as
  * presets of the OCPP flags they amount to.

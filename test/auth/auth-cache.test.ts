@@ -100,3 +100,47 @@ describe('authorization cache', () => {
     expect([d.accept, d.status]).toEqual([false, 'Expired']);
   });
 });
+
+// "the cache stores only what may be used" (issue 18): OCPP 1.6 §3.5.3, OCPI ALWAYS / NEVER / valid=false.
+describe('what the authorization cache stores', () => {
+  function authorizer(settings = {}) {
+    const clock = new VirtualClock();
+    const tokens = new MapTokens();
+    const partner = { id: 1, countryCode: 'US', partyId: 'SEM', allowedUsesTable: true };
+    const token = (uid: string, whitelist: 'ALWAYS' | 'ALLOWED' | 'ALLOWED_OFFLINE' | 'NEVER', valid = true) =>
+      tokens.map.set(uid, { uid, whitelist, valid, partner, type: 'RFID', sourceVersion: 1 });
+    const auth = new Authorizer({ clock, tokens, sessions: new SessionTable(), online: new FakeBackend(clock, undefined), settings: { ...defaultAuthSettings(), ...settings } });
+    return { auth, token };
+  }
+
+  it('nothing for ALWAYS-class tokens (the table decides); no Accepted for NEVER or valid=false, their refusals yes', () => {
+    const { auth, token } = authorizer();
+    token(ids[0], 'ALWAYS');
+    token(ids[1], 'NEVER');
+    token(ids[2], 'ALLOWED_OFFLINE', false);
+    token(ids[3], 'ALLOWED_OFFLINE');
+    for (const id of ids) auth.remember(id, { status: 'Accepted' });
+    expect(ids.map((id) => auth.cache.peek(id)?.status)).toEqual([undefined, undefined, undefined, 'Accepted']);
+    for (const id of ids) auth.remember(id, { status: 'Blocked' });
+    expect(ids.map((id) => auth.cache.peek(id)?.status)).toEqual([undefined, 'Blocked', 'Blocked', 'Blocked']);
+  });
+
+  it('an answer that may no longer be held drops the entry the id had', () => {
+    const { auth, token } = authorizer();
+    auth.remember(ids[0], { status: 'Accepted' }); // not on the table then
+    token(ids[0], 'NEVER');
+    auth.remember(ids[0], { status: 'Accepted' });
+    expect(auth.cache.size).toBe(0);
+  });
+
+  it('with the local list disabled its ids are cached; enabling the list drops them', () => {
+    const { auth } = authorizer({ localAuthListEnabled: false });
+    auth.applyLocalList({ listVersion: 1, updateType: 'Full', localAuthorizationList: [{ idTag: ids[0], idTagInfo: { status: 'Blocked' } }] });
+    auth.remember(ids[0], { status: 'Accepted' });
+    expect(auth.cache.peek(ids[0])?.status).toBe('Accepted');
+    auth.settings = { ...auth.settings, localAuthListEnabled: true };
+    expect(auth.cache.peek(ids[0])).toBeUndefined();
+    auth.remember(ids[0], { status: 'Accepted' });
+    expect(auth.cache.size).toBe(0);
+  });
+});

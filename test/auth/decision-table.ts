@@ -1,7 +1,10 @@
 // The decision table: every combination of whitelist class × valid ×
 // connectivity × local list/cache state × policy, run through the real
-// Authorizer, and an expectation written separately from the rules of the
-// brief (section 2) and issue 4. Shared by the vitest suite and the XS scenario.
+// Authorizer, against an expectation written from the spec sentences
+// (../shared/specs/authorization-rules.md, quoted in SPEC below; issue 18),
+// not from the implementation: each rule of expectation() names the sentences
+// it encodes, and each outcome says which rules made it. Shared by the vitest
+// suite and the XS scenario.
 import { VirtualClock } from '../../host-sim/hal/virtual-clock.js';
 import {
   Authorizer, defaultAuthSettings, offlineModeSettings, SessionTable,
@@ -98,7 +101,9 @@ export function runCase(c: Case): Outcome {
       : c.state === 'list-blocked' ? { status: 'Blocked' } : { status: 'Accepted', expiryDate: wall - 1000 };
     auth.applyLocalList({ listVersion: 1, updateType: 'Full', localAuthorizationList: [{ idTag: UID, idTagInfo: info }] });
   } else if (c.state.startsWith('cache-')) {
-    auth.remember(UID, { status: c.state === 'cache-accepted' ? 'Accepted' : 'Blocked' });
+    // An entry stored before the token table reached its present state (a stale entry): put
+    // directly, since the Authorizer would not store an Accepted for a NEVER or valid=false token.
+    auth.cache.put(UID, { status: c.state === 'cache-accepted' ? 'Accepted' : 'Blocked' });
   }
   if (c.conn === 'offline') backend.online = false;
   if (c.conn === 'unknown') {
@@ -120,61 +125,151 @@ export function runCase(c: Case): Outcome {
 }
 
 /**
- * The expectation, from the rules alone.
- * - Local list, then cache (an id found there is "local"). Online, a local
- *   Accepted id starts at once under LocalPreAuthorize; any other local id is
- *   asked about.
- * - Token table: ALWAYS never asks; ALLOWED follows the partner (table ⇒ like
- *   ALWAYS, real time ⇒ like ALLOWED_OFFLINE); ALLOWED_OFFLINE and NEVER ask;
- *   valid=false always asks where it can.
- * - An id nowhere is asked about.
- * - An answer in time decides (AUTH_REQUEST, not offline).
- * - Without an answer in time (offline, timed out, or link in doubt): local
- *   non-Accepted refused with its status (whatever the unknown policy); local
- *   Accepted / ALWAYS / ALLOWED_OFFLINE accepted if LocalAuthorizeOffline, else
- *   treated as unknown; valid=false refused Invalid; NEVER and absent ids
- *   follow the unknown-id policy (AllowOfflineTxForUnknownId: accept, else
- *   refuse Unknown). Offline accepts are checked later, except ALWAYS ones
- *   and free vend admissions of unknown ids.
- * - A known-offline link never waits and sends nothing; a link in doubt
- *   decides at once but still sends the request.
+ * The sentences the expectation encodes, verbatim (../shared/specs/authorization-rules.md),
+ * and roam's own rules where the specs leave room (marked ROAM, reasons in docs/auth.md).
  */
-export function expected(c: Case): Outcome {
+export const SPEC = {
+  'OCPI valid=false': 'OCPI 2.2.1 WhitelistType: "If a Token is: valid = false, when the whitelist field requires real-time authorization, the CPO SHALL do a real-time authorization, the state of the Token might have changed."',
+  'OCPI ALWAYS': 'OCPI 2.2.1 ALWAYS: "Token always has to be whitelisted, realtime authorization is not possible/allowed. CPO shall always allow any use of this Token."',
+  'OCPI ALLOWED': 'OCPI 2.2.1 ALLOWED: "It is allowed to whitelist the token, realtime authorization is also allowed. The CPO may choose which version of authorization to use."',
+  'OCPI ALLOWED_OFFLINE': 'OCPI 2.2.1 ALLOWED_OFFLINE: "In normal situations realtime authorization shall be used. But when the CPO cannot get a response from the eMSP (communication between CPO and eMSP is offline), the CPO shall allow this Token to be used."',
+  'OCPI NEVER': 'OCPI 2.2.1 NEVER: "Whitelisting is forbidden, only realtime authorization is allowed. CPO shall always send a realtime authorization for any use of this Token to the eMSP."',
+  'OCPP16 3.5.1': 'OCPP 1.6 §3.5.1: "When an identifier is presented that is stored in the cache as NOT-valid, and the Charge Point is online: an Authorization.req SHOULD be sent".',
+  'OCPP16 3.5.3': 'OCPP 1.6 §3.5.3: "a Charge Point SHALL treat Local Authorization List entries as having priority over Authorization Cache entries for the same identifiers."',
+  'OCPP16 3.5.4 list': 'OCPP 1.6 §3.5.4: "Identifiers that are present in a Local Authorization List that have a status other than "Accepted" (Invalid, Restricted, Expired) MUST be rejected. Identifiers that were valid but are apparently expired due to passage of time MUST also be rejected."',
+  'OCPP16 3.5.4 unknown': 'OCPP 1.6 §3.5.4: "When offline, a Charge Point MAY allow automatic authorization of any "unknown" identifiers that cannot be explicitly authorized by Local Authorization List or Authorization Cache entries."',
+  'OCPP16 4.1': 'OCPP 1.6 §4.1: "If an idTag presented by the user is not present in the Local Authorization List or Authorization Cache, then the Charge Point SHALL send an Authorization.req PDU"',
+  'OCPP16 4.8': 'OCPP 1.6 §4.8: "The Central System MUST verify validity of the identifier in the StartTransaction.req PDU, because the identifier might have been authorized locally by the Charge Point using outdated information."',
+  'OCPP16 9.1.12': 'OCPP 1.6 §9.1.12 LocalAuthorizeOffline: "whether the Charge Point, when offline, will start a transaction for locally-authorized identifiers."',
+  'OCPP16 9.1.13': 'OCPP 1.6 §9.1.13 LocalPreAuthorize: "whether the Charge Point, when online, will start a transaction for locally-authorized identifiers without waiting for or requesting an Authorization.conf from the Central System"',
+  'OCPP201 DisablePostAuthorize': 'OCPP 2.0.1 AuthCacheCtrlr / LocalAuthListCtrlr.DisablePostAuthorize: "disables the behavior to request authorization for an idToken that is stored in the cache [local authorization list] with a status other than Accepted" (default: not disabled).',
+  'ROAM cache age': 'ROAM: no answer about an ALWAYS-class token is ever cached, so any cache entry for one predates its table row: the table decides (docs/auth.md, R6).',
+  'ROAM in doubt': 'ROAM: a link in doubt (the last request timed out) decides at once by the no-answer rule and still sends the request; LocalPreAuthorize needs "online" (docs/auth.md, R13).',
+  'ROAM no charging': 'ROAM: LocalAuthorizeOffline off refuses ALWAYS tokens offline too (as unknown ids) (docs/auth.md, R7).',
+  'ROAM free vend': 'ROAM: free vend admits unknown ids offline and checks nothing later (docs/auth.md, R11).',
+} as const;
+export type Rule = keyof typeof SPEC;
+
+/**
+ * The expectation, from the sentences in SPEC alone, as rules applied in order:
+ * what the device holds about the card decides whether it must ask, and what
+ * stands when it gets no answer in time.
+ *
+ * 1. A refusal held by a current source wins over any acceptance: a non-Accepted
+ *    local-list entry (its status), a token valid=false (Invalid), a non-Accepted
+ *    cache entry (its status; the cache does not count for ALWAYS-class tokens).
+ *    It is asked about wherever real time is allowed, i.e. not for ALWAYS.
+ * 2. NEVER is asked about whenever the link allows; list or cache acceptances do
+ *    not count; without an answer the unknown-id policy applies.
+ * 3. ALLOWED_OFFLINE (and ALLOWED where the partner uses real time) is asked;
+ *    without an answer it is accepted under LocalAuthorizeOffline, else unknown.
+ * 4. ALWAYS (and ALLOWED where the partner uses the table) is accepted from the
+ *    table, never asked, and final; offline without LocalAuthorizeOffline, unknown.
+ * 5. Not on the table, Accepted on the list or in the cache: online under
+ *    LocalPreAuthorize it starts at once and is post-authorized; otherwise asked,
+ *    and without an answer accepted under LocalAuthorizeOffline, else unknown.
+ * 6. Known nowhere: asked; without an answer the unknown-id policy.
+ * 7. The unknown-id policy: AllowOfflineTxForUnknownId accepts (post-authorized,
+ *    except free vend), else refuses Unknown.
+ * 8. An answer in time decides (AUTH_REQUEST). A known-offline link asks
+ *    nothing and never waits; a link in doubt decides at once and still asks.
+ * 9. Every start decided without a fresh answer is post-authorized (checkLater),
+ *    except the final ones (rule 4, free vend).
+ */
+export function expectation(c: Case): { outcome: Outcome; rules: Rule[] } {
   const p = policySettingsFlags(c.policy);
-  const localStatus: AuthStatus | undefined = {
-    'none': undefined, 'list-accepted': 'Accepted', 'list-blocked': 'Blocked', 'list-expired': 'Expired',
-    'cache-accepted': 'Accepted', 'cache-blocked': 'Blocked',
-  }[c.state] as AuthStatus | undefined;
+  const rules: Rule[] = [];
+  const onTable = c.cls !== 'ABSENT';
+  // ALLOWED: the partner's choice (OCPI ALLOWED "The CPO may choose").
   const cls = c.cls === 'ALLOWED_TABLE' ? 'ALWAYS' : c.cls === 'ALLOWED_REALTIME' ? 'ALLOWED_OFFLINE' : c.cls;
+  if (c.cls === 'ALLOWED_TABLE' || c.cls === 'ALLOWED_REALTIME') rules.push('OCPI ALLOWED');
+  const listStatus = ({ 'list-accepted': 'Accepted', 'list-blocked': 'Blocked', 'list-expired': 'Expired' } as Record<string, AuthStatus>)[c.state];
+  const cacheCounts = cls !== 'ALWAYS';
+  const cacheStatus = cacheCounts ? ({ 'cache-accepted': 'Accepted', 'cache-blocked': 'Blocked' } as Record<string, AuthStatus>)[c.state] : undefined;
+  if (!cacheCounts && c.state.startsWith('cache-')) rules.push('ROAM cache age');
+  // The link before the tap: online (it answers, or this tap's request times out), in doubt, or known down.
+  const linkOnline = c.conn === 'answers-accepted' || c.conn === 'answers-blocked' || c.conn === 'timeout';
+  if (c.conn === 'unknown') rules.push('ROAM in doubt');
 
-  let needBackend: boolean;
-  if (localStatus) needBackend = !(localStatus === 'Accepted' && p.preauth);
-  else if (cls !== 'ABSENT') needBackend = !c.valid || cls !== 'ALWAYS';
-  else needBackend = true;
+  type Local = { accept: boolean; status: AuthStatus; final: boolean };
+  const refused = (status: AuthStatus): Local => ({ accept: false, status, final: false });
+  const accepted = (final: boolean): Local => ({ accept: true, status: 'Accepted', final });
+  const unknownPolicy = (): Local => {
+    rules.push('OCPP16 3.5.4 unknown');
+    if (!p.allowUnknown) return refused('Unknown');
+    if (p.freeVend) rules.push('ROAM free vend');
+    return accepted(p.freeVend);
+  };
+  const localOffline = (): Local => {
+    rules.push('OCPP16 9.1.12');
+    return p.localOffline ? accepted(false) : unknownPolicy();
+  };
 
-  const answersInTime = c.conn === 'answers-accepted' || c.conn === 'answers-blocked';
-  const asked = needBackend && c.conn !== 'offline';
-  const immediate = !(needBackend && (answersInTime || c.conn === 'timeout'));
+  let ask: boolean;
+  let noAnswer: () => Local; // what stands without an answer in time (or when nothing is asked)
+  let online: Local | undefined; // decided at once on an online link without asking
+  let refusal: AuthStatus | undefined;
+  if (listStatus && listStatus !== 'Accepted') {
+    refusal = listStatus;
+    rules.push('OCPP16 3.5.4 list', 'OCPP16 3.5.3', 'OCPP201 DisablePostAuthorize');
+  } else if (onTable && !c.valid) {
+    refusal = 'Invalid';
+    rules.push('OCPI valid=false');
+  } else if (cacheStatus && cacheStatus !== 'Accepted') {
+    refusal = cacheStatus;
+    rules.push('OCPP16 3.5.1', 'OCPP201 DisablePostAuthorize');
+  }
+  if (refusal) {
+    const r = refusal;
+    ask = c.cls !== 'ALWAYS'; // real time is allowed for every class but ALWAYS
+    if (!ask) rules.push('OCPI ALWAYS');
+    noAnswer = () => refused(r);
+  } else if (cls === 'NEVER') {
+    rules.push('OCPI NEVER');
+    ask = true;
+    noAnswer = unknownPolicy;
+  } else if (cls === 'ALLOWED_OFFLINE') {
+    rules.push('OCPI ALLOWED_OFFLINE');
+    ask = true;
+    noAnswer = localOffline;
+  } else if (cls === 'ALWAYS') {
+    rules.push('OCPI ALWAYS');
+    ask = false;
+    noAnswer = () => (linkOnline || p.localOffline ? accepted(true) : (rules.push('ROAM no charging'), unknownPolicy()));
+  } else if (listStatus === 'Accepted' || cacheStatus === 'Accepted') {
+    if (listStatus) rules.push('OCPP16 3.5.3');
+    rules.push('OCPP16 9.1.13');
+    ask = !(p.preauth && linkOnline);
+    if (!ask) {
+      rules.push('OCPP16 4.8');
+      online = accepted(false);
+    }
+    noAnswer = localOffline;
+  } else {
+    rules.push('OCPP16 4.1');
+    ask = true;
+    noAnswer = unknownPolicy;
+  }
 
-  if (needBackend && answersInTime) {
+  const asked = ask && c.conn !== 'offline';
+  const answersInTime = asked && (c.conn === 'answers-accepted' || c.conn === 'answers-blocked');
+  const immediate = !(asked && (answersInTime || c.conn === 'timeout'));
+  if (answersInTime) {
     const ok = c.conn === 'answers-accepted';
-    return { accept: ok, status: ok ? 'Accepted' : 'Blocked', method: 'AUTH_REQUEST', offline: false, checkLater: false, asked, immediate };
+    return { outcome: { accept: ok, status: ok ? 'Accepted' : 'Blocked', method: 'AUTH_REQUEST', offline: false, checkLater: false, asked, immediate }, rules };
   }
-  const offline = c.conn === 'offline' || c.conn === 'unknown' || (needBackend && c.conn === 'timeout');
-  const out = (accept: boolean, status: AuthStatus, checkLater: boolean): Outcome =>
-    ({ accept, status, method: 'WHITELIST', offline, checkLater: accept && offline && checkLater, asked, immediate });
-  const unknownPolicy = () => (p.allowUnknown ? out(true, 'Accepted', !p.freeVend) : out(false, 'Unknown', false));
+  const local = online ?? noAnswer();
+  // Decided without the backend: "offline" unless the link was online and nothing needed asking.
+  const offline = !(linkOnline && !asked);
+  if (local.accept && !local.final) rules.push('OCPP16 4.8');
+  return {
+    outcome: { accept: local.accept, status: local.status, method: 'WHITELIST', offline, checkLater: local.accept && !local.final, asked, immediate },
+    rules,
+  };
+}
 
-  if (localStatus) {
-    if (!offline) return out(true, 'Accepted', true);
-    if (localStatus !== 'Accepted') return out(false, localStatus, false);
-    return p.localOffline ? out(true, 'Accepted', true) : unknownPolicy();
-  }
-  if (cls === 'ABSENT') return unknownPolicy();
-  if (!c.valid) return out(false, 'Invalid', false);
-  if (cls === 'ALWAYS') return offline && !p.localOffline ? unknownPolicy() : out(true, 'Accepted', false);
-  if (cls === 'ALLOWED_OFFLINE') return p.localOffline ? out(true, 'Accepted', true) : unknownPolicy();
-  return unknownPolicy(); // NEVER
+export function expected(c: Case): Outcome {
+  return expectation(c).outcome;
 }
 
 /** The policies' flags, restated by hand (not read back from the presets). */

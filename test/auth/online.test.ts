@@ -84,11 +84,21 @@ describe('online authorization', () => {
     expect(w.backend.requests).toHaveLength(0);
   });
 
-  it('valid=false is asked about online, and the backend may now accept it', () => {
+  it('valid=false is asked about online where real time is allowed, and the backend may now accept it', () => {
+    for (const whitelist of ['ALLOWED', 'ALLOWED_OFFLINE', 'NEVER'] as const) {
+      const w = world({}, { status: 'Accepted' });
+      w.token(A, { whitelist, valid: false });
+      const d = w.tap(A, 1, 100);
+      expect([whitelist, d.accept, d.method]).toEqual([whitelist, true, 'AUTH_REQUEST']);
+    }
+  });
+
+  it('ALWAYS with valid=false is refused from the table and never asked (OCPI: real time "not possible/allowed")', () => {
     const w = world({}, { status: 'Accepted' });
     w.token(A, { whitelist: 'ALWAYS', valid: false });
-    const d = w.tap(A, 1, 100);
-    expect([d.accept, d.method]).toEqual([true, 'AUTH_REQUEST']);
+    const d = w.tap(A, 1);
+    expect([d.accept, d.status, d.method, d.offline]).toEqual([false, 'Invalid', 'WHITELIST', false]);
+    expect(w.backend.requests).toHaveLength(0);
   });
 
   it('an answer in time is cached (not ConcurrentTx, not for listed ids)', () => {
@@ -191,5 +201,90 @@ describe('post-authorization of sessions begun offline', () => {
     expect(w.control.log).toEqual(['stop s1']);
     w.clock.advance(10 * RECHECK_RETRY_MS);
     expect(w.backend.requests.filter((r) => r.purpose === 'recheck')).toHaveLength(2); // settled: no more questions
+  });
+});
+
+// Issue 18: every session started without a fresh real-time answer is post-authorized, whether or not the
+// link dropped (OCPP 1.6 §4.8: "the identifier might have been authorized locally … using outdated information").
+describe('post-authorization without a reconnect', () => {
+  function started(w: ReturnType<typeof world>, uid: string, connector: number, id: string): Decision {
+    let d: Decision | undefined;
+    w.auth.tap({ uid, connector }, (x) => { d = x; if (x.accept) w.start(id, x); }); // the session machine starts it at once
+    if (!d) throw new Error('no decision yet');
+    return d;
+  }
+
+  it('a start from the local list online (LocalPreAuthorize) is checked right after, once', () => {
+    const w = world({}, { status: 'Blocked' });
+    w.auth.applyLocalList({ listVersion: 1, updateType: 'Full', localAuthorizationList: [{ idTag: A, idTagInfo: { status: 'Accepted' } }] });
+    const d = started(w, A, 1, 's1');
+    expect([d.accept, d.offline, d.checkLater, d.method]).toEqual([true, false, true, 'WHITELIST']);
+    expect(w.backend.requests).toHaveLength(0);
+    w.clock.advance(100);
+    expect(w.backend.requests.map((r) => [r.uid, r.purpose])).toEqual([[A, 'recheck']]);
+    expect(w.control.log).toEqual(['stop s1']);
+    w.clock.advance(10 * RECHECK_RETRY_MS);
+    expect(w.backend.requests).toHaveLength(1);
+  });
+
+  it('a start on a timeout whose answer is lost is asked again on the connected link after RECHECK_RETRY_MS', () => {
+    const w = world({ onlineTimeoutMs: 1000 });
+    w.token(A, { whitelist: 'ALLOWED_OFFLINE' });
+    let d: Decision | undefined;
+    w.auth.tap({ uid: A, connector: 1 }, (x) => { d = x; w.start('s1', x); });
+    w.clock.advance(1000);
+    expect([d?.accept, d?.offline, d?.checkLater]).toEqual([true, true, true]);
+    w.clock.advance(RECHECK_RETRY_MS - 1001); // the tap's own request is the first check: not asked twice
+    expect(w.backend.requests).toHaveLength(1);
+    w.backend.answer = { status: 'Invalid' };
+    w.clock.advance(1 + 100);
+    expect(w.backend.requests.map((r) => r.purpose)).toEqual(['start', 'recheck']);
+    expect(w.control.log).toEqual(['stop s1']);
+  });
+
+  it('a recheck answer naming the master pass group stops the session: master pass starts nothing', () => {
+    const w = world({ masterPassGroupId: 'MASTER', allowOfflineTxForUnknownId: true });
+    w.backend.online = false;
+    w.start('s1', w.tap(U, 1));
+    w.backend.online = true;
+    w.backend.answer = { status: 'Accepted', groupId: 'MASTER' };
+    expect(w.auth.recheck()).toBe(1);
+    w.clock.advance(100);
+    expect(w.control.log).toEqual(['stop s1']);
+  });
+
+  it('an answer is the backend\'s word now: one whose expiry has passed by the device clock still accepts, and keeps a session', () => {
+    const w = world({ allowOfflineTxForUnknownId: true });
+    w.backend.answer = { status: 'Accepted', expiryDate: w.clock.wall().ms - 1 };
+    expect(w.tap(U, 1, 100)).toMatchObject({ accept: true, method: 'AUTH_REQUEST' });
+    w.backend.online = false;
+    w.clock.advance(5000);
+    w.start('s2', w.tap('04000000000002', 2));
+    w.backend.online = true;
+    w.auth.recheck();
+    w.clock.advance(100);
+    expect(w.control.log).toEqual([]);
+  });
+});
+
+// OCPP 1.6 §3.5.2: "the Charge Point SHALL inform the Central System" of a LocalListConflict.
+describe('local-list conflicts', () => {
+  it('an answer whose status differs from the list entry is counted and reported; the list stays', () => {
+    const seen: unknown[] = [];
+    const w = world({ localPreAuthorize: false }, { status: 'Blocked' });
+    const auth = new (w.auth.constructor as typeof import('../../src/auth/index.js').Authorizer)({
+      clock: w.clock, tokens: w.tokens, sessions: w.sessions, online: w.backend, control: w.control,
+      settings: w.auth.settings, onLocalListConflict: (c) => seen.push(c),
+    });
+    auth.applyLocalList({ listVersion: 1, updateType: 'Full', localAuthorizationList: [{ idTag: A, idTagInfo: { status: 'Accepted' } }, { idTag: U, idTagInfo: { status: 'Blocked' } }] });
+    let d: Decision | undefined;
+    auth.tap({ uid: A, connector: 1 }, (x) => { d = x; });
+    w.clock.advance(100);
+    expect([d?.accept, d?.status]).toEqual([false, 'Blocked']);
+    auth.tap({ uid: U, connector: 2 }, () => {}); // Blocked on the list, Blocked at the backend: no conflict
+    w.clock.advance(100);
+    expect(auth.localListConflicts).toBe(1);
+    expect(seen).toEqual([{ uid: A, list: 'Accepted', backend: 'Blocked' }]);
+    expect(auth.list.lookup(A)).toEqual({ status: 'Accepted' });
   });
 });

@@ -116,3 +116,68 @@ describe('offline caps for unknown ids', () => {
     expect([d.accept, d.energyCapWh, d.checkLater]).toEqual([true, undefined, false]);
   });
 });
+
+// OCPP 1.6 §4.1: "Before the owner of an electric vehicle can start or stop charging, the Charge Point has to
+// authorize the operation." A group (§3.10) or master pass gives the right to stop; the card must still be authorized.
+describe('stopping another card\'s session needs an authorized card', () => {
+  it('a card of the same group that the local list Blocks is refused with that status, offline', () => {
+    const w = world();
+    w.backend.online = false;
+    w.auth.applyLocalList({ listVersion: 1, updateType: 'Full', localAuthorizationList: [
+      { idTag: A, idTagInfo: { status: 'Accepted', groupId: 'HOUSE' } },
+      { idTag: B, idTagInfo: { status: 'Blocked', groupId: 'HOUSE' } },
+    ] });
+    w.start('s1', w.tap(A, 1));
+    const d = w.tap(B, 1);
+    expect([d.accept, d.action, d.status]).toEqual([false, 'none', 'Blocked']);
+  });
+
+  it('online, a listed Blocked card of the group is asked about, and the backend\'s Blocked refuses the stop', () => {
+    const w = world({}, { status: 'Blocked', groupId: 'HOUSE' });
+    w.auth.applyLocalList({ listVersion: 1, updateType: 'Full', localAuthorizationList: [
+      { idTag: A, idTagInfo: { status: 'Accepted', groupId: 'HOUSE' } },
+      { idTag: B, idTagInfo: { status: 'Blocked', groupId: 'HOUSE' } },
+    ] });
+    w.start('s1', w.tap(A, 1));
+    const d = w.tap(B, 1, 500);
+    expect([d.accept, d.action, d.status, d.method]).toEqual([false, 'none', 'Blocked', 'AUTH_REQUEST']);
+    expect(w.backend.requests.filter((r) => r.purpose === 'stop').map((r) => r.uid)).toEqual([B]);
+  });
+
+  it('a token of the group with valid=false does not stop the session offline (and is asked online)', () => {
+    const w = world();
+    w.backend.online = false;
+    w.token(A, { groupId: 'FLEET1' });
+    w.token(B, { groupId: 'FLEET1', whitelist: 'ALLOWED_OFFLINE', valid: false });
+    w.start('s1', w.tap(A, 1));
+    expect(w.tap(B, 1)).toMatchObject({ accept: false, action: 'none', status: 'Invalid' });
+    w.backend.online = true;
+    w.backend.answer = { status: 'Accepted', groupId: 'FLEET1' };
+    expect(w.tap(B, 1, 500)).toMatchObject({ accept: true, action: 'stop', stopBy: 'group', method: 'AUTH_REQUEST' });
+  });
+
+  it('the backend naming the session\'s group with a non-Accepted status refuses the stop', () => {
+    const w = world({}, { status: 'Expired', groupId: 'FLEET1' });
+    w.token(A, { groupId: 'FLEET1' });
+    w.start('s1', w.tap(A, 1));
+    const d = w.tap(STRANGER, 1, 500);
+    expect([d.accept, d.action, d.status]).toEqual([false, 'none', 'Expired']);
+  });
+
+  it('a master pass card the local list Blocks stops nothing', () => {
+    const w = world({ masterPassGroupId: 'MASTER' });
+    w.backend.online = false;
+    w.token(A);
+    w.auth.applyLocalList({ listVersion: 1, updateType: 'Full', localAuthorizationList: [{ idTag: MASTER, idTagInfo: { status: 'Blocked', groupId: 'MASTER' } }] });
+    w.start('s1', w.tap(A, 1));
+    expect(w.tap(MASTER, 1)).toMatchObject({ accept: false, action: 'none', status: 'Blocked' });
+  });
+
+  it('an id admitted only by the unknown-id policy has no right over another card\'s session', () => {
+    const w = world({ allowOfflineTxForUnknownId: true });
+    w.backend.online = false;
+    w.token(A);
+    w.start('s1', w.tap(A, 1));
+    expect(w.tap(STRANGER, 1)).toMatchObject({ accept: false, action: 'none' });
+  });
+});
