@@ -42,6 +42,8 @@ export interface ChargerStatus {
   connectors: ConnectorStatus[];
   /** Background signing/housekeeping failures since boot (it retries). */
   backgroundFailures: number;
+  /** Backend answers that disagreed with the local list since boot (OCPP 1.6 §3.5.2 LocalListConflict; reported in `status`). */
+  localListConflicts: number;
 }
 
 /** A card as presented: a normalized UID, the reader's raw bytes, or a reader Tap. */
@@ -112,17 +114,21 @@ export class Charger {
     view = new SessionsAdapter(sessions, this.connectors);
     const listStore = new LocalListStore(flash.flash(p.localList), o.localListMaxEntries);
     const list = listStore.load();
+    let authorizer: Authorizer | undefined;
     const sync = new SyncClient({
       deviceId: o.deviceId, transport: o.transport, clock, random: o.platform.random, journal, lists: listStoreOf(tokens),
-      statusEveryMs: o.statusEveryMs,
+      statusEveryMs: o.statusEveryMs, localListConflicts: () => authorizer?.localListConflicts ?? 0,
     });
-    const authorizer = new Authorizer({
+    authorizer = new Authorizer({
       clock, tokens, sessions: view, control: view, online: sync.authorizer, settings, list, reader: o.reader,
+      // OCPP 1.6 §3.5.2: the backend is told at once (roam's status message, `llc`).
+      onLocalListConflict: () => sync.sendStatus(),
     });
-    // Post-authorization: sessions begun offline are checked once the backend is reachable again.
-    sync.link.onConnect(() => authorizer.recheckOfflineSessions());
+    // Post-authorization: the Authorizer checks each session started without a fresh answer as soon as
+    // it starts, and retries while connected; a reconnect asks again about every one still unanswered.
+    sync.link.onConnect(() => authorizer!.recheck());
     keeper = new JournalKeeper(clock, journal, () => sync.recordAppended(), o.background);
-    this.w = { clock, tokens, journal, sessions, view, listStore, authorizer, sync, keeper };
+    this.w = { clock, tokens, journal, sessions, view, listStore, authorizer: authorizer!, sync, keeper };
     return {
       recovery, powerLossRecords, signed, listVersion: tokens.version ?? 0, localListVersion: list.version,
       tokenListError: tokens.bootError?.message,
@@ -215,6 +221,7 @@ export class Charger {
         return out;
       }),
       backgroundFailures: w.keeper.failures,
+      localListConflicts: w.authorizer.localListConflicts,
     };
   }
 

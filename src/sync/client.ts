@@ -17,6 +17,8 @@ export interface SyncOptions {
   lists: ListStore;
   /** How often the device reports its status (and list version) while connected. */
   statusEveryMs?: number;
+  /** Local-list conflicts seen since boot (OCPP 1.6 §3.5.2), reported in `status` when any. */
+  localListConflicts?: () => number;
   batchBytes?: number;
   listWindow?: number;
   uploadBackoff?: BackoffPolicy;
@@ -69,6 +71,7 @@ export class SyncClient {
       time: this.options.clock.wall().quality,
       listBusy: this.lists.progress !== undefined,
       kseq: this.options.lists.keySeq?.(),
+      llc: this.options.localListConflicts?.() || undefined,
     });
   }
 

@@ -43,8 +43,12 @@ export interface RecordBatch { first: number; recs: Uint8Array[] }
 /** Up: a real-time authorization request, `id` correlates the answer. */
 export interface AuthRequest { id: string; uid: string; connector: number; purpose: AuthPurpose; partner?: number }
 /** Up: device health for the backend's dashboard. */
-/** Up: device health; `kseq` as in ListStatus (absent from devices that predate rotation). */
-export interface DeviceStatus { list: number; depth: number; acked: number; lastSync: number; time: TimeQualityCode; listBusy: boolean; kseq?: number }
+/**
+ * Up: device health; `kseq` as in ListStatus (absent from devices that predate rotation);
+ * `llc`: local-list conflicts seen since boot (OCPP 1.6 §3.5.2 LocalListConflict; absent = none),
+ * sent at once when one occurs.
+ */
+export interface DeviceStatus { list: number; depth: number; acked: number; lastSync: number; time: TimeQualityCode; listBusy: boolean; kseq?: number; llc?: number }
 
 export const AUTH_STATUSES = ['Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx', 'NotAtThisLocation', 'NotAtThisTime', 'NoCredit', 'Unknown'] as const;
 export type AuthStatus = (typeof AUTH_STATUSES)[number];
@@ -166,8 +170,9 @@ export const MESSAGES = {
     read: (m) => ({
       list: uint(m, 'list', 0xffffffff), depth: uint(m, 'depth'), acked: uint(m, 'acked'), lastSync: uint(m, 'last'),
       time: oneOf(m, 'tq', TIME_QUALITIES), listBusy: bool(m, 'busy'), kseq: optUint(m, 'kseq', 0xffffffff),
+      llc: optUint(m, 'llc', 0xffffffff),
     }),
-    write: (x) => defined({ list: x.list, depth: x.depth, acked: x.acked, last: x.lastSync, tq: x.time, busy: x.listBusy, kseq: x.kseq }),
+    write: (x) => defined({ list: x.list, depth: x.depth, acked: x.acked, last: x.lastSync, tq: x.time, busy: x.listBusy, kseq: x.kseq, llc: x.llc }),
   }),
 };
 
