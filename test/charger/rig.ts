@@ -26,6 +26,8 @@ export interface RigOptions {
   flash?: (inner: FlashRegion) => FlashRegion;
   seed?: number;
   extra?: Partial<ChargerOptions>;
+  /** The backend's wall clock minus the device's (a device clock a day fast: -86_400_000). */
+  backendClockOffsetMs?: number;
 }
 
 export class Rig {
@@ -52,7 +54,10 @@ export class Rig {
     const tokens = generateOcpiTokens({ countryCode: 'US', partyId: 'BLK', count: 300, seed: 5 });
     this.site.publish([{ countryCode: 'US', partyId: 'BLK', allowedUsesTable: true, tokens }]);
     this.members = tokens.filter((t) => t.type === 'RFID' && t.valid && /^[0-9A-F]{14}$/.test(t.uid));
-    this.backend = new BackendPeer({ transport: this.bus.connect(), crypto: nodeCrypto, site: this.site, chunkBytes: 4096, now: () => this.platform.clock.wall().ms });
+    this.backend = new BackendPeer({
+      transport: this.bus.connect(), crypto: nodeCrypto, site: this.site, chunkBytes: 4096,
+      now: () => this.platform.clock.wall().ms + (o.backendClockOffsetMs ?? 0),
+    });
     this.backend.registerDevice(DEVICE, this.deviceKey.publicKey);
     this.transport = this.bus.connect(true);
     this.boot();
