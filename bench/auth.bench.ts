@@ -1,7 +1,9 @@
 // Cost of one offline tap decision through the real token table (compiled by
 // src/tokens, read in place from a flash partition), for a token on the table
 // (hit) and one not on it (miss), at 1,000 and 1,000,000 tokens: XS units
-// inside the XS engine, microseconds on Node.
+// inside the XS engine, microseconds on Node. Also with an Accepted entry in the
+// authorization cache for the card (hit_cached, miss_cached): the cache entry is
+// weighed against the token table's row.
 import { hostPlatform } from '../host-sim/hal/index.js';
 import { nodeCrypto } from '../host-sim/hal/node-crypto.js';
 import { SeededRandom } from '../host-sim/hal/seeded-random.js';
@@ -22,12 +24,20 @@ import { Authorizer, SessionTable } from './src/auth/index.ts';
 const g = globalThis as any;
 const p = xsPlatform();
 let auth: Authorizer;
+let cached: Authorizer;
 let table: TokenTable;
 g.setup = (length: number) => {
   // Mapped flash is address space on a device: taken once, before measuring.
   table = new TokenTable(p.flash('tokens').map().subarray(0, length));
   auth = new Authorizer({ clock: p.clock, tokens: table, sessions: new SessionTable(), online: { online: false, request() {} } });
+  cached = new Authorizer({ clock: p.clock, tokens: table, sessions: new SessionTable(), online: { online: false, request() {} } });
   return table.size;
+};
+g.cache = (uid: string) => { cached.cache.put(uid, { status: 'Accepted' }); };
+g.tapCached = (uid: string) => {
+  let accept = false;
+  cached.tap({ uid, connector: 1 }, (d) => { accept = d.accept; });
+  return accept;
 };
 g.lookup = (uid: string) => table.lookup(uid) !== undefined;
 g.tap = (uid: string) => {
@@ -85,11 +95,13 @@ const bench: Bench = async ({ quick, log }) => {
     const xs = await XsSession.open(ENTRY, platform);
     try {
       await xs.eval(`setup(${image.length})`);
-      for (const [kind, uids] of [['hit', hits], ['miss', misses]] as const) {
+      for (const uid of [...hits, ...misses]) await xs.eval(`cache(${JSON.stringify(uid)})`);
+      for (const [kind, uids] of [['hit', hits], ['miss', misses], ['hit_cached', hits], ['miss_cached', misses]] as const) {
         const units: number[] = [];
         const lookups: number[] = [];
+        const fn = kind.endsWith('_cached') ? 'tapCached' : 'tap';
         for (const uid of uids) {
-          units.push(await xs.units(`tap(${JSON.stringify(uid)})`));
+          units.push(await xs.units(`${fn}(${JSON.stringify(uid)})`));
           lookups.push(await xs.units(`lookup(${JSON.stringify(uid)})`));
         }
         units.sort((a, b) => a - b);
