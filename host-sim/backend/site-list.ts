@@ -1,7 +1,9 @@
 import type { Crypto, Signer } from '../../hal/crypto.js';
 import { equalBytes } from '../../src/codec/index.js';
 import { SIGNATURE_BYTES } from '../../src/tokens/format.js';
-import { compileDiff, compileTable, encodeKeyRotation, signDiff, signKeyRotation, signTable, type CompileReport, type ReaderConfig } from '../../src/tokens/index.js';
+import {
+  compileDiff, compileTable, describeUnreachable, encodeKeyRotation, signDiff, signKeyRotation, signTable, type CompileReport, type ReaderConfig,
+} from '../../src/tokens/index.js';
 import type { OcpiToken, PartnerList } from './ocpi-tokens.js';
 
 export interface SiteImage {
@@ -76,6 +78,8 @@ export class SiteList {
     private readonly keepImages = 3,
     /** How the site's readers deliver UIDs (see CompileInput.reader); the default readers when absent. */
     private readonly reader?: ReaderConfig,
+    /** The backend's log: each published version, and the tokens no tap at this site can produce. */
+    private readonly log: (line: string) => void = () => {},
   ) {}
 
   get current(): SiteImage | undefined {
@@ -146,6 +150,9 @@ export class SiteList {
     const image: SiteImage = {
       version, bytes: signTable(compiled.image, this.signer), report: compiled.report, tokens: compiled.report.accepted, partners: this.partners, createdAt,
     };
+    const r = compiled.report;
+    this.log(`list v${version}: ${r.accepted} tokens compiled, ${r.excluded.length} never presented (app users), ${r.invalid.length} invalid, ${r.unreachable.reduce((n, u) => n + u.count, 0)} unreachable with readers ${JSON.stringify(r.reader)}`);
+    for (const u of r.unreachable) this.log(`  unreachable: ${describeUnreachable(u, r.reader)}`);
     const previous = this.latest;
     this.images.set(version, image);
     this.latest = image;

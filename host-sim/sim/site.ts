@@ -1,4 +1,5 @@
 import { BackendPeer, generateOcpiTokens, ocpiDiffBuilder, SiteList, type OcpiToken } from '../backend/index.js';
+import { DEFAULT_READER, describeUnreachable } from '../../src/tokens/index.js';
 import { brokerFor } from '../broker/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto, SeededRandom } from '../hal/index.js';
 import { SimCharger } from './charger.js';
@@ -23,6 +24,8 @@ export interface SiteSummary {
   problems: number;
   gaps: number;
   lost: number;
+  /** Per partner and reason: tokens of the site's list that no tap at its readers can produce (the compile report). */
+  unreachable: string[];
   retransmissions: number;
   listsApplied: { full: number; differential: number; mismatches: number };
   listVersions: number[];
@@ -49,12 +52,17 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
 
   // The backend: two partners' OCPI lists compiled into the site's signed image.
   const backendKey = new NodeSigner();
-  const site = new SiteList(backendKey, nodeCrypto, () => DAY_START + minute * 60_000, ocpiDiffBuilder(backendKey));
+  // The chargers' readers deliver whole UIDs from the chip (the MFRC522's, the default readers).
+  const reader = DEFAULT_READER;
+  const site = new SiteList(backendKey, nodeCrypto, () => DAY_START + minute * 60_000, ocpiDiffBuilder(backendKey), 3, reader, (line) => say(`backend: ${line}`));
   const blk = generateOcpiTokens({ countryCode: 'US', partyId: 'BLK', count: o.tokens, seed: o.seed * 10 + 1, issuer: 'Blink' });
   const sem = generateOcpiTokens({ countryCode: 'US', partyId: 'SEM', count: o.tokens, seed: o.seed * 10 + 2, issuer: 'SemaConnect' });
+  // Two tokens keyed by a printed card number, as OCPI's own examples are ("100012",
+  // "012345678"): valid list entries, but no tap at these readers can produce them.
+  const cardNumbers = ['100012', '012345678'].map((uid) => ({ ...sem.find((t) => t.type === 'RFID' && t.valid)!, uid, contract_id: `US-SEM-CARD-${uid}`, group_id: undefined }));
   const v1 = site.publish([
     { countryCode: 'US', partyId: 'BLK', allowedUsesTable: true, tokens: blk },
-    { countryCode: 'US', partyId: 'SEM', allowedUsesTable: true, tokens: sem },
+    { countryCode: 'US', partyId: 'SEM', allowedUsesTable: true, tokens: [...sem, ...cardNumbers] },
   ]);
   const backendTransport = new MqttTransport(broker.url, { clientId: `roam-backend-${o.seed}` });
   const backend = new BackendPeer({ transport: backendTransport, crypto: nodeCrypto, site, chunkBytes: 8192, now: () => DAY_START + minute * 60_000 });
@@ -194,6 +202,7 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
       return { full: a.full + t.fullApplied, differential: a.differential + t.diffsApplied, mismatches: a.mismatches + t.mismatches };
     }, { full: 0, differential: 0, mismatches: 0 }),
     listVersions: chargers.map((c) => c.store.version ?? 0),
+    unreachable: site.current!.report.unreachable.map((u) => describeUnreachable(u, site.current!.report.reader)),
     backend: backend.counters,
     realSeconds: (Date.now() - t0) / 1000,
   };

@@ -8,7 +8,8 @@ import {
 } from './format.js';
 import { checkOcpiToken, type TokenIssue } from './ocpi.js';
 import { TOKEN_TYPES, WHITELISTS, type ReaderConfig } from './types.js';
-import { uidKey } from './uid.js';
+import { readsCardNumbers } from './uid.js';
+import { uidKey, unreachableUid, type UnreachableReason } from './uid.js';
 
 /** One partner of the site with its OCPI token list, as the backend holds it. */
 export interface PartnerTokens {
@@ -37,6 +38,73 @@ export interface CompileReport {
   excluded: TokenIssue[];
   /** Tokens left out because they are malformed, duplicated or random UIDs. */
   invalid: TokenIssue[];
+  /**
+   * Tokens compiled in (counted in `accepted`) that no tap can produce with
+   * the site's reader configuration (`reader`): per partner and reason, how
+   * many, a few examples, why. Empty when every token can be presented.
+   */
+  unreachable: UnreachableTokens[];
+  /** The reader configuration the tokens were checked against (the default readers when none was given). */
+  reader: ReaderConfig;
+}
+
+/** Tokens of one partner that no tap can produce, for one reason. */
+export interface UnreachableTokens {
+  countryCode: string;
+  partyId: string;
+  reason: UnreachableReason;
+  count: number;
+  /** Up to EXAMPLES of their uids, in list order. */
+  examples: string[];
+  why: string;
+}
+
+/** The readers a site has when nothing else is said: whole UIDs from the chip, as a device's MFRC522 delivers them. */
+export const DEFAULT_READER: ReaderConfig = { input: 'bytes' };
+const EXAMPLES = 3;
+
+function whyUnreachable(reason: UnreachableReason, reader: ReaderConfig): string {
+  switch (reason) {
+    case 'NOT_A_UID':
+      return readsCardNumbers(reader)
+        ? 'not 1..36 characters, which is all a printed card number can be'
+        : 'not 8, 14 or 20 hex digits (a 4, 7 or 10-byte UID): readers that take the UID from the chip never deliver it (a printed card number needs readers that deliver card numbers, "verbatim")';
+    case 'CUT_BY_READER':
+      return `longer than the ${reader.truncateTo} bytes the site's readers keep ("truncateTo")`;
+    case 'RANDOM_UID':
+      return 'a 4-byte UID starting 08 is random (ISO 14443-3): the device refuses such a tap before any lookup';
+    case 'NOT_DECIMAL':
+      return 'not decimal digits, and the site\'s readers deliver printed decimal numbers';
+    case 'NOT_HEX':
+      return 'not hex digits, and the site\'s readers deliver printed hex numbers';
+  }
+}
+
+/** Collects unreachable tokens per partner and reason, as compileTable and compileDiff report them. */
+export class UnreachableTally {
+  private readonly byKey = new Map<string, UnreachableTokens>();
+  constructor(readonly reader: ReaderConfig) {}
+
+  /** Notes `uid` of partner countryCode-partyId if no tap can produce it; says whether it was noted. */
+  note(countryCode: string, partyId: string, uid: string): boolean {
+    const reason = unreachableUid(uid, this.reader);
+    if (!reason) return false;
+    const key = `${countryCode}-${partyId} ${reason}`;
+    let u = this.byKey.get(key);
+    if (!u) this.byKey.set(key, (u = { countryCode, partyId, reason, count: 0, examples: [], why: whyUnreachable(reason, this.reader) }));
+    u.count++;
+    if (u.examples.length < EXAMPLES) u.examples.push(uid);
+    return true;
+  }
+
+  list(): UnreachableTokens[] {
+    return [...this.byKey.values()];
+  }
+}
+
+/** One line per partner and reason: for logs and summaries. */
+export function describeUnreachable(u: UnreachableTokens, reader: ReaderConfig): string {
+  return `${u.countryCode}-${u.partyId}: ${u.count} token${u.count === 1 ? '' : 's'} no tap can produce with readers ${JSON.stringify(reader)} (e.g. ${u.examples.join(', ')}): ${u.why}`;
 }
 
 export interface CompiledTable {
@@ -60,7 +128,9 @@ class Columns {
  */
 export function compileTable(input: CompileInput, crypto: Crypto): CompiledTable {
   checkInput(input);
-  const report: CompileReport = { accepted: 0, excluded: [], invalid: [] };
+  const reader = input.reader ?? DEFAULT_READER;
+  const unreachable = new UnreachableTally(reader);
+  const report: CompileReport = { accepted: 0, excluded: [], invalid: [], unreachable: [], reader };
   const seen = new Set<string>();
   const paletteIndex = new Map<number, number>();
   const groupIndex = new Map<string, number>();
@@ -90,8 +160,10 @@ export function compileTable(input: CompileInput, crypto: Crypto): CompiledTable
       const c = byKind.get(key.kind)!;
       c.uid.push(t.uid); c.hi.push(key.hi); c.lo.push(key.lo); c.attr.push(code); c.group.push(g);
       report.accepted++;
+      unreachable.note(partner.countryCode, partner.partyId, t.uid);
     });
   });
+  report.unreachable = unreachable.list();
   if (groups.length >= NO_GROUP) throw new CompileError(`${groups.length} distinct group ids, over ${NO_GROUP - 1}`);
 
   // A canonical palette: sorted tuple codes, so the same lists give the same bytes.

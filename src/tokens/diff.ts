@@ -5,6 +5,7 @@ import { CompileError, TokenUpdateError } from './errors.js';
 import { put32, u32 } from './format.js';
 import { checkOcpiToken, type TokenIssue } from './ocpi.js';
 import { canonicalTextUid } from './uid.js';
+import { DEFAULT_READER, UnreachableTally, type UnreachableTokens } from './compile.js';
 import { TOKEN_TYPES, WHITELISTS, type ReaderConfig, type TokenType, type Whitelist } from './types.js';
 import { SIGNATURE_BYTES } from './format.js';
 
@@ -50,10 +51,11 @@ export interface Differential {
 type WireToken = [string, string, string, number, boolean, number, string | null];
 
 /** Builds the unsigned differential; per-token problems are reported, as by compileTable. */
-export function compileDiff(input: DiffInput): { diff: Uint8Array; report: { excluded: TokenIssue[]; invalid: TokenIssue[] } } {
+export function compileDiff(input: DiffInput): { diff: Uint8Array; report: { excluded: TokenIssue[]; invalid: TokenIssue[]; unreachable: UnreachableTokens[] } } {
   if (!isVersion(input.from) || !isVersion(input.to) || input.to <= input.from)
     throw new CompileError(`differential versions ${input.from} → ${input.to}: need 32-bit unsigned integers, to > from`);
-  const report = { excluded: [] as TokenIssue[], invalid: [] as TokenIssue[] };
+  const report = { excluded: [] as TokenIssue[], invalid: [] as TokenIssue[], unreachable: [] as UnreachableTokens[] };
+  const unreachable = new UnreachableTally(input.reader ?? DEFAULT_READER);
   const seen = new Set<string>();
   const tokens = (list: readonly unknown[] | undefined, which: number): WireToken[] => {
     const out: WireToken[] = [];
@@ -64,6 +66,7 @@ export function compileDiff(input: DiffInput): { diff: Uint8Array; report: { exc
         return void report.excluded.push({ partner: which, index, uid: t.uid, reason: 'NOT_PRESENTABLE', detail: `${t.type} tokens are never presented at a charger` });
       if (seen.has(t.uid)) return void report.invalid.push({ partner: which, index, uid: t.uid, reason: 'DUPLICATE_UID', detail: 'uid twice in one differential' });
       seen.add(t.uid);
+      unreachable.note(t.countryCode, t.partyId, t.uid);
       out.push([t.uid, t.countryCode, t.partyId, WHITELISTS.indexOf(t.whitelist), t.valid, TOKEN_TYPES.indexOf(t.type), t.groupId ?? null]);
     });
     return out;
@@ -78,6 +81,7 @@ export function compileDiff(input: DiffInput): { diff: Uint8Array; report: { exc
     seen.add(uid);
     remove.push(uid);
   });
+  report.unreachable = unreachable.list();
   const payload = encodeCbor({ v: 1, from: input.from, to: input.to, at: input.createdAt, add, change, remove });
   const head = new Uint8Array(8);
   put32(head, 0, DIFF_MAGIC);

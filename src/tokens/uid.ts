@@ -97,6 +97,36 @@ function decimalText(raw: Uint8Array, length?: 4 | 7 | 10): Uint8Array {
   return out.slice(width - fit);
 }
 
+/** Why no tap can produce a uid a list holds (unreachableUid). */
+export type UnreachableReason = 'NOT_A_UID' | 'CUT_BY_READER' | 'RANDOM_UID' | 'NOT_DECIMAL' | 'NOT_HEX';
+
+/**
+ * Why no tap read with `config` can produce the canonical uid `uid` (as a
+ * list holds it), or undefined when some tap can: what normalizeUid can
+ * return, turned round (a test holds the two together).
+ */
+export function unreachableUid(uid: string, config: ReaderConfig): UnreachableReason | undefined {
+  if (readsCardNumbers(config)) {
+    // The printed number, upper-cased, 1..36 characters of the reader's digits.
+    for (let i = 0; i < uid.length; i++) {
+      const c = uid.charCodeAt(i);
+      if (config.input === 'decimal' ? c < 0x30 || c > 0x39 : !isHexDigit(c)) return config.input === 'decimal' ? 'NOT_DECIMAL' : 'NOT_HEX';
+    }
+    return uid.length === 0 || uid.length > MAX_TEXT ? 'NOT_A_UID' : undefined;
+  }
+  // Upper-case hex of a 4, 7 or 10-byte UID, cut to truncateTo bytes if set.
+  const n = uid.length;
+  if (n !== 8 && n !== 14 && n !== 20) return 'NOT_A_UID';
+  for (let i = 0; i < n; i++) {
+    const c = uid.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46))) return 'NOT_A_UID';
+  }
+  if (config.truncateTo && n > 2 * config.truncateTo) return 'CUT_BY_READER';
+  // A 4-byte UID starting 08 is refused as random, unless it is a longer UID cut to 4 bytes.
+  if (isRandomUid(uid) && config.truncateTo !== 4) return 'RANDOM_UID';
+  return undefined;
+}
+
 /** How the table stores a uid: as a number of 4/7/10 bytes (hex uids), or as text. */
 export interface UidKey {
   /** 4, 7 or 10 for canonical hex uids; 0 for any other text. */

@@ -84,3 +84,60 @@ describe('OCPI tokens: random UIDs (B8)', () => {
     expect(openDiff(chip.diffFrom(1)!, nodeCrypto, signer.publicKey).add).toEqual([]);
   });
 });
+
+describe('OCPI tokens no tap can produce (issue 14, item 6)', () => {
+  const SEM = { countryCode: 'US', partyId: 'SEM', allowedUsesTable: false };
+  // OCPI's own examples of uids ("100012", "012345678") are card numbers, not chip UIDs.
+  const blk = ['04A2B3C4D5E680', '100012', '012345678', 'ABC-123', '11223344'].map((uid) => ocpiToken(BLK, uid));
+  const sem = ['0A0B0C0D', 'CARD-9', '0A0B0C0D0E0F10'].map((uid) => ocpiToken(SEM, uid));
+  const compile = (reader?: ReaderConfig) => compileTable({ listVersion: 1, createdAt: 0, partners: [{ ...BLK, tokens: blk }, { ...SEM, tokens: sem }], reader }, nodeCrypto);
+
+  it('with the default readers (whole UIDs from the chip): per partner, how many, a few examples, why; still compiled', () => {
+    const { report, image } = compile();
+    expect(report.reader).toEqual({ input: 'bytes' });
+    expect(report.accepted).toBe(8);
+    expect(report.unreachable).toEqual([
+      { countryCode: 'US', partyId: 'BLK', reason: 'NOT_A_UID', count: 3, examples: ['100012', '012345678', 'ABC-123'], why: expect.stringMatching(/not 8, 14 or 20 hex digits \(a 4, 7 or 10-byte UID\): readers that take the UID from the chip never deliver it/) },
+      { countryCode: 'US', partyId: 'SEM', reason: 'NOT_A_UID', count: 1, examples: ['CARD-9'], why: expect.any(String) },
+    ]);
+    // Kept in the image: readers that deliver printed numbers find them.
+    expect(new TokenTable(image).lookup(normalizeUid(ascii('100012'), { input: 'decimal', verbatim: true }))?.partner.partyId).toBe('BLK');
+    // Every token it calls reachable is produced by some tap.
+    expect(new TokenTable(image).lookup(normalizeUid(Uint8Array.of(0x04, 0xa2, 0xb3, 0xc4, 0xd5, 0xe6, 0x80), { input: 'bytes' }))).toBeDefined();
+  });
+
+  it('against the site\'s readers: printed decimal numbers, printed hex numbers, UIDs cut to 4 bytes', () => {
+    const decimal = compile({ input: 'decimal', verbatim: true }).report.unreachable;
+    expect(decimal.map((u) => [u.partyId, u.reason, u.count, u.examples.join(' ')])).toEqual([
+      ['BLK', 'NOT_DECIMAL', 2, '04A2B3C4D5E680 ABC-123'],
+      ['SEM', 'NOT_DECIMAL', 3, '0A0B0C0D CARD-9 0A0B0C0D0E0F10'],
+    ]);
+    expect(decimal[0].why).toMatch(/not decimal digits/);
+    const hex = compile({ input: 'hex', verbatim: true }).report.unreachable;
+    expect(hex.map((u) => [u.partyId, u.reason, u.examples.join(' ')])).toEqual([['BLK', 'NOT_HEX', 'ABC-123'], ['SEM', 'NOT_HEX', 'CARD-9']]);
+    const cut = compile({ input: 'bytes', truncateTo: 4 }).report.unreachable;
+    expect(cut.map((u) => [u.partyId, u.reason, u.examples.join(' ')])).toEqual([
+      ['BLK', 'CUT_BY_READER', '04A2B3C4D5E680'], ['BLK', 'NOT_A_UID', '100012 012345678 ABC-123'],
+      ['SEM', 'NOT_A_UID', 'CARD-9'], ['SEM', 'CUT_BY_READER', '0A0B0C0D0E0F10'],
+    ]);
+    expect(cut[0].why).toMatch(/longer than the 4 bytes the site's readers keep/);
+  });
+
+  it('counts them all, shows at most three, and reports them in differentials too', () => {
+    const many = Array.from({ length: 10 }, (_, i) => ocpiToken(BLK, `CARD-${i}`));
+    const r = compileTable({ listVersion: 1, createdAt: 0, partners: [{ ...BLK, tokens: many }] }, nodeCrypto).report;
+    expect(r.unreachable).toMatchObject([{ count: 10, examples: ['CARD-0', 'CARD-1', 'CARD-2'] }]);
+    const d = compileDiff({ from: 1, to: 2, createdAt: 0, add: [ocpiToken(BLK, '100012')], change: [ocpiToken(BLK, '04A2B3C4D5E680')] }).report;
+    expect(d.unreachable).toMatchObject([{ countryCode: 'US', partyId: 'BLK', reason: 'NOT_A_UID', count: 1, examples: ['100012'] }]);
+  });
+
+  it('the backend logs them per partner at each version it compiles', () => {
+    const lines: string[] = [];
+    const site = new SiteList(new NodeSigner(), nodeCrypto, () => 0, ocpiDiffBuilder(), 3, undefined, (l) => lines.push(l));
+    site.publish([{ ...BLK, tokens: blk as unknown as OcpiToken[] }, { ...SEM, tokens: sem as unknown as OcpiToken[] }]);
+    expect(lines[0]).toBe('list v1: 8 tokens compiled, 0 never presented (app users), 0 invalid, 4 unreachable with readers {"input":"bytes"}');
+    expect(lines[1]).toMatch(/^ {2}unreachable: US-BLK: 3 tokens no tap can produce with readers \{"input":"bytes"\} \(e\.g\. 100012, 012345678, ABC-123\): not 8, 14 or 20 hex digits/);
+    expect(lines[2]).toMatch(/^ {2}unreachable: US-SEM: 1 token no tap can produce .*\(e\.g\. CARD-9\)/);
+    expect(lines).toHaveLength(3);
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { normalizeUid, UidError, type ReaderConfig } from '../../src/tokens/index.js';
-import { isRandomUid } from '../../src/tokens/uid.js';
+import { isRandomUid, unreachableUid } from '../../src/tokens/uid.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('').toUpperCase();
@@ -80,5 +80,38 @@ describe('normalizeUid', () => {
     expect(code(() => normalizeUid(ascii('9'.repeat(30)), { input: 'decimal' }))).toBe('TOO_LARGE');
     expect(code(() => normalizeUid(ascii('1'.repeat(37)), { input: 'decimal', verbatim: true }))).toBe('BAD_TEXT');
     expect(code(() => normalizeUid(ascii('12a'), { input: 'decimal', verbatim: true }))).toBe('NOT_DECIMAL');
+  });
+});
+
+describe('unreachableUid: what no tap can produce, turned round from normalizeUid', () => {
+  const configs: ReaderConfig[] = [
+    { input: 'bytes' }, { input: 'bytes', truncateTo: 4 }, { input: 'bytes', truncateTo: 7 }, { input: 'hex', reversed: true },
+    { input: 'decimal' }, { input: 'decimal', decimalBytes: 7 }, { input: 'hex', verbatim: true }, { input: 'decimal', verbatim: true },
+  ];
+  it('every uid a tap produces is reachable, for every reader configuration (property)', () => {
+    fc.assert(fc.property(fc.constantFrom(...configs), fc.uint8Array({ minLength: 1, maxLength: 24 }), fc.boolean(), (config, bytes, asText) => {
+      let raw = bytes;
+      if (asText && config.input !== 'bytes') {
+        const digits = config.input === 'decimal' ? '0123456789' : '0123456789abcdefABCDEF';
+        raw = Uint8Array.from(bytes, (b) => digits.charCodeAt(b % digits.length));
+      }
+      let uid: string;
+      try {
+        uid = normalizeUid(raw, config);
+      } catch {
+        return true; // refused at the tap: nothing to look up
+      }
+      return unreachableUid(uid, config) === undefined;
+    }), { numRuns: 5000 });
+  });
+  it('names why OCPI card numbers and cut or random UIDs are never produced', () => {
+    expect(unreachableUid('100012', { input: 'bytes' })).toBe('NOT_A_UID');
+    expect(unreachableUid('012345678', { input: 'bytes' })).toBe('NOT_A_UID');
+    expect(unreachableUid('012345678', { input: 'decimal', verbatim: true })).toBeUndefined();
+    expect(unreachableUid('04A2B3C4D5E680', { input: 'bytes', truncateTo: 4 })).toBe('CUT_BY_READER');
+    expect(unreachableUid('08A2B3C4', { input: 'bytes' })).toBe('RANDOM_UID');
+    expect(unreachableUid('08A2B3C4', { input: 'bytes', truncateTo: 4 })).toBeUndefined(); // a 7-byte UID cut to 4
+    expect(unreachableUid('CARD-9', { input: 'hex', verbatim: true })).toBe('NOT_HEX');
+    expect(unreachableUid('0A0B', { input: 'decimal', verbatim: true })).toBe('NOT_DECIMAL');
   });
 });
