@@ -104,6 +104,13 @@ export class TokenStore implements TokenLookup {
   private upload?: Upload;
   /** Why the selected list could not be opened at boot, if it could not. */
   bootError?: Error;
+  /**
+   * With no list in force because the selected one could not be opened at
+   * boot: the version it had (the selector's record of the image, or the last
+   * differential applied on it). No older image is accepted: a rollback is
+   * one whether or not the slot still opens.
+   */
+  private versionFloor?: number;
 
   constructor(options: TokenStoreOptions) {
     const names = options.slots ?? ['tokens-a', 'tokens-b'];
@@ -132,6 +139,7 @@ export class TokenStore implements TokenLookup {
       } catch (e) {
         // Only verified images are ever selected; still, a damaged slot must not stop the boot.
         this.bootError = e as Error;
+        if (this.activeVersion === undefined) this.versionFloor = this.recordedVersion(sel.listVersion);
       }
     }
     this.resume();
@@ -445,6 +453,23 @@ export class TokenStore implements TokenLookup {
   private checkNewer(version: number): void {
     if (this.activeVersion !== undefined && version <= this.activeVersion)
       throw new TokenUpdateError('ROLLBACK', `version ${version} is not newer than ${this.activeVersion} in force`);
+    // The same version again is accepted here: the device lost its list, the backend may have none newer.
+    if (this.activeVersion === undefined && this.versionFloor !== undefined && version < this.versionFloor)
+      throw new TokenUpdateError('ROLLBACK', `version ${version} is older than ${this.versionFloor}, the version of the list that could not be opened at boot (the selector's record)`);
+  }
+
+  /** The version the selected image reached: its own, or the last differential the overlay applied on it. */
+  private recordedVersion(imageVersion: number): number {
+    let version = imageVersion;
+    try {
+      this.overlayLog.scan(imageVersion, (r) => {
+        version = r.to;
+        return true;
+      });
+    } catch {
+      // A damaged overlay: the image's own version still holds.
+    }
+    return version;
   }
 
   private readPrefix(u: Upload): void {

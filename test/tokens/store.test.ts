@@ -254,3 +254,30 @@ describe('token store: power cut at every write', () => {
     everyCut((s) => { s.applyDifferential(diff(2, 3, { add: [ocpiToken(BLK, 'B1B2C3D4')], remove: ['A1B2C3D4'] })); });
   });
 });
+
+describe('token store: the selected slot does not open at boot (bootError)', () => {
+  it('still refuses an older list, by the version the selector recorded and the differentials applied on it', () => {
+    const p = hostPlatform(PARTITIONS);
+    const store = boot(p);
+    applyFull(store, image(v1Lists, 5), CHUNK); // slot A
+    applyFull(store, image(v2Lists, 7), CHUNK); // slot B, selected
+    store.applyDifferential(diff(7, 8, { add: [ocpiToken(BLK, '04A2B3C4D5E6F0')] }));
+    expect(store.version).toBe(8);
+    // The selected slot's header is damaged: the device boots with no list in force.
+    p.regions.get('tokens-b')!.raw[0] ^= 0xff;
+    const damaged = boot(p);
+    expect(damaged.bootError).toBeDefined();
+    expect(damaged.version).toBeUndefined();
+    // A replayed older image, validly signed, is still a rollback (it was accepted before the fix).
+    rejects('ROLLBACK', () => applyFull(damaged, image(v1Lists, 5), CHUNK));
+    expect(rejects('ROLLBACK', () => applyFull(damaged, image(v2Lists, 7), CHUNK)).message).toMatch(/older than 8/);
+    // After a reboot too: the floor comes from flash, not from this boot's memory.
+    rejects('ROLLBACK', () => applyFull(boot(p), image(v1Lists, 6), CHUNK));
+    // The version it had (what the backend sends when it has none newer) or a newer one brings the list back.
+    expect(applyFull(boot(p), image(v2Lists, 8), CHUNK)).toBe(8);
+    const back = boot(p);
+    expect(back.bootError).toBeUndefined();
+    expect(back.version).toBe(8);
+    rejects('ROLLBACK', () => applyFull(back, image(v2Lists, 8), CHUNK));
+  });
+});
