@@ -9,7 +9,7 @@ import { keyFingerprint } from '../../src/tokens/key-rotation.js';
 import { SlotSelector } from '../../src/tokens/selector.js';
 import { readHeader, type TableHeader } from '../../src/tokens/table.js';
 import { TokenStore } from '../../src/tokens/store.js';
-import { CHAIN_START, decodeRecord, Journal, verifyRecordChain, type SessionRecord } from '../../src/sessions/index.js';
+import { CHAIN_START, decodeRecord, Journal, REFUSED_KEY, verifyRecordChain, type SessionRecord } from '../../src/sessions/index.js';
 import { nodeCrypto } from '../hal/node-crypto.js';
 import { CliError, parse, type Command } from './common.js';
 import { dumpPlatform, openDump, settingsFromNvs, type Dump } from './dump.js';
@@ -130,6 +130,13 @@ function fmtTime(t: SessionRecord['start']): string {
   return `${new Date(t.seconds * 1000).toISOString().replace('.000Z', 'Z')}/${t.quality}`;
 }
 
+/** The energy, or which reading was refused at the meter boundary (OCMF meter status O / F) when it is unknown. */
+function fmtEnergy(rec: SessionRecord): string {
+  if (rec.energyWh !== null) return `${rec.energyWh} Wh`;
+  const what = (v: number | string) => (typeof v === 'number' ? `${v} Wh` : `REFUSED (${v === 'O' ? 'O, out of range' : 'F, read error'})`);
+  return `energy unknown: meter start ${what(rec.meterStartWh)}, stop ${what(rec.meterStopWh)}`;
+}
+
 function journalReport(dump: Dump, out: (s: string) => void): void {
   const name = ROAM_PARTITIONS.journal;
   const bytes = dump.regions.get(name);
@@ -141,6 +148,10 @@ function journalReport(dump: Dump, out: (s: string) => void): void {
   const r = journal.recover();
   out(`  records: last seq ${r.lastSeq}, acknowledged up to ${r.ackedSeq}, unacknowledged ${journal.depth}, unsigned ${r.unsigned}, found on flash ${r.records}`);
   out(`  damage: ${r.corruptEntries} torn or corrupt entries skipped, ${r.damagedHeaders} damaged sector headers`);
+  // Kept in NVS by the journal (Journal.refused): sessions that have no record at all.
+  const refused = dump.settings?.get(REFUSED_KEY);
+  const refusedCount = typeof refused === 'number' ? refused : 0;
+  out(`  refused at append: ${refusedCount}${refusedCount > 0 ? ` record(s) could not be encoded or read back: REFUSED, those sessions have no record (settings ${REFUSED_KEY})` : ''}`);
   const payloads = journal.payloadsFrom(r.ackedSeq + 1);
   const records: SessionRecord[] = [];
   for (const pl of payloads) {
@@ -148,7 +159,7 @@ function journalReport(dump: Dump, out: (s: string) => void): void {
   }
   if (records.length) out('  unacknowledged records:');
   for (const rec of records)
-    out(`    #${rec.seq} ${rec.evseId} uid ${rec.uid} ${rec.method}${rec.offline ? ' offline' : ''} ${fmtTime(rec.start)} → ${fmtTime(rec.stop)} ${rec.energyWh} Wh (${rec.stopReason})`);
+    out(`    #${rec.seq} ${rec.evseId} uid ${rec.uid} ${rec.method}${rec.offline ? ' offline' : ''} ${fmtTime(rec.start)} → ${fmtTime(rec.stop)} ${fmtEnergy(rec)} (${rec.stopReason})`);
   // Links between the unacknowledged records, and to the genesis when nothing was acknowledged.
   let linkProblem: string | undefined;
   for (let i = 1; i < records.length; i++) {

@@ -38,7 +38,8 @@ export interface ChargerStatus {
   link: Link;
   listVersion: number;
   localListVersion: number;
-  journal: { status: string; lastSeq: number; ackedSeq: number; depth: number; unsigned: number };
+  /** `refused`: records the journal refused at append since provisioning (kept in NVS; also in `status` and `roam inspect`). */
+  journal: { status: string; lastSeq: number; ackedSeq: number; depth: number; unsigned: number; refused: number };
   connectors: ConnectorStatus[];
   /** Background signing/housekeeping failures since boot (it retries). */
   backgroundFailures: number;
@@ -96,7 +97,7 @@ export class Charger {
       platform: { flash: (n) => flash.flash(n), crypto: flash.crypto }, backendKey: o.backendKey,
       slots: p.tokenSlots, selector: p.tokenSelector, overlay: p.tokenOverlay,
     });
-    const journal = new Journal(flash.flash(p.journal), { crypto: flash.crypto, deviceId: o.deviceId, signer: o.signer });
+    const journal = new Journal(flash.flash(p.journal), { crypto: flash.crypto, deviceId: o.deviceId, signer: o.signer, settings: o.settings });
     const recovery = journal.recover();
     let keeper: JournalKeeper | undefined;
     let view: SessionsAdapter | undefined;
@@ -211,8 +212,8 @@ export class Charger {
       localListVersion: w.authorizer.list.version,
       // Between a failed write and the keeper's recovery the journal's figures are unknown.
       journal: j.recovered
-        ? { status: j.status, lastSeq: j.lastSeq, ackedSeq: j.ackedSeq, depth: j.depth, unsigned: j.unsigned }
-        : { status: 'recovering', lastSeq: j.lastSeq, ackedSeq: j.ackedSeq, depth: 0, unsigned: 0 },
+        ? { status: j.status, lastSeq: j.lastSeq, ackedSeq: j.ackedSeq, depth: j.depth, unsigned: j.unsigned, refused: j.refused }
+        : { status: 'recovering', lastSeq: j.lastSeq, ackedSeq: j.ackedSeq, depth: 0, unsigned: 0, refused: j.refused },
       connectors: this.connectors.map((c) => {
         const s = w.sessions.session(c);
         if (!s) return { connector: c, state: 'idle', suspended: false };

@@ -25,7 +25,7 @@ export class JournalError extends Error {
     this.name = 'JournalError';
   }
 }
-export type JournalErrorCode = 'not-recovered' | 'full' | 'bad-record' | 'bad-ack' | 'no-signer' | 'bad-region';
+export type JournalErrorCode = 'not-recovered' | 'full' | 'bad-record' | 'unreadable-record' | 'bad-ack' | 'no-signer' | 'bad-region';
 
 /** The session state machine refused an event. */
 export class SessionError extends Error {

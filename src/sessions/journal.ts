@@ -1,5 +1,6 @@
 import type { Crypto, Signer } from '../../hal/crypto.js';
 import type { FlashRegion } from '../../hal/flash.js';
+import type { Settings } from '../../hal/settings.js';
 import { equalBytes } from '../codec/index.js';
 import { encodeCoseSign1, protectedHeader, SIGNATURE_BYTES, toBeSigned } from './cose.js';
 import { JournalError } from './errors.js';
@@ -25,7 +26,15 @@ export interface JournalOptions {
    * sessions already under way (append(…, { reserved: true })): default 4.
    */
   reservedRecords?: number;
+  /**
+   * Where the count of records refused at append (`refused`) is kept across
+   * reboots: NVS on a device, key REFUSED_KEY. Without it the count starts at 0 each boot.
+   */
+  settings?: Settings;
 }
+
+/** Settings key of Journal.refused: records refused at append since the device was provisioned. */
+export const REFUSED_KEY = 'jrn.refused';
 
 /** A signed record ready for upload: its COSE_Sign1 bytes. */
 export interface StoredRecord {
@@ -91,6 +100,7 @@ export class Journal {
   private persistedAckCounter = -1; // …and the sector counter it is in
   private ackAfterLast = false; // …and no record follows it: it counts whatever is erased before it
   private pending: Pending[] = []; // unsigned records, oldest first
+  private refusedCount = 0; // records refused at append (persisted in options.settings)
 
   constructor(readonly flash: FlashRegion, private readonly options: JournalOptions) {
     this.bs = flash.blockSize;
@@ -104,6 +114,18 @@ export class Journal {
     this.firstSeqIn = new Float64Array(this.sectors);
     this.damaged = new Uint8Array(this.sectors);
     this.stale = new Uint8Array(this.sectors);
+    const refused = options.settings?.get(REFUSED_KEY);
+    if (typeof refused === 'number' && Number.isSafeInteger(refused) && refused > 0) this.refusedCount = refused;
+  }
+
+  /**
+   * Records refused at append because they could not be encoded or would not
+   * read back (RecordError, JournalError 'unreadable-record' or 'bad-record'):
+   * each threw and wrote nothing. Counted across reboots when the journal has
+   * settings; the device reports it in its status message (`refused`).
+   */
+  get refused(): number {
+    return this.refusedCount;
   }
 
   get lastSeq(): number {
@@ -329,13 +351,24 @@ export class Journal {
     this.assertReady();
     const seq = this.lastSeqValue + 1;
     let payload: Uint8Array;
-    if (record instanceof Uint8Array) {
-      const r = decodeRecord(record);
-      if (r.seq !== seq || !equalBytes(r.prev, this.lastHash))
-        throw new JournalError('bad-record', `record ${r.seq} does not continue the chain at ${seq}`);
-      payload = record.slice();
-    } else {
-      payload = encodeRecord(record, seq, this.lastHash);
+    try {
+      if (record instanceof Uint8Array) {
+        const r = decodeRecord(record);
+        if (r.seq !== seq || !equalBytes(r.prev, this.lastHash))
+          throw new JournalError('bad-record', `record ${r.seq} does not continue the chain at ${seq}`);
+        payload = record.slice();
+      } else {
+        payload = encodeRecord(record, seq, this.lastHash);
+      }
+      // Never report an append that recovery, readFrom and the signing queue
+      // would not read back: they take a record by the same shape check and
+      // its seq. (A meter reading of 2^32 Wh or more, written by cbor-x as a
+      // float, once passed encodeRecord and vanished here: issue 14.)
+      if (!recordShaped(payload, 0, payload.length) || seqOfPayload(payload) !== seq)
+        throw new JournalError('unreadable-record', `record ${seq} is not in the shape the journal reads back: not written`);
+    } catch (e) {
+      this.refuse();
+      throw e;
     }
     // An ordinary append needs room for the largest record, so that 'full' means
     // exactly "ordinary appends are refused", whatever the record's size.
@@ -352,6 +385,16 @@ export class Journal {
     this.lastSeqValue = seq;
     this.lastHash = hash;
     return seq;
+  }
+
+  /** Counts a record refused at append, persisted where the journal has settings (best effort: never hides the refusal itself). */
+  private refuse(): void {
+    this.refusedCount++;
+    try {
+      this.options.settings?.set(REFUSED_KEY, this.refusedCount);
+    } catch {
+      // The count in memory still reaches the status message.
+    }
   }
 
   /** Signs up to `max` unsigned records, oldest first; the background step. Returns how many. */
@@ -786,7 +829,7 @@ const SIGNED = 1;
 /**
  * Has b[at, end) the shape of a record payload: one CBOR map of integer keys
  * 1..14 in increasing order, key 2 a 32-byte string, values well-formed
- * (integers, strings, booleans, arrays of those), nothing after it? One flat
+ * (integers, strings, booleans, null, arrays of those), nothing after it? One flat
  * loop, no call per item: it runs on every record at boot.
  */
 function recordShaped(b: Uint8Array, at: number, end: number): boolean {
@@ -823,7 +866,7 @@ function recordShaped(b: Uint8Array, at: number, end: number): boolean {
       if (v > end - p) return false;
       p += v;
     } else if (major === 4 && !element && v <= end - p) items = v;
-    else if (major !== 7 || (v !== 20 && v !== 21)) return false;
+    else if (major !== 7 || (v !== 20 && v !== 21 && v !== 22)) return false; // false, true, null (the energy of a refused reading)
   }
   return p === end;
 }

@@ -1,7 +1,7 @@
 import type { Crypto, Signer } from '../../hal/crypto.js';
 import { fromHex, toHex, utf8 } from '../codec/index.js';
 import { RecordError } from './errors.js';
-import type { SessionRecord, Timestamp } from './record.js';
+import type { RefusedReading, SessionRecord, Timestamp } from './record.js';
 
 // OCMF (Open Charge Metering Format, S.A.F.E. e.V.): `OCMF|{payload}|{signature}`
 // with the payload signed as its exact JSON bytes by ECDSA-secp256r1-SHA256
@@ -31,7 +31,14 @@ export function ocmfTime(t: Timestamp): string {
 /** The OCMF payload object of a record (key order is the signed order). */
 export function ocmfPayload(r: SessionRecord, o: OcmfOptions): Record<string, unknown> {
   const rfid = /^([0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/.test(r.uid);
-  const reading = (tx: 'B' | 'E', t: Timestamp, wh: number) => ({ TM: ocmfTime(t), TX: tx, RV: wh, RI: '1-b:1.8.0', RU: 'Wh', RT: o.currentType ?? 'AC', EF: '', ST: 'G' });
+  // A reading refused at the meter boundary is exported as the error event it is. OCMF (Table 7):
+  // "The fields RV, RI, RU and RT can be omitted if only the occurrence of an error condition
+  // (event) of the meter is to be indicated." EF: "Statement about which quantities are no longer
+  // usable for billing due to an error … E – Energy". ST (Table 10): "O OUT_OF_RANGE Read value
+  // outside the value range", "F READ_ERROR … value of the readout is not valid".
+  const reading = (tx: 'B' | 'E', t: Timestamp, wh: number | RefusedReading) => typeof wh === 'number'
+    ? { TM: ocmfTime(t), TX: tx, RV: wh, RI: '1-b:1.8.0', RU: 'Wh', RT: o.currentType ?? 'AC', EF: '', ST: 'G' }
+    : { TM: ocmfTime(t), TX: tx, EF: 'E', ST: wh };
   return {
     FV: '1.0',
     GI: o.gatewayId,

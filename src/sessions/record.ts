@@ -1,5 +1,5 @@
 import type { TimeQuality } from '../../hal/clock.js';
-import { equalBytes, fromHex, toHex } from '../codec/index.js';
+import { equalBytes, fromHex, MAX_CBOR_INTEGER, toHex } from '../codec/index.js';
 import { decodeValue, encodeIntMap } from './cbor.js';
 import { RecordError } from './errors.js';
 
@@ -12,6 +12,23 @@ export type AuthMethod = 'AUTH_REQUEST' | 'WHITELIST';
  */
 export const STOP_REASONS = ['Local', 'GroupCard', 'EVDisconnected', 'DeAuthorized', 'EnergyLimitReached', 'PowerLoss', 'Other', 'MasterPass'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
+
+/**
+ * The largest meter reading a record holds: 2^53 − 1 Wh (every integer of a
+ * record is a CBOR integer up to MAX_CBOR_INTEGER; about 9 × 10^15 Wh, 9 PWh).
+ * A reading above it is refused at the meter boundary (Sessions) and recorded as 'O'.
+ */
+export const MAX_METER_WH = MAX_CBOR_INTEGER;
+
+/**
+ * A meter reading refused where it entered (Sessions, at the meter boundary),
+ * recorded in its place with OCMF's meter status (OCMF Table 10, "State /
+ * Error of the Meter"): 'O' OUT_OF_RANGE, "Read value outside the value range"
+ * (above MAX_METER_WH); 'F' READ_ERROR, "Meter register not read correctly;
+ * value of the readout is not valid" (not a number, negative, or the meter threw).
+ */
+export type RefusedReading = 'O' | 'F';
+export const REFUSED_READINGS: readonly RefusedReading[] = ['O', 'F'];
 
 /** A wall-clock instant at one-second resolution (OCPI's), with OCMF's time status. */
 export interface Timestamp {
@@ -36,8 +53,9 @@ export interface SessionFacts {
   offline: boolean;
   start: Timestamp;
   stop: Timestamp;
-  meterStartWh: number;
-  meterStopWh: number;
+  /** Whole Wh, 0..MAX_METER_WH; or the status of a reading that was refused. */
+  meterStartWh: number | RefusedReading;
+  meterStopWh: number | RefusedReading;
   stopReason: StopReason;
 }
 
@@ -50,8 +68,8 @@ export interface SessionRecord extends SessionFacts {
   seq: number;
   /** SHA-256 of the previous record's payload; 32 zero bytes before the first. */
   prev: Uint8Array;
-  /** meterStopWh - meterStartWh. */
-  energyWh: number;
+  /** meterStopWh - meterStartWh; null when either reading was refused (unknown, not 0). */
+  energyWh: number | null;
 }
 
 export const HASH_BYTES = 32;
@@ -75,6 +93,11 @@ function checkText(name: string, v: unknown, max: number, pattern?: RegExp): voi
 }
 function checkUint(name: string, v: unknown, max = Number.MAX_SAFE_INTEGER): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) fail(`${name} must be an integer in 0..${max}: ${String(v)}`);
+}
+/** A reading: whole Wh in 0..MAX_METER_WH, or the status of one refused ('O', 'F'). */
+function checkReading(name: string, v: unknown): void {
+  if (typeof v !== 'string') checkUint(name, v, MAX_METER_WH);
+  else if (!REFUSED_READINGS.includes(v as RefusedReading)) fail(`${name} must be an integer in 0..${MAX_METER_WH} Wh or a refused reading (${REFUSED_READINGS.join(', ')}): ${JSON.stringify(v)}`);
 }
 function checkTime(name: string, t: unknown): void {
   const v = t as Timestamp;
@@ -100,10 +123,16 @@ export function checkFacts(f: SessionFacts): void {
   if (typeof f.offline !== 'boolean') fail('offline must be a boolean');
   checkTime('start', f.start);
   checkTime('stop', f.stop);
-  checkUint('meterStartWh', f.meterStartWh);
-  checkUint('meterStopWh', f.meterStopWh);
-  if (f.meterStopWh < f.meterStartWh) fail(`meterStopWh ${f.meterStopWh} is below meterStartWh ${f.meterStartWh}`);
+  checkReading('meterStartWh', f.meterStartWh);
+  checkReading('meterStopWh', f.meterStopWh);
+  if (typeof f.meterStartWh === 'number' && typeof f.meterStopWh === 'number' && f.meterStopWh < f.meterStartWh)
+    fail(`meterStopWh ${f.meterStopWh} is below meterStartWh ${f.meterStartWh}`);
   if (!STOP_REASONS.includes(f.stopReason)) fail(`stopReason must be one of ${STOP_REASONS.join(', ')}: ${String(f.stopReason)}`);
+}
+
+/** The energy of a session: stop − start, or null (unknown) when either reading was refused. */
+export function energyOf(start: number | RefusedReading, stop: number | RefusedReading): number | null {
+  return typeof start === 'number' && typeof stop === 'number' ? stop - start : null;
 }
 
 // A normalized UID (upper-case hex, even length) is stored as its bytes: half the size.
@@ -130,7 +159,7 @@ export function encodeRecord(facts: SessionFacts, seq: number, prev: Uint8Array)
     [K.stop, [f.stop.seconds, f.stop.quality]],
     [K.meterStart, f.meterStartWh],
     [K.meterStop, f.meterStopWh],
-    [K.energy, f.meterStopWh - f.meterStartWh],
+    [K.energy, energyOf(f.meterStartWh, f.meterStopWh)],
     [K.reason, STOP_REASONS.indexOf(f.stopReason)],
   );
   const bytes = encodeIntMap(entries);
@@ -181,9 +210,9 @@ export function decodeRecord(payload: Uint8Array): SessionRecord {
     offline: map.get(K.offline) as boolean,
     start: asTime(map.get(K.start)),
     stop: asTime(map.get(K.stop)),
-    meterStartWh: map.get(K.meterStart) as number,
-    meterStopWh: map.get(K.meterStop) as number,
-    energyWh: map.get(K.energy) as number,
+    meterStartWh: map.get(K.meterStart) as number | RefusedReading,
+    meterStopWh: map.get(K.meterStop) as number | RefusedReading,
+    energyWh: map.get(K.energy) as number | null,
     stopReason: STOP_REASONS[reason as number],
   };
   if (partner !== undefined) {
@@ -197,7 +226,7 @@ export function decodeRecord(payload: Uint8Array): SessionRecord {
   } catch (e) {
     return malformed((e as Error).message);
   }
-  if (record.energyWh !== record.meterStopWh - record.meterStartWh) malformed('energy is not meterStop - meterStart');
+  if (record.energyWh !== energyOf(record.meterStartWh, record.meterStopWh)) malformed('energy is not meterStop - meterStart (or null when a reading was refused)');
   if (!equalBytes(again, payload)) malformed('not in canonical form');
   return record;
 }

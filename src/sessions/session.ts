@@ -2,9 +2,11 @@ import type { Clock, TimerId } from '../../hal/clock.js';
 import type { EnergyMeter } from '../../hal/meter.js';
 import type { Settings } from '../../hal/settings.js';
 import { decodeValue, encodeValue } from './cbor.js';
-import { JournalError, SessionError } from './errors.js';
+import { JournalError, RecordError, SessionError } from './errors.js';
 import type { Journal } from './journal.js';
-import { checkFacts, decodeRecord, type AuthMethod, type Partner, type SessionFacts, type StopReason, type Timestamp } from './record.js';
+import {
+  checkFacts, decodeRecord, MAX_METER_WH, type AuthMethod, type Partner, type RefusedReading, type SessionFacts, type StopReason, type Timestamp,
+} from './record.js';
 
 /**
  * The decision that starts a session, as src/auth produces it. Declared here
@@ -33,7 +35,8 @@ export interface SessionView {
   groupId?: string;
   offline: boolean;
   start?: Timestamp;
-  meterStartWh?: number;
+  /** The start reading, or the status of one refused at the meter boundary. */
+  meterStartWh?: number | RefusedReading;
   /** Energy cap in Wh, when one applies (unknown id offline, or invalid on post-authorization). */
   capWh?: number;
 }
@@ -50,8 +53,45 @@ export interface SessionsOptions {
   connectionTimeoutMs?: number;
   /** How often an energy cap is checked against the meter; default 1 s. */
   capCheckMs?: number;
-  /** Told after each record is journaled (seq) or when an authorization expires (seq undefined). */
-  onEnded?: (event: { connector: number; reason: StopReason | 'ConnectionTimeout'; seq?: number }) => void;
+  /**
+   * Told after each record is journaled (seq) or when an authorization expires (seq undefined).
+   * `meterError`: a reading of the session was refused at the meter boundary (the record says 'O' or
+   * 'F' in its place). `recordError`: the journal refused the record (counted in Journal.refused);
+   * the session is over all the same, and has no record.
+   */
+  onEnded?: (event: SessionEnded) => void;
+}
+
+export interface SessionEnded {
+  connector: number;
+  reason: StopReason | 'ConnectionTimeout';
+  seq?: number;
+  meterError?: string;
+  recordError?: string;
+}
+
+/** A reading as it entered: whole Wh, or refused with OCMF's meter status and why. */
+export type MeterReading = { wh: number; error?: undefined } | { wh: RefusedReading; error: string };
+
+/**
+ * The meter boundary: every reading a record holds enters here. A reading is
+ * whole Wh in 0..MAX_METER_WH (2^53 − 1); a fraction is truncated (records
+ * are in whole Wh; an S0 meter of 800 impulses/kWh counts 1.25 Wh per pulse);
+ * above the maximum it is refused as 'O' (out of range); anything else — not
+ * a number, NaN, negative, or a meter that throws — as 'F' (read error).
+ */
+export function readMeter(meter: EnergyMeter, connector: number): MeterReading {
+  let wh: unknown;
+  try {
+    wh = meter.readWh(connector);
+  } catch (e) {
+    return { wh: 'F', error: `connector ${connector}: the meter failed (${(e as Error)?.message ?? String(e)}): reading refused, recorded as F (read error)` };
+  }
+  if (typeof wh !== 'number' || Number.isNaN(wh) || wh < 0)
+    return { wh: 'F', error: `connector ${connector}: meter reading ${String(wh)} Wh is not a valid register value: refused, recorded as F (read error)` };
+  if (wh > MAX_METER_WH)
+    return { wh: 'O', error: `connector ${connector}: meter reading ${wh} Wh is above the largest a record holds (${MAX_METER_WH} Wh, 2^53 − 1): refused, recorded as O (out of range)` };
+  return { wh: Math.floor(wh) };
 }
 
 interface Live {
@@ -61,7 +101,9 @@ interface Live {
   start?: Timestamp;
   /** Monotonic ms at the start: the wall clock may be set during a session. */
   startMono?: number;
-  meterStartWh?: number;
+  meterStartWh?: number | RefusedReading;
+  /** Why the start reading was refused, if it was. */
+  meterStartError?: string;
   capWh?: number;
   timer?: TimerId;
   capTimer?: TimerId;
@@ -92,6 +134,8 @@ export class Sessions {
   // (a new transaction would overwrite the old one's state).
   private readonly deferred = new Map<number, SessionFacts>();
   private retryTimer?: TimerId;
+  // Why a deferred PowerLoss close's stop reading was refused, told with its record.
+  private readonly meterErrors = new Map<number, string>();
 
   constructor(private readonly o: SessionsOptions) {
     // Every connector can have a transaction under way; each must find room
@@ -122,7 +166,12 @@ export class Sessions {
         this.o.settings.delete(key);
         continue;
       }
-      const closed = saved.closed ?? { ...saved.facts, stop: this.now(), meterStopWh: Math.max(this.o.meter.readWh(connector), saved.facts.meterStartWh), stopReason: 'PowerLoss' };
+      let closed = saved.closed;
+      if (!closed) {
+        const stop = readMeter(this.o.meter, connector);
+        closed = { ...saved.facts, stop: this.now(), meterStopWh: stopReading(saved.facts.meterStartWh, stop.wh), stopReason: 'PowerLoss' };
+        if (stop.error) this.meterErrors.set(connector, stop.error);
+      }
       this.deferred.set(connector, closed);
       if (!saved.closed) unfixed.set(connector, saved);
     }
@@ -143,17 +192,23 @@ export class Sessions {
   private writeDeferred(notify: boolean): number[] {
     const written: number[] = [];
     for (const [connector, facts] of this.deferred) {
-      let seq: number;
+      let seq: number | undefined;
+      let recordError: string | undefined;
       try {
         seq = this.o.journal.append(facts, { reserved: true });
       } catch (e) {
         if (e instanceof JournalError && e.code === 'full') break;
-        throw e;
+        // A record the journal cannot shape never will be: waiting would block
+        // the connector (and every boot) for nothing. Refused, counted, told.
+        if (!isRefusedRecord(e)) throw e;
+        recordError = (e as Error).message;
       }
-      written.push(seq);
+      if (seq !== undefined) written.push(seq);
       this.o.settings.delete(keyOf(connector));
       this.deferred.delete(connector);
-      if (notify) this.o.onEnded?.({ connector, reason: 'PowerLoss', seq });
+      const meterError = this.meterErrors.get(connector);
+      this.meterErrors.delete(connector);
+      if (notify || recordError !== undefined || meterError !== undefined) this.o.onEnded?.(ended({ connector, reason: 'PowerLoss', seq }, meterError, recordError));
     }
     if (this.deferred.size === 0 && this.retryTimer !== undefined) {
       this.o.clock.clearTimer(this.retryTimer);
@@ -298,7 +353,9 @@ export class Sessions {
     if (s.timer !== undefined) this.o.clock.clearTimer(s.timer);
     s.timer = undefined;
     const start = this.now();
-    const meterStartWh = this.o.meter.readWh(s.connector);
+    const reading = readMeter(this.o.meter, s.connector);
+    const meterStartWh = reading.wh;
+    s.meterStartError = reading.error;
     const facts = this.factsOf(s, start, meterStartWh);
     // Persisted before the state changes: a cut here leaves no transaction at all.
     this.o.settings.set(keyOf(s.connector), encodeOpen(facts, this.o.journal.lastSeq + 1));
@@ -309,7 +366,7 @@ export class Sessions {
     if (s.capWh !== undefined) this.armCap(s);
   }
 
-  private factsOf(s: Live, start: Timestamp, meterStartWh: number): Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'> {
+  private factsOf(s: Live, start: Timestamp, meterStartWh: number | RefusedReading): Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'> {
     const a = s.auth;
     const f: Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'> = { evseId: this.evseOf(s.connector), uid: a.uid, method: a.method, offline: a.offline, start, meterStartWh };
     if (a.partner) f.partner = { id: a.partner.id, countryCode: a.partner.countryCode, partyId: a.partner.partyId };
@@ -323,7 +380,9 @@ export class Sessions {
 
   private checkCap(s: Live): number | undefined {
     if (s.capWh === undefined || s.meterStartWh === undefined || this.live.get(s.connector) !== s) return undefined;
-    if (this.o.meter.readWh(s.connector) - s.meterStartWh < s.capWh) {
+    // A cap cannot be kept without readings: a refused one ends the session (its record says which).
+    const now = readMeter(this.o.meter, s.connector);
+    if (typeof s.meterStartWh === 'number' && typeof now.wh === 'number' && now.wh - s.meterStartWh < s.capWh) {
       this.armCap(s);
       return undefined;
     }
@@ -336,17 +395,27 @@ export class Sessions {
       this.end(s);
       return undefined;
     }
-    const meter = this.o.meter.readWh(s.connector);
-    const seq = this.o.journal.append({
-      ...this.factsOf(s, s.start, s.meterStartWh),
-      stop: this.stopTime(s, s.start),
-      meterStopWh: Math.max(meter, s.meterStartWh),
-      stopReason: reason,
-    }, { reserved: true });
+    const reading = readMeter(this.o.meter, s.connector);
+    let seq: number | undefined;
+    let recordError: string | undefined;
+    try {
+      seq = this.o.journal.append({
+        ...this.factsOf(s, s.start, s.meterStartWh),
+        stop: this.stopTime(s, s.start),
+        meterStopWh: stopReading(s.meterStartWh, reading.wh),
+        stopReason: reason,
+      }, { reserved: true });
+    } catch (e) {
+      // A record the journal cannot shape (counted in Journal.refused): the
+      // session is over all the same; keeping it would only block the connector
+      // and fail again at every boot. Anything else (full, a flash fault) is thrown.
+      if (!isRefusedRecord(e)) throw e;
+      recordError = (e as Error).message;
+    }
     this.o.settings.delete(keyOf(s.connector));
     this.end(s);
     if (reason !== 'EVDisconnected') this.pluggedIdle.add(s.connector); // the cable is still in
-    this.o.onEnded?.({ connector: s.connector, reason, seq });
+    this.o.onEnded?.(ended({ connector: s.connector, reason, seq }, joinErrors(s.meterStartError, reading.error), recordError));
     return seq;
   }
 
@@ -373,6 +442,26 @@ export class Sessions {
   }
 }
 
+/** The stop reading: never below the start (a register does not go back), or the status of a refused one. */
+function stopReading(start: number | RefusedReading, stop: number | RefusedReading): number | RefusedReading {
+  return typeof start === 'number' && typeof stop === 'number' ? Math.max(stop, start) : stop;
+}
+
+/** Errors the journal answers a record it cannot shape with: it counts them (Journal.refused). */
+function isRefusedRecord(e: unknown): boolean {
+  return e instanceof RecordError || (e instanceof JournalError && (e.code === 'unreadable-record' || e.code === 'bad-record'));
+}
+
+function joinErrors(a?: string, b?: string): string | undefined {
+  return a && b ? `${a}; ${b}` : a ?? b;
+}
+
+function ended(e: SessionEnded, meterError?: string, recordError?: string): SessionEnded {
+  if (meterError !== undefined) e.meterError = meterError;
+  if (recordError !== undefined) e.recordError = recordError;
+  return e;
+}
+
 function encodeOpen(f: Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'>, nextSeq: number, closed?: SessionFacts): Uint8Array {
   const m = new Map<number, unknown>([
     [P.evse, f.evseId], [P.uid, f.uid], [P.method, f.method], [P.offline, f.offline],
@@ -397,14 +486,14 @@ function decodeOpen(bytes: Uint8Array): { facts: Omit<SessionFacts, 'stop' | 'me
       method: m.get(P.method) as AuthMethod,
       offline: m.get(P.offline) as boolean,
       start: { seconds: start[0], quality: start[1] },
-      meterStartWh: m.get(P.meterStart) as number,
+      meterStartWh: m.get(P.meterStart) as number | RefusedReading,
     };
     const partner = m.get(P.partner) as [number, string, string] | undefined;
     if (partner) facts.partner = { id: partner[0], countryCode: partner[1], partyId: partner[2] };
     if (m.has(P.group)) facts.groupId = m.get(P.group) as string;
     const stop = m.get(P.stop) as [number, Timestamp['quality']] | undefined;
     const closed: SessionFacts | undefined = stop
-      ? { ...facts, stop: { seconds: stop[0], quality: stop[1] }, meterStopWh: m.get(P.meterStop) as number, stopReason: 'PowerLoss' }
+      ? { ...facts, stop: { seconds: stop[0], quality: stop[1] }, meterStopWh: m.get(P.meterStop) as number | RefusedReading, stopReason: 'PowerLoss' }
       : undefined;
     return { facts, nextSeq: m.get(P.nextSeq) as number, closed };
   } catch {

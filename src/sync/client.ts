@@ -72,6 +72,7 @@ export class SyncClient {
       listBusy: this.lists.progress !== undefined,
       kseq: this.options.lists.keySeq?.(),
       llc: this.options.localListConflicts?.() || undefined,
+      refused: j.refused || undefined,
     });
   }
 

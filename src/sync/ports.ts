@@ -21,6 +21,8 @@ export interface UploadJournal {
   readFrom(seq: number, maxBytes: number): JournalRecord[];
   /** Persists that every record up to `seq` is stored by the backend. */
   acknowledge(seq: number): void;
+  /** Records refused at append (they could not be encoded or read back), reported in `status`; absent: none counted. */
+  readonly refused?: number;
 }
 
 /** The A/B token table store, as the list client sees it. */

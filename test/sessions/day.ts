@@ -2,7 +2,7 @@
 // any write: the torture test and the journal bench drive it.
 import { FileSettings, PowerCut, PowerSwitch, SimFlash, SimMeter, VirtualClock } from '../../host-sim/hal/index.js';
 import { toHex } from '../../src/codec/index.js';
-import { CHAIN_START, Journal, Sessions, verifyRecord, verifyRecordChain, type Authorization, type ChainPoint, type StopReason, type VerifiedRecord } from '../../src/sessions/index.js';
+import { CHAIN_START, energyOf, Journal, Sessions, verifyRecord, verifyRecordChain, type Authorization, type ChainPoint, type StopReason, type VerifiedRecord } from '../../src/sessions/index.js';
 import { DEVICE, deviceKey, nodeCrypto } from './helpers.js';
 
 export const EVSE: Record<number, string> = { 1: 'US*SEM*E0042*1', 2: 'US*SEM*E0042*2' };
@@ -198,7 +198,7 @@ export function problems(r: DayResult, label: string): string[] {
     const fate = r.fate[k];
     if (fate === 'none') out.push(`${label}: session ${k} never started but has record ${v.record.seq}`);
     else if (fate !== 'started' && v.record.stopReason !== fate) out.push(`${label}: session ${k} stopped by ${fate}, recorded as ${v.record.stopReason}`);
-    if (v.record.energyWh !== v.record.meterStopWh - v.record.meterStartWh) out.push(`${label}: record ${v.record.seq} energy mismatch`);
+    if (v.record.energyWh !== energyOf(v.record.meterStartWh, v.record.meterStopWh)) out.push(`${label}: record ${v.record.seq} energy mismatch`);
   }
   r.fate.forEach((fate, k) => {
     const n = count.get(k) ?? 0;

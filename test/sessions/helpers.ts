@@ -5,7 +5,7 @@ export const DEVICE = 'US*SEM*C0042';
 export const deviceKey = new NodeSigner(new Uint8Array(32).fill(7));
 
 /** Facts of the i-th session of a test day: varied, deterministic. */
-export function facts(i: number): SessionFacts {
+export function facts(i: number): SessionFacts & { meterStartWh: number; meterStopWh: number } {
   const t0 = 1767225600 + i * 3600;
   const roaming = i % 3 !== 0;
   return {

@@ -31,7 +31,7 @@ describe('OCMF export', () => {
   });
 
   it('rejects a changed reading, a foreign key and garbage', () => {
-    expect(() => verifyOcmf(ocmf.replace(`"RV":${record.meterStopWh}`, `"RV":${record.meterStopWh + 1}`), deviceKey.publicKey, nodeCrypto)).toThrow(/does not verify/);
+    expect(() => verifyOcmf(ocmf.replace(`"RV":${record.meterStopWh}`, `"RV":${Number(record.meterStopWh) + 1}`), deviceKey.publicKey, nodeCrypto)).toThrow(/does not verify/);
     expect(() => verifyOcmf('OCMF|{}', deviceKey.publicKey, nodeCrypto)).toThrow(RecordError);
     expect(() => verifyOcmf('XYZ|{}|{}', deviceKey.publicKey, nodeCrypto)).toThrow(RecordError);
   });

@@ -90,6 +90,23 @@ describe('record payload', () => {
     expect(() => decodeRecord(fromHex(float.toUpperCase()))).toThrow(/canonical/);
   });
 
+  it('holds a reading refused at the meter boundary as its OCMF status (O, F) in its place, and the energy as null (unknown)', () => {
+    for (const [start, stop] of [['O', 'O'], ['F', 1000], [1000, 'O'], [0, 'F']] as const) {
+      const p = encodeRecord({ ...facts(3), meterStartWh: start, meterStopWh: stop }, 5, GENESIS_HASH);
+      expect(decodeRecord(p)).toMatchObject({ meterStartWh: start, meterStopWh: stop, energyWh: null });
+      const generic = decodeCbor(p) as Record<string, unknown>;
+      expect([generic['11'], generic['12'], generic['13']]).toEqual([start, stop, null]);
+      // Never smaller than a record of readings 0: the journal's bound on what damage may hide holds.
+      expect(p.length).toBeGreaterThanOrEqual(encodeRecord({ ...facts(3), meterStartWh: 0, meterStopWh: 0 }, 5, GENESIS_HASH).length);
+    }
+    for (const v of ['G', 'X', '', 'OO', null]) expect(() => encodeRecord({ ...facts(3), meterStopWh: v as never }, 5, GENESIS_HASH)).toThrow(/meterStopWh must be/);
+    // A number for the energy while a reading is refused, or null while both are numbers: malformed.
+    const refused = toHex(encodeRecord({ ...facts(3), meterStartWh: 10, meterStopWh: 'O' }, 5, GENESIS_HASH)).toLowerCase();
+    expect(() => decodeRecord(fromHex(refused.replace('0c614f0df6', '0c614f0d00').toUpperCase()))).toThrow(/energy/);
+    const good = toHex(encodeRecord({ ...facts(3), meterStartWh: 10, meterStopWh: 10 }, 5, GENESIS_HASH)).toLowerCase();
+    expect(() => decodeRecord(fromHex(good.replace('0c0a0d00', '0c0a0df6').toUpperCase()))).toThrow(/energy/);
+  });
+
   it('keeps a 10-byte UID and a non-hex UID as given', () => {
     for (const uid of ['04A1B2C3D4E5F60718A9', 'abc-123', '04a2b3']) expect(decodeRecord(encodeRecord({ ...facts(1), uid }, 1, GENESIS_HASH)).uid).toBe(uid);
   });
