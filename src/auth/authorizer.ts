@@ -147,10 +147,10 @@ export class Authorizer {
     const link = this.link;
     const decide = (d: Decision) => {
       this.guard(d);
-      done(d);
-      // A start without a fresh answer: post-authorize it once the session exists (the caller starts it in
-      // done). On a known-offline link recheck() would send nothing: the reconnect's recheck() asks.
+      // A start without a fresh answer: post-authorize it on the next turn, once the session exists (the
+      // caller starts it in done). On a known-offline link recheck() would send nothing: the reconnect's asks.
       if (d.accept && d.action === 'start' && d.checkLater && link !== 'offline') this.recheckSoon();
+      done(d);
     };
     const p = plan(this.src, uid, connector, link);
     if (p.kind === 'decided') return decide(p.decision);
