@@ -11,6 +11,12 @@ export interface Sha256 {
  */
 export interface Crypto {
   sha256(data?: Uint8Array): Sha256;
+  /**
+   * ECDSA P-256 / SHA-256 over `message`. True only for a low-S signature
+   * (s ≤ ⌊n/2⌋, src/crypto `isLowS`): the twin (r, n − s) of a valid signature
+   * is refused, so every signed thing roam checks has one valid signature.
+   * Every implementation applies it; signers (src/crypto, NodeSigner) write low-S.
+   */
   verifyP256(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 }
 

@@ -4,7 +4,7 @@ import EC from 'ec';
 import ECDSA from 'ecdsa';
 import ECPoint from 'ecp';
 import RNG from 'rng';
-import { P256, signP256, type P256SignerDeps } from '../../src/crypto/index.js';
+import { isLowS, P256, signP256, type P256SignerDeps } from '../../src/crypto/index.js';
 import type { Crypto, Random, Sha256, Signer } from '../crypto.js';
 
 // P-256 field prime and b: a public key is checked to lie on the curve before
@@ -55,7 +55,8 @@ export const moddableCrypto: Crypto = {
     return h;
   },
   verifyP256(publicKey, message, signature) {
-    if (publicKey.length !== 65 || publicKey[0] !== 4 || signature.length !== 64) return false;
+    // Low-S only (hal/crypto.ts): Moddable's ecdsa accepts the high-S twin as well.
+    if (publicKey.length !== 65 || publicKey[0] !== 4 || signature.length !== 64 || !isLowS(signature)) return false;
     const x = bigintOf(publicKey.subarray(1, 33));
     const y = bigintOf(publicKey.subarray(33));
     if (!onCurve(x, y)) return false;

@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import type { Crypto, Random, Sha256, Signer } from '../../hal/crypto.js';
-import { toLowS } from '../../src/crypto/index.js';
+import { isLowS, toLowS } from '../../src/crypto/index.js';
 
 const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 
@@ -26,7 +26,8 @@ export const nodeCrypto: Crypto = {
     return api;
   },
   verifyP256(publicKey, message, signature) {
-    if (signature.length !== 64) return false;
+    // Low-S only (hal/crypto.ts): node:crypto accepts the high-S twin as well.
+    if (signature.length !== 64 || !isLowS(signature)) return false;
     try {
       return verify('sha256', message, { key: p256PublicKey(publicKey), dsaEncoding: 'ieee-p1363' }, signature);
     } catch {

@@ -97,6 +97,7 @@ const xsCrypto: Crypto = {
     if (data) h.update(data);
     return h;
   },
+  // Served by the host's Crypto (node-crypto.ts), which refuses high-S as every verifyP256 does.
   verifyP256(publicKey, message, signature) {
     if (publicKey.length !== 65 || signature.length !== 64) return false;
     // Key and signature are small: copied into the call; the message travels as is.

@@ -46,11 +46,25 @@ export function signP256(deps: P256SignerDeps, d: bigint, message: Uint8Array, e
   }
 }
 
-/** True when the raw r || s signature's s is in the lower half, [1, n/2]. */
+// ⌊n/2⌋ as 32 big-endian bytes: isLowS compares bytes, no BigInt per check.
+const HALF_N_BYTES = bigintTo32(HALF_N);
+
+/**
+ * True when the raw r || s signature's s is in the lower half, [1, ⌊n/2⌋]:
+ * roam's one canonical form of an ECDSA P-256 signature. ECDSA itself accepts
+ * (r, s) and its twin (r, n − s) alike (neither COSE ES256, RFC 9053 §2.1, nor
+ * OCMF chooses), so a third party can turn any signed record into a second,
+ * different byte string that verifies. Every roam signer writes low-S and every
+ * HAL Crypto.verifyP256 refuses the high-S twin, so each record, image,
+ * differential and rotation has exactly one valid signature.
+ */
 export function isLowS(signature: Uint8Array): boolean {
   if (signature.length !== 64) return false;
-  const s = bytesToBigint(signature.subarray(32));
-  return s >= 1n && s <= HALF_N;
+  let i = 0;
+  while (i < 32 && signature[32 + i] === HALF_N_BYTES[i]) i++;
+  if (i < 32 && signature[32 + i] > HALF_N_BYTES[i]) return false; // s > ⌊n/2⌋
+  for (let k = 32; k < 64; k++) if (signature[k] !== 0) return true;
+  return false; // s = 0
 }
 
 /** The low-S twin of a raw r || s signature ((r, n − s) when s > n/2); a copy. */

@@ -1,6 +1,6 @@
 // RFC 6979 Appendix A.2.5 ("ECDSA, 256 Bits (Prime Field)"), the SHA-256
 // lines: key pair and the signatures of "sample" and "test", as printed.
-import { P256 } from '../../src/crypto/index.js';
+import { bigintTo32, bytesToBigint, P256 } from '../../src/crypto/index.js';
 
 export const RFC_KEY = {
   x: 0xc9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721n,
@@ -29,3 +29,12 @@ export const RFC_VECTORS: RfcVector[] = [
 ];
 
 export const hex32 = (v: bigint) => v.toString(16).padStart(64, '0');
+
+/** The high-S twin (r, n − s) of a low-S raw r || s signature: ECDSA verifies both, roam only the low one. */
+export function highS(signature: Uint8Array): Uint8Array {
+  const s = bytesToBigint(signature.subarray(32));
+  if (s === 0n || s > P256.n >> 1n) throw new RangeError('highS: expected a low-S signature');
+  const out = signature.slice();
+  out.set(bigintTo32(P256.n - s), 32);
+  return out;
+}

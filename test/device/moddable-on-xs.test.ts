@@ -7,6 +7,8 @@ import { p256PublicKey, rawPublicKey } from '../../host-sim/hal/node-crypto.js';
 import { runOnNode, scenarioFiles } from '../../host-sim/xs/scenarios.js';
 import { XsWorker } from '../../host-sim/xs/worker.js';
 import { toHex } from '../../src/codec/index.js';
+import { toLowS } from '../../src/crypto/index.js';
+import { highS } from '../crypto/vectors.js';
 
 // hal/moddable/ itself (ModdableFlash, moddableCrypto, PreferenceSettings,
 // ModdableClock, ModdableSigner, ModdableMqttTransport) inside the XS engine,
@@ -161,7 +163,10 @@ describe('hal/moddable on the fakes, inside XS', () => {
     const d32 = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url').toString('hex');
     const q = Buffer.from(rawPublicKey(publicKey)).toString('hex');
     const msg = Buffer.from('roam session record 42');
-    const nodeSig = nodeSign('sha256', msg, { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('hex');
+    // node:crypto's signature in both forms: low-S verifies, its high-S twin is refused (hal/crypto.ts).
+    const raw = new Uint8Array(nodeSign('sha256', msg, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
+    const nodeSig = Buffer.from(toLowS(raw)).toString('hex');
+    const highSig = Buffer.from(highS(toLowS(raw))).toString('hex');
     const r = await d.run(`
       const signer = new M.ModdableSigner(unhex('${d32}'), unhex('${q}'));
       const m = new TextEncoder().encode('roam session record 42');
@@ -169,9 +174,12 @@ describe('hal/moddable on the fakes, inside XS', () => {
       const bad = unhex('${nodeSig}'); bad[10] ^= 1;
       const offCurve = unhex('${q}'); offCurve[64] ^= 1;
       return { sig: hex(sig), verifiesNode: M.moddableCrypto.verifyP256(unhex('${q}'), m, unhex('${nodeSig}')), tampered: M.moddableCrypto.verifyP256(unhex('${q}'), m, bad),
-        offCurve: M.moddableCrypto.verifyP256(offCurve, m, unhex('${nodeSig}')), sha: hex(M.moddableCrypto.sha256(m).digest()), json: JSON.stringify(signer) };`);
+        offCurve: M.moddableCrypto.verifyP256(offCurve, m, unhex('${nodeSig}')), sha: hex(M.moddableCrypto.sha256(m).digest()), json: JSON.stringify(signer),
+        highS: M.moddableCrypto.verifyP256(unhex('${q}'), m, unhex('${highSig}')) };`);
     expect(nodeVerify('sha256', msg, { key: p256PublicKey(Buffer.from(q, 'hex')), dsaEncoding: 'ieee-p1363' }, Buffer.from(r.sig, 'hex'))).toBe(true);
     expect(r.verifiesNode).toBe(true);
+    expect(nodeVerify('sha256', msg, { key: p256PublicKey(Buffer.from(q, 'hex')), dsaEncoding: 'ieee-p1363' }, Buffer.from(highSig, 'hex'))).toBe(true); // ECDSA takes both
+    expect(r.highS).toBe(false); // roam takes one
     expect(r.tampered).toBe(false);
     expect(r.offCurve).toBe(false);
     expect(r.sha).toBe(createHash('sha256').update(msg).digest('hex'));
