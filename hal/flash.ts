@@ -23,6 +23,8 @@ export interface FlashRegion {
 export class FlashError extends Error {
   constructor(readonly region: string, message: string) {
     super(`flash ${region}: ${message}`);
-    this.name = 'FlashError';
+    // Defined, not assigned: on a device preloading freezes Error.prototype, and
+    // `this.name = …` then throws ("set name: not writable") instead of naming the error.
+    Object.defineProperty(this, 'name', { value: 'FlashError', writable: true, enumerable: true, configurable: true });
   }
 }

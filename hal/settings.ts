@@ -16,7 +16,9 @@ export interface Settings {
 export class SettingsError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'SettingsError';
+    // Defined, not assigned: on a device preloading freezes Error.prototype, and
+    // `this.name = …` then throws ("set name: not writable") instead of naming the error.
+    Object.defineProperty(this, 'name', { value: 'SettingsError', writable: true, enumerable: true, configurable: true });
   }
 }
 

@@ -4,7 +4,9 @@ import type { EnergyMeter } from '../meter.js';
 export class MeterError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'MeterError';
+    // Defined, not assigned: on a device preloading freezes Error.prototype, and
+    // `this.name = …` then throws ("set name: not writable") instead of naming the error.
+    Object.defineProperty(this, 'name', { value: 'MeterError', writable: true, enumerable: true, configurable: true });
   }
 }
 

@@ -37,7 +37,9 @@ const SAK_CASCADE = 0x04;
 export class Mfrc522Error extends Error {
   constructor(message: string) {
     super(`MFRC522: ${message}`);
-    this.name = 'Mfrc522Error';
+    // Defined, not assigned: on a device preloading freezes Error.prototype, and
+    // `this.name = …` then throws ("set name: not writable") instead of naming the error.
+    Object.defineProperty(this, 'name', { value: 'Mfrc522Error', writable: true, enumerable: true, configurable: true });
   }
 }
 

@@ -51,7 +51,9 @@ export interface AuthorizerDeps {
 export class TapError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'TapError';
+    // Defined, not assigned: on a device preloading freezes Error.prototype, and
+    // `this.name = …` then throws ("set name: not writable") instead of naming the error.
+    Object.defineProperty(this, 'name', { value: 'TapError', writable: true, enumerable: true, configurable: true });
   }
 }
 

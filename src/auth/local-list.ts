@@ -19,7 +19,9 @@ export type LocalListResult = 'Accepted' | 'VersionMismatch';
 export class LocalListError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'LocalListError';
+    // Defined, not assigned: on a device preloading freezes Error.prototype, and
+    // `this.name = …` then throws ("set name: not writable") instead of naming the error.
+    Object.defineProperty(this, 'name', { value: 'LocalListError', writable: true, enumerable: true, configurable: true });
   }
 }
 

@@ -40,7 +40,9 @@ export interface AuthSettings {
 export class AuthSettingsError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'AuthSettingsError';
+    // Defined, not assigned: on a device preloading freezes Error.prototype, and
+    // `this.name = …` then throws ("set name: not writable") instead of naming the error.
+    Object.defineProperty(this, 'name', { value: 'AuthSettingsError', writable: true, enumerable: true, configurable: true });
   }
 }
 

@@ -4,7 +4,9 @@ import { isRandomUid } from '../tokens/index.js';
 export class UidFormatError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'UidFormatError';
+    // Defined, not assigned: on a device preloading freezes Error.prototype, and
+    // `this.name = …` then throws ("set name: not writable") instead of naming the error.
+    Object.defineProperty(this, 'name', { value: 'UidFormatError', writable: true, enumerable: true, configurable: true });
   }
 }
 

@@ -19,7 +19,9 @@ export const LOCAL_LIST_HEADER_BYTES = 32;
 export class LocalListStoreError extends Error {
   constructor(readonly code: 'bad-region' | 'too-large', message: string) {
     super(message);
-    this.name = 'LocalListStoreError';
+    // Defined, not assigned: on a device preloading freezes Error.prototype, and
+    // `this.name = …` then throws ("set name: not writable") instead of naming the error.
+    Object.defineProperty(this, 'name', { value: 'LocalListStoreError', writable: true, enumerable: true, configurable: true });
   }
 }
 

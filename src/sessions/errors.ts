@@ -5,7 +5,9 @@
 export class RecordError extends Error {
   constructor(readonly code: RecordErrorCode, message: string) {
     super(message);
-    this.name = 'RecordError';
+    // Defined, not assigned: on a device preloading freezes Error.prototype, and
+    // `this.name = …` then throws ("set name: not writable") instead of naming the error.
+    Object.defineProperty(this, 'name', { value: 'RecordError', writable: true, enumerable: true, configurable: true });
   }
 }
 export type RecordErrorCode = 'invalid-field' | 'too-large' | 'malformed' | 'bad-signature' | 'wrong-device';
@@ -14,7 +16,7 @@ export type RecordErrorCode = 'invalid-field' | 'too-large' | 'malformed' | 'bad
 export class ChainError extends Error {
   constructor(readonly code: 'gap' | 'broken-link' | 'bad-record', readonly index: number, readonly seq: number | undefined, message: string) {
     super(message);
-    this.name = 'ChainError';
+    Object.defineProperty(this, 'name', { value: 'ChainError', writable: true, enumerable: true, configurable: true });
   }
 }
 
@@ -22,7 +24,7 @@ export class ChainError extends Error {
 export class JournalError extends Error {
   constructor(readonly code: JournalErrorCode, message: string) {
     super(message);
-    this.name = 'JournalError';
+    Object.defineProperty(this, 'name', { value: 'JournalError', writable: true, enumerable: true, configurable: true });
   }
 }
 export type JournalErrorCode = 'not-recovered' | 'full' | 'bad-record' | 'unreadable-record' | 'bad-ack' | 'no-signer' | 'bad-region';
@@ -31,7 +33,7 @@ export type JournalErrorCode = 'not-recovered' | 'full' | 'bad-record' | 'unread
 export class SessionError extends Error {
   constructor(readonly code: SessionErrorCode, message: string) {
     super(message);
-    this.name = 'SessionError';
+    Object.defineProperty(this, 'name', { value: 'SessionError', writable: true, enumerable: true, configurable: true });
   }
 }
 export type SessionErrorCode = 'not-accepted' | 'busy' | 'no-session' | 'bad-state' | 'unknown-connector' | 'journal-full' | 'bad-cap';

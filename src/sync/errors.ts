@@ -10,7 +10,9 @@ export type DecodeFault =
 export class SyncDecodeError extends Error {
   constructor(readonly fault: DecodeFault, message: string) {
     super(`${fault}: ${message}`);
-    this.name = 'SyncDecodeError';
+    // Defined, not assigned: on a device preloading freezes Error.prototype, and
+    // `this.name = …` then throws ("set name: not writable") instead of naming the error.
+    Object.defineProperty(this, 'name', { value: 'SyncDecodeError', writable: true, enumerable: true, configurable: true });
   }
 }
 
@@ -18,6 +20,6 @@ export class SyncDecodeError extends Error {
 export class TopicError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'TopicError';
+    Object.defineProperty(this, 'name', { value: 'TopicError', writable: true, enumerable: true, configurable: true });
   }
 }

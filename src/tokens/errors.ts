@@ -12,7 +12,9 @@ export type UidErrorCode =
 export class UidError extends Error {
   constructor(readonly code: UidErrorCode, message: string) {
     super(message);
-    this.name = 'UidError';
+    // Defined, not assigned: on a device preloading freezes Error.prototype, and
+    // `this.name = …` then throws ("set name: not writable") instead of naming the error.
+    Object.defineProperty(this, 'name', { value: 'UidError', writable: true, enumerable: true, configurable: true });
   }
 }
 
@@ -39,7 +41,7 @@ export type TokenUpdateErrorCode =
 export class TokenUpdateError extends Error {
   constructor(readonly code: TokenUpdateErrorCode, message: string) {
     super(message);
-    this.name = 'TokenUpdateError';
+    Object.defineProperty(this, 'name', { value: 'TokenUpdateError', writable: true, enumerable: true, configurable: true });
   }
 
   /** The backend must resend a full image (OCPP's VersionMismatch answer). */
@@ -52,6 +54,6 @@ export class TokenUpdateError extends Error {
 export class CompileError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'CompileError';
+    Object.defineProperty(this, 'name', { value: 'CompileError', writable: true, enumerable: true, configurable: true });
   }
 }
