@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 // Anything a device lacks fails the bundle instead of failing later on XS.
-const noNode: Plugin = {
+export const noNode: Plugin = {
   name: 'no-node-builtins',
   setup(b) {
     const builtins = new Set(builtinModules);
