@@ -1,7 +1,9 @@
 import Client from 'mqtt';
+import { Socket } from 'socket';
 import Timer from 'timer';
 import type { Transport } from '../transport.js';
 import { exactBuffer } from './crypto.js';
+import { pacedSocket, type SocketClass } from './paced-socket.js';
 
 export interface MqttOptions {
   host: string;
@@ -67,7 +69,8 @@ export class ModdableMqttTransport implements Transport {
     const client = new Client({
       host: o.host, port: o.port, id: o.id, user: o.user,
       password: o.password === undefined ? undefined : exactBuffer(new TextEncoder().encode(o.password)),
-      timeout: o.keepAlive ?? 30_000, Socket: o.Socket, secure: o.secure,
+      // Paced: a packet larger than the socket's free send buffer would throw.
+      timeout: o.keepAlive ?? 30_000, Socket: pacedSocket((o.Socket ?? Socket) as unknown as SocketClass), secure: o.secure,
     });
     client.onReady = () => {
       this.ready = true;

@@ -162,17 +162,17 @@ const mqttRoundTrip: DeviceCheck = {
 };
 
 /**
- * One publish the size of a record batch: 6,000 bytes, under roam's 16 KiB
- * default upload batch (src/sync/uploader.ts batchBytes), over the free send
- * buffer Moddable's socket write needs in one piece (ESP32-S3: lwIP
- * TCP_SND_BUF 5,744; lin: 1,024). Moddable's mqtt writes a packet in one
- * socket write, which throws "can't write all data" past that.
+ * One publish the size of roam's largest default record batch, 16 KiB
+ * (src/sync/uploader.ts batchBytes), far over the free send buffer of a
+ * Moddable socket (ESP32-S3: lwIP TCP_SND_BUF 5,744; lin: 1,024). Moddable's
+ * mqtt writes a packet in one socket write, which throws "can't write all
+ * data" past that; hal/moddable/paced-socket.ts sends it in pieces.
  */
-export const MQTT_BATCH_PAYLOAD = pattern(6000, 13);
+export const MQTT_BATCH_PAYLOAD = pattern(16 * 1024, 13);
 
 const mqttBatch: DeviceCheck = {
   name: 'mqtt-batch-publish',
-  device: 'ModdableMqttTransport publish of a 6,000-byte packet (a record batch under roam\'s 16 KiB default)',
+  device: 'ModdableMqttTransport publish of a 16 KiB packet (roam\'s default record batch), paced through the socket\'s free send buffer',
   run: (hal, env) => roundTrip(hal, env, 'mqtt-batch-publish', [MQTT_BATCH_PAYLOAD]),
 };
 

@@ -20,6 +20,7 @@ export const MODDABLE_FAKES: Record<string, string> = {
   ecp: 'ecp.ts',
   rng: 'rng.ts',
   mqtt: 'mqtt.ts',
+  socket: 'socket.ts',
   'embedded:io/spi': 'embedded-io-spi.ts',
   'embedded:io/digital': 'embedded-io-digital.ts',
   'text/encoder': 'text-encoder.ts',
