@@ -39,7 +39,7 @@ export interface ChargerStatus {
   listVersion: number;
   localListVersion: number;
   /** `refused`: records the journal refused at append since provisioning (kept in NVS; also in `status` and `roam inspect`). */
-  journal: { status: string; lastSeq: number; ackedSeq: number; depth: number; unsigned: number; refused: number };
+  journal: { status: string; lastSeq: number; ackedSeq: number; depth: number; unsigned: number; refused: number; lost: number };
   connectors: ConnectorStatus[];
   /** Background signing/housekeeping failures since boot (it retries). */
   backgroundFailures: number;
@@ -212,8 +212,8 @@ export class Charger {
       localListVersion: w.authorizer.list.version,
       // Between a failed write and the keeper's recovery the journal's figures are unknown.
       journal: j.recovered
-        ? { status: j.status, lastSeq: j.lastSeq, ackedSeq: j.ackedSeq, depth: j.depth, unsigned: j.unsigned, refused: j.refused }
-        : { status: 'recovering', lastSeq: j.lastSeq, ackedSeq: j.ackedSeq, depth: 0, unsigned: 0, refused: j.refused },
+        ? { status: j.status, lastSeq: j.lastSeq, ackedSeq: j.ackedSeq, depth: j.depth, unsigned: j.unsigned, refused: j.refused, lost: j.lost }
+        : { status: 'recovering', lastSeq: j.lastSeq, ackedSeq: j.ackedSeq, depth: 0, unsigned: 0, refused: j.refused, lost: j.lost },
       connectors: this.connectors.map((c) => {
         const s = w.sessions.session(c);
         if (!s) return { connector: c, state: 'idle', suspended: false };

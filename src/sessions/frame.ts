@@ -25,6 +25,12 @@ export const SIG_BODY_BYTES = 4 + SIGNATURE_BYTES;
 export const SIG_ENTRY_BYTES = ENTRY_OVERHEAD + SIG_BODY_BYTES;
 export const ACK_ENTRY_BYTES = ENTRY_OVERHEAD + 4;
 export const MAX_RECORD_ENTRY_BYTES = ENTRY_OVERHEAD + MAX_PAYLOAD_BYTES;
+/**
+ * The smallest record entry the journal writes: a record of one-character
+ * evse id and uid, every number 0 (encodeRecord gives 66 payload bytes; a
+ * test checks it). Recovery counts how many records a damaged stretch may hide with it.
+ */
+export const MIN_RECORD_ENTRY_BYTES = ENTRY_OVERHEAD + 66;
 
 
 export function sectorHeader(counter: number): Uint8Array {

@@ -6,10 +6,11 @@ import { encodeCoseSign1, protectedHeader, SIGNATURE_BYTES, toBeSigned } from '.
 import { JournalError } from './errors.js';
 import { put32, u32 } from '../codec/bytes.js';
 import {
-  ACK_ENTRY_BYTES, entryAt, ENTRY_OVERHEAD, frameEntry, MAX_RECORD_ENTRY_BYTES, readSectorHeader,
+  ACK_ENTRY_BYTES, entryAt, ENTRY_OVERHEAD, frameEntry, MAX_RECORD_ENTRY_BYTES, MIN_RECORD_ENTRY_BYTES, readSectorHeader,
   SECTOR_HEADER_BYTES, sectorHeader, SIG_BODY_BYTES, SIG_ENTRY_BYTES, T_ACK, T_RECORD, T_SIGNATURE,
 } from './frame.js';
-import { decodeRecord, encodeRecord, GENESIS_HASH, seqOfPayload, type SessionFacts } from './record.js';
+import { crc32 } from '../codec/crc32.js';
+import { decodeRecord, encodeRecord, GENESIS_HASH, MAX_PAYLOAD_BYTES, seqOfPayload, type SessionFacts } from './record.js';
 
 export type JournalStatus = 'ok' | 'nearly-full' | 'full';
 
@@ -51,6 +52,14 @@ export interface RecoveryReport {
   ackedSeq: number;
   /** Records found without a signature (signPending() signs them). */
   unsigned: number;
+  /**
+   * Unacknowledged records lost to damage: numbers in (ackedSeq, lastSeq]
+   * with no record read back, and records damage may hide after the last one
+   * found (an upper bound: a damaged stretch counts as many records as it
+   * could hold). Torn appends are not counted (their session is recorded
+   * again at boot).
+   */
+  lostRecords: number;
   /** Torn or corrupted entries detected and skipped. */
   corruptEntries: number;
   /** Sectors inside the journal whose header was unreadable (their entries are still read). */
@@ -84,23 +93,34 @@ export class Journal {
   // Per sector: 1 when inside the journal with an unreadable header (recovery
   // finds the oldest sector by its header: it must never become the tail).
   private readonly damaged: Uint8Array;
-  // Per sector: 1 when it holds a record not above one before it. The journal
-  // never writes one (only stale or forged structure does); once the sectors
-  // before it are gone it would read as fresh.
-  private readonly stale: Uint8Array;
   private ready = false;
   private headCounter = -1; // counter of the sector being written; -1 before the first
   private tailCounter = 0; // counter of the oldest sector kept
   private writePos = 0; // offset in the head sector of the next entry
   private nextBlank = false; // the sector after the head is known erased
   private lastSeqValue = 0;
+  // The last record on flash: its sector is never erased (its hash continues
+  // the chain; with the damage after it, it gives the next recovery the same last seq).
+  private lastRecordSeq = 0;
+  // Sectors from this counter on are never reclaimed: the last record's, or
+  // with none, the first one damage hides records in (the next recovery must
+  // find the same last seq).
+  private keepCounter = Infinity;
   private lastHash: Uint8Array = GENESIS_HASH;
   private acked = 0;
   private persistedAck = 0; // highest ack entry on flash…
   private persistedAckCounter = -1; // …and the sector counter it is in
   private ackAfterLast = false; // …and no record follows it: it counts whatever is erased before it
   private pending: Pending[] = []; // unsigned records, oldest first
+  private ackOwed = false; // a sector went with no room for an ack: write one when there is
   private refusedCount = 0; // records refused at append (persisted in options.settings)
+  // Signatures that found no room on flash (damage took it), until acknowledged.
+  private readonly unsaved = new Map<number, Uint8Array>();
+  // Numbers of records lost to damage, found at recovery: [from, to] pairs, ascending.
+  private lostRanges: number[] = [];
+  // Records damage after the last record may hide beyond those numbers (an upper bound; until the next recovery).
+  private lostBeyond = 0;
+  private readonly hidden = new Float64Array(3); // scratch of hiddenRecords()
 
   constructor(readonly flash: FlashRegion, private readonly options: JournalOptions) {
     this.bs = flash.blockSize;
@@ -113,7 +133,6 @@ export class Journal {
     this.lastSeqIn = new Float64Array(this.sectors);
     this.firstSeqIn = new Float64Array(this.sectors);
     this.damaged = new Uint8Array(this.sectors);
-    this.stale = new Uint8Array(this.sectors);
     const refused = options.settings?.get(REFUSED_KEY);
     if (typeof refused === 'number' && Number.isSafeInteger(refused) && refused > 0) this.refusedCount = refused;
   }
@@ -137,6 +156,32 @@ export class Journal {
   /** Records not yet acknowledged by the backend. */
   get depth(): number {
     return this.lastSeqValue - this.acked;
+  }
+  /**
+   * Unacknowledged records lost to flash damage, as the last recovery found
+   * them (RecoveryReport.lostRecords), less those acknowledged since: the
+   * device reports it in its status.
+   */
+  get lost(): number {
+    let n = this.lostBeyond;
+    for (let i = 0; i < this.lostRanges.length; i += 2) {
+      const from = Math.max(this.lostRanges[i], this.acked + 1);
+      if (this.lostRanges[i + 1] >= from) n += this.lostRanges[i + 1] - from + 1;
+    }
+    return n;
+  }
+  /** Of those, records damage after the last record found may hide (an upper bound, until the next recovery). */
+  get lostAfterLast(): number {
+    return this.lostBeyond;
+  }
+  /** The numbers of the others, as [from, to] ranges (for tools: `roam inspect`). */
+  lostSeqs(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < this.lostRanges.length; i += 2) {
+      const from = Math.max(this.lostRanges[i], this.acked + 1);
+      if (this.lostRanges[i + 1] >= from) out.push([from, this.lostRanges[i + 1]]);
+    }
+    return out;
   }
   /** Records waiting for signPending(). */
   get unsigned(): number {
@@ -172,28 +217,58 @@ export class Journal {
       if (mapped) base = s * bs;
       else buf = this.flash.read(s * bs, bs);
     };
+    const headerOf = (s: number) => readSectorHeader(mapped ?? this.flash.read(s * bs, SECTOR_HEADER_BYTES), mapped ? s * bs : 0);
     const counters = new Float64Array(n).fill(-1);
     for (let s = 0; s < n; s++) {
-      const c = readSectorHeader(mapped ?? this.flash.read(s * bs, SECTOR_HEADER_BYTES), mapped ? s * bs : 0);
+      const c = headerOf(s);
       if (c >= 0 && c % n === s) counters[s] = c;
     }
     const run = liveRun(counters);
     let head = run.head;
-    const tail = run.tail;
+    let tail = run.tail;
+    // No valid header at all, yet records: the headers of every sector the
+    // journal had were hit (one sector in use, one hit). The sector of the
+    // newest records is the head (its counter is only known modulo the
+    // sector count: one lap up, so that sectors before it can be joined too).
+    if (head < 0) {
+      const h = this.newestHeaderless(mapped);
+      if (h >= 0) head = tail = h + n;
+    }
+    // A hit header of the oldest sector must not leave it out of the journal
+    // (its records would be erased as free, and counted as acknowledged):
+    // a sector before the tail whose header is unreadable is the journal's
+    // oldest if its records come before the tail's and link to them (or the
+    // link was hit too). It is then scanned like any sector with a damaged header.
+    let beforeTailHasRecords = false;
+    while (head >= 0 && tail > 0 && head - tail + 1 < n && headerOf((tail - 1) % n) < 0) {
+      const verdict = this.predecessorOf(tail, head, mapped);
+      beforeTailHasRecords = verdict === 1;
+      if (verdict !== 2) break;
+      tail--;
+    }
     this.lastSeqIn.fill(0);
     this.firstSeqIn.fill(0);
     this.pending = [];
     this.persistedAck = 0;
     this.persistedAckCounter = -1;
     this.ackAfterLast = false;
-    this.stale.fill(0);
-    const report: RecoveryReport = { liveSectors: 0, records: 0, lastSeq: 0, ackedSeq: 0, unsigned: 0, corruptEntries: 0, damagedHeaders: 0, erasedSectors: 0 };
+    const report: RecoveryReport = { liveSectors: 0, records: 0, lastSeq: 0, ackedSeq: 0, unsigned: 0, lostRecords: 0, corruptEntries: 0, damagedHeaders: 0, erasedSectors: 0 };
     let maxSeq = 0;
     let lastRecordAt = -1;
     let lastRecordLength = 0;
     // Which records are present and which signed, as bits from the first seq
     // found: no object per record, whatever the journal holds.
     const seqs = new SeqBits(Math.ceil(this.flash.byteLength / 64));
+    // Damage before the first record found, and after the last one: records
+    // it may hide (possible), ones it certainly hides, and the highest seq a
+    // signature or ack after the last record names (evidence).
+    let hiddenBeforeFirst = 0; // records damage before the first record found may hide
+    let hiddenPossible = 0;
+    let hiddenCertain = 0;
+    let hiddenTorn = 0;
+    let evidence = 0;
+    let lastRecordCounter = -1;
+    let damageCounter = -1; // first sector with damage, or evidence, after the last record
     this.writePos = SECTOR_HEADER_BYTES;
     let cur = 0; // counter of the sector being scanned
     // One visitor for the whole scan (no closure or view per sector: recovery
@@ -203,10 +278,8 @@ export class Journal {
       if (type === T_RECORD) {
         // A stale copy (the sequence only grows) is ignored, a malformed one too.
         const seq = this.freshSeq(buf, at, length, maxSeq);
-        if (seq === 0) {
-          if (recordShaped(buf, at + 3, at + 3 + length)) this.stale[s] = 1;
-          return;
-        }
+        if (seq === 0) return;
+        if (maxSeq === 0) hiddenBeforeFirst = hiddenPossible;
         maxSeq = seq;
         this.ackAfterLast = false;
         if (this.firstSeqIn[s] === 0) this.firstSeqIn[s] = seq;
@@ -215,11 +288,18 @@ export class Journal {
         lastRecordLength = length;
         seqs.mark(seq, PRESENT);
         report.records++;
+        hiddenPossible = hiddenCertain = hiddenTorn = evidence = 0;
+        lastRecordCounter = cur;
+        damageCounter = -1;
       } else if (type === T_SIGNATURE) {
         // A record is signed after it is written: a signature found before its
         // record is not the journal's.
         const q = u32(buf, at + 3);
         if (seqs.has(q, PRESENT)) seqs.mark(q, SIGNED);
+        else if (q > maxSeq && q > evidence) {
+          evidence = q;
+          if (damageCounter < 0) damageCounter = cur;
+        }
       } else if (type === T_ACK) {
         // The journal acknowledges only records it holds, so a genuine ack
         // comes after the record it names (or that record was erased, and the
@@ -231,13 +311,23 @@ export class Journal {
           this.persistedAck = v;
           this.persistedAckCounter = cur;
           this.ackAfterLast = true;
+        } else if (v > maxSeq && v > evidence) {
+          evidence = v;
+          if (damageCounter < 0) damageCounter = cur;
         }
       }
+    };
+    const corrupt = (start: number, stop: number, end: number) => {
+      hiddenRecords(buf, start, stop, end, base + bs, this.hidden);
+      hiddenPossible += this.hidden[0];
+      hiddenCertain += this.hidden[1];
+      hiddenTorn += this.hidden[2];
+      if (damageCounter < 0) damageCounter = cur;
     };
     const scan = (c: number) => {
       cur = c;
       load(c % n);
-      return this.scanSector(buf, base, visit, report);
+      return this.scanSector(buf, base, visit, report, corrupt);
     };
     this.damaged.fill(0);
     for (let c = tail; head >= 0 && c <= head; c++) {
@@ -248,47 +338,95 @@ export class Journal {
       const end = scan(c);
       if (c === head) this.writePos = end;
     }
-    // A bit flip in the head's header must not turn the newest records into a
-    // "free" sector to erase: a sector after the head with an unreadable header
-    // and entries newer than anything seen is the real head. (A torn header
-    // has no entries yet; a half-erased old sector has only older ones.)
-    // It is adopted only when its header is unreadable, it is where the journal would have gone on (its
-    // first entry did not fit in the head) and its first record continues the
-    // chain (seq and prev): stale entries (a torn erase, an older journal) can
-    // look newer too. Nothing more is written into a sector without a valid header.
-    this.lastHash = lastRecordAt >= 0 ? this.options.crypto.sha256(this.flash.read(lastRecordAt, lastRecordLength)).digest() : GENESIS_HASH;
-    const after = head + 1;
+    // A hit header of the head must not turn the newest records into a "free"
+    // sector to erase: a sector after the head with an unreadable header and
+    // entries newer than anything seen is the real head. (A torn header has
+    // no entries yet; a half-erased old sector has only older ones.) It is
+    // adopted only when its header is unreadable, its first record is newer
+    // than every record seen, and either that record continues the chain (seq
+    // and prev) and its first entry did not fit in the head (where the journal
+    // would have gone on), or damage between them hides the link (after the
+    // head's last record, or before its own first record): stale entries (a
+    // torn erase, an older journal) can look newer too, but they are never
+    // after damage that hides newer records.
+    const hashOfLast = () => (lastRecordAt >= 0 ? this.options.crypto.sha256(this.flash.read(lastRecordAt, lastRecordLength)).digest() : GENESIS_HASH);
     // (A header with a valid CRC but a counter that is not the journal's is
     // forged or stale, not hit: a flipped bit never leaves the CRC right.)
-    if (head >= 0 && after - tail < n && readSectorHeader(mapped ?? this.flash.read((after % n) * bs, SECTOR_HEADER_BYTES), mapped ? (after % n) * bs : 0) < 0) {
+    // What an adoption rests on (the last record before it, damage after that
+    // record) must still be there at the next boot: reclaim keeps it.
+    let adoptedOn = Infinity;
+    const basis = () => Math.min(lastRecordCounter >= 0 ? lastRecordCounter : Infinity, damageCounter >= 0 ? damageCounter : Infinity);
+    while (head >= 0 && head + 1 - tail < n && headerOf((head + 1) % n) < 0) {
+      const after = head + 1;
       load(after % n);
       let first = -1;
       let firstLength = 0;
       let opened = -1; // size of its first entry
+      let hitBefore = false; // damage before its first record
+      let named = 0; // the highest seq a signature or ack in it names
       this.scanSector(buf, base, (type, at, length) => {
         if (opened < 0) opened = ENTRY_OVERHEAD + length;
         if (type === T_RECORD && first < 0) {
           first = at + 3;
           firstLength = length;
-        }
+        } else if (type !== T_RECORD) named = Math.max(named, u32(buf, at + 3));
+      }, undefined, () => {
+        if (first < 0) hitBefore = true;
       });
-      if (first >= 0 && this.writePos + opened > bs && this.continuesChain(buf.slice(first, first + firstLength), maxSeq + 1, this.lastHash)) {
+      if (first < 0) {
+        // Every record in it was hit: still the head if damage is there and a
+        // signature or ack after it names a record newer than any found.
+        if (!hitBefore || named <= maxSeq) break;
+        adoptedOn = Math.min(adoptedOn, basis());
         report.damagedHeaders++;
         this.damaged[after % n] = 1;
-        scan(after);
-        this.writePos = bs;
+        this.writePos = scan(after);
         head = after;
-        if (lastRecordAt >= 0 && this.sectorOf(lastRecordAt) === after % n)
-          this.lastHash = this.options.crypto.sha256(this.flash.read(lastRecordAt, lastRecordLength)).digest();
+        continue;
       }
+      const firstSeq = seqOfPayload(buf, first, first + firstLength) ?? 0;
+      if (firstSeq <= maxSeq || !recordShaped(buf, first, first + firstLength)) break;
+      const links = this.writePos + opened > bs && this.continuesChain(buf.slice(first, first + firstLength), maxSeq + 1, hashOfLast());
+      if (!links && !hitBefore && hiddenPossible === 0) break;
+      adoptedOn = Math.min(adoptedOn, basis());
+      report.damagedHeaders++;
+      this.damaged[after % n] = 1;
+      // Written on like any head: the next boot adopts it again by the same
+      // test (what is appended comes after its first record), and the room
+      // left in it may be the room kept for signatures.
+      this.writePos = scan(after);
+      head = after;
     }
+    this.lastHash = hashOfLast();
     this.headCounter = head;
     this.tailCounter = head < 0 ? 0 : tail;
-    // Everything before the oldest record kept was acknowledged: only
-    // acknowledged records are ever erased.
-    this.acked = Math.max(this.persistedAck, seqs.first > 0 ? seqs.first - 1 : 0);
-    this.lastSeqValue = Math.max(maxSeq, this.acked);
+    // Everything before the oldest record kept was acknowledged (only
+    // acknowledged records are ever erased), but for the records damage
+    // before it may hide (they may be unacknowledged: the position counts
+    // them out); with records in the sector before the oldest one that
+    // recovery could not join to the journal, only an ack entry counts. The
+    // position may go back (records are sent again, and the backend keeps
+    // one copy), never forward.
+    const inferred = seqs.first > 0 && !beforeTailHasRecords ? Math.max(0, seqs.first - 1 - hiddenBeforeFirst) : 0;
+    this.acked = Math.max(this.persistedAck, inferred);
+    // Records damage hid after the last one found keep their numbers: the next
+    // record never reuses the number of one that may have been signed and
+    // sent (the backend would hold the old one, and its ack would cover the
+    // new one). Certain ones (a record entry whose frame is whole), and as many
+    // as a signature or ack after them names, within what the damage could hold.
+    const bump = Math.max(hiddenCertain, Math.min(Math.max(0, evidence - maxSeq), hiddenPossible + hiddenTorn));
+    this.lastSeqValue = Math.max(maxSeq + bump, this.acked);
+    this.lastRecordSeq = maxSeq;
+    this.keepCounter = Math.min(adoptedOn, lastRecordCounter >= 0 ? lastRecordCounter : damageCounter >= 0 ? damageCounter : Infinity);
+    // Records found without a gap (the usual case): only the ends can be missing, no walk over the numbers.
+    if (seqs.first > 0 && report.records === maxSeq - seqs.first + 1) {
+      this.lostRanges = [];
+      if (seqs.first - 1 > this.acked) this.lostRanges.push(this.acked + 1, seqs.first - 1);
+      if (this.lastSeqValue > maxSeq) this.lostRanges.push(Math.max(maxSeq, this.acked) + 1, this.lastSeqValue);
+    } else this.lostRanges = lostRanges(seqs, this.acked, this.lastSeqValue);
+    this.lostBeyond = Math.max(0, hiddenPossible - bump);
     this.pending = this.locateUnsigned(seqs, maxSeq);
+    this.unsaved.clear();
     this.nextBlank = false;
     this.ready = true;
     // Free sectors first: once reclaim shortens the live run, a stale or forged
@@ -300,7 +438,89 @@ export class Journal {
     report.lastSeq = this.lastSeqValue;
     report.ackedSeq = this.acked;
     report.unsigned = this.pending.length;
+    report.lostRecords = this.lost;
     return report;
+  }
+
+  /**
+   * With no valid sector header in the region: the sector whose records are
+   * the newest, among sectors without a valid header; -1 if none holds a
+   * record. A sector whose first 128 bytes read erased is skipped unread (a
+   * blank region, the first boot, costs 128 bytes a sector).
+   */
+  private newestHeaderless(mapped: Uint8Array | undefined): number {
+    let best = -1;
+    let bestSeq = 0;
+    for (let s = 0; s < this.sectors; s++) {
+      const b = mapped ?? this.flash.read(s * this.bs, this.bs);
+      const at = mapped ? s * this.bs : 0;
+      let i = at;
+      while (i < at + 128 && b[i] === 0xff) i++;
+      if (i === at + 128 || readSectorHeader(b, at) >= 0) continue;
+      let max = 0;
+      this.scanSector(b, at, (type, p, length) => {
+        if (type !== T_RECORD) return;
+        const seq = this.freshSeq(b, p, length, max);
+        if (seq > 0) max = seq;
+      });
+      if (max > bestSeq) {
+        bestSeq = max;
+        best = s;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The sector before the tail (counter `tail` - 1), whose header is
+   * unreadable: 2 if it is the journal's oldest sector (its records, in order,
+   * come before the first record from the tail on, and the last one links to
+   * it, or damage between them hides the link), 1 if it holds records that do
+   * not fit so, 0 if it holds none.
+   */
+  private predecessorOf(tail: number, head: number, mapped: Uint8Array | undefined): number {
+    const n = this.sectors;
+    const bs = this.bs;
+    const read = (c: number) => (mapped ? { b: mapped, at: (c % n) * bs } : { b: this.flash.read((c % n) * bs, bs), at: 0 });
+    const p = read(tail - 1);
+    let last = -1;
+    let lastLength = 0;
+    let lastSeq = 0;
+    let hitAfter = false; // damage after its last record
+    this.scanSector(p.b, p.at, (type, at, length) => {
+      if (type !== T_RECORD) return;
+      const seq = this.freshSeq(p.b, at, length, lastSeq);
+      if (seq === 0) return;
+      lastSeq = seq;
+      last = at + 3;
+      lastLength = length;
+      hitAfter = false;
+    }, undefined, () => {
+      hitAfter = true;
+    });
+    if (last < 0) return 0;
+    const lastHash = this.options.crypto.sha256(p.b.subarray(last, last + lastLength)).digest();
+    for (let c = tail; c <= head; c++) {
+      const q = read(c);
+      let first = -1;
+      let firstLength = 0;
+      let hitBefore = false;
+      this.scanSector(q.b, q.at, (type, at, length) => {
+        if (type === T_RECORD && first < 0 && this.freshSeq(q.b, at, length, 0) > 0) {
+          first = at + 3;
+          firstLength = length;
+        }
+      }, undefined, () => {
+        if (first < 0) hitBefore = true;
+      });
+      hitAfter ||= hitBefore;
+      if (first < 0) continue;
+      const firstSeq = seqOfPayload(q.b, first, first + firstLength)!;
+      if (firstSeq <= lastSeq) return 1;
+      return hitAfter || this.continuesChain(q.b.slice(first, first + firstLength), lastSeq + 1, lastHash) ? 2 : 1;
+    }
+    // No record from the tail on: the last record's sector is always kept, so it is this one.
+    return 2;
   }
 
   /**
@@ -383,6 +603,8 @@ export class Journal {
     this.pending.push({ seq, at: at + 3, length: payload.length });
     this.ackAfterLast = false;
     this.lastSeqValue = seq;
+    this.lastRecordSeq = seq;
+    this.keepCounter = this.headCounter;
     this.lastHash = hash;
     return seq;
   }
@@ -408,10 +630,17 @@ export class Journal {
       const p = this.pending[0];
       const signature = signer.sign(toBeSigned(this.protectedBytes, this.flash.read(p.at, p.length)));
       if (signature.length !== SIGNATURE_BYTES) throw new JournalError('no-signer', `signer returned ${signature.length} bytes, not an ES256 r||s`);
-      const body = new Uint8Array(SIG_BODY_BYTES);
-      put32(body, 0, p.seq);
-      body.set(signature, 4);
-      this.writeEntry(T_SIGNATURE, body);
+      // Room for every signature is kept, but damage can take it: a damaged
+      // signature entry makes its record unsigned again, and damage past the
+      // end of the head moves the next write on. Then the signature is kept
+      // in RAM until the record is acknowledged (signed again after a
+      // reboot): no record waits for room that only its own upload can free.
+      if (this.fits([SIG_ENTRY_BYTES])) {
+        const body = new Uint8Array(SIG_BODY_BYTES);
+        put32(body, 0, p.seq);
+        body.set(signature, 4);
+        this.writeEntry(T_SIGNATURE, body);
+      } else this.unsaved.set(p.seq, signature);
       this.pending.shift();
       done++;
     }
@@ -437,7 +666,7 @@ export class Journal {
     const emit = () => {
       while (!done && next <= this.lastSeqValue && next < firstPending) {
         const payload = payloads.get(next);
-        const signature = signatures.get(next);
+        const signature = signatures.get(next) ?? this.unsaved.get(next);
         if (payload && signature) {
           const cose = encodeCoseSign1(this.protectedBytes, payload, signature);
           if (out.length > 0 && bytes + cose.length > maxBytes) {
@@ -518,6 +747,7 @@ export class Journal {
     if (seq > this.lastSeqValue) throw new JournalError('bad-ack', `acknowledged seq ${seq} is past the last record ${this.lastSeqValue}`);
     if (this.pending.length > 0 && this.pending[0].seq <= seq) throw new JournalError('bad-ack', `record ${this.pending[0].seq} is not signed yet: it cannot have been uploaded`);
     this.acked = seq;
+    for (const q of this.unsaved.keys()) if (q <= seq) this.unsaved.delete(q);
     this.writeAckIfRoom(false);
     this.reclaim();
     if (this.persistedAck < this.acked) this.writeAckIfRoom(false);
@@ -604,7 +834,6 @@ export class Journal {
     this.lastSeqIn[s] = 0;
     this.firstSeqIn[s] = 0;
     this.damaged[s] = 0;
-    this.stale[s] = 0;
     this.writePos = SECTOR_HEADER_BYTES;
     this.nextBlank = false;
   }
@@ -679,18 +908,26 @@ export class Journal {
   private reclaim(): number {
     let erased = 0;
     // A head adopted without a valid header is found again at the next boot
-    // only from the records before it: nothing goes until a sector with a
-    // valid header follows it (the next write opens one).
-    if (this.headCounter >= 0 && this.damaged[this.headCounter % this.sectors] === 1) return 0;
-    while (this.tailCounter < this.headCounter) {
+    // only from the records before it (recovery rule 2): until a sector with
+    // a valid header follows it (the next write opens one), the last sector
+    // with a valid header before it stays, and everything after that. (Keeping
+    // every sector instead could leave a full ring that nothing frees: no
+    // sector to open, none to erase.)
+    let keep = this.headCounter;
+    if (this.headCounter >= 0 && this.damaged[this.headCounter % this.sectors] === 1) {
+      keep = this.headCounter - 1;
+      while (keep > this.tailCounter && this.damaged[keep % this.sectors] !== 0) keep--;
+    }
+    keep = Math.min(keep, this.keepCounter);
+    while (this.tailCounter < keep) {
       if (!this.erasable(this.tailCounter)) break;
       // The next sector with data becomes the oldest, and recovery finds the
       // oldest by its header: one without a valid header must go first (it is
       // then a blank hole, 2).
       let next = this.tailCounter + 1;
-      while (next < this.headCounter && this.damaged[next % this.sectors] === 2) next++;
+      while (next < keep && this.damaged[next % this.sectors] === 2) next++;
       if (this.damaged[next % this.sectors] === 1) {
-        if (next >= this.headCounter || !this.erasable(next) || !this.eraseOld(next)) break;
+        if (next >= keep || !this.erasable(next) || !this.eraseOld(next)) break;
         this.damaged[next % this.sectors] = 2;
         erased++;
         continue;
@@ -702,13 +939,17 @@ export class Journal {
         this.damaged[this.tailCounter % this.sectors] = 0;
         this.tailCounter++;
       }
+      if (this.ackOwed) {
+        this.writeAckIfRoom(true);
+        if (this.persistedAck >= this.acked) this.ackOwed = false;
+      }
     }
     return erased;
   }
 
   private erasable(c: number): boolean {
     const last = this.lastSeqIn[c % this.sectors];
-    return !(last > this.acked || (last !== 0 && last === this.lastSeqValue));
+    return !(last > this.acked || (last !== 0 && last === this.lastRecordSeq));
   }
 
   /**
@@ -725,11 +966,16 @@ export class Journal {
       this.persistedAck = -1; // force a fresh entry at the head
       this.writeAckIfRoom(true);
       if (this.persistedAck === -1) {
-        // No room. Recovery still finds the position from the oldest record
-        // kept, if every record kept is above every record erased: not so
-        // when a sector kept holds records out of order.
+        // No room: the sector goes all the same (a journal whose every record
+        // is acknowledged must be able to free itself: refusing left a full
+        // journal full for good, with a forged record out of order or damage
+        // kept), and the ack is written in the room the erase makes, as soon
+        // as the tail has moved (reclaim). Until then, recovery finds the
+        // position from the oldest record kept; a record out of order or
+        // damage before it can only take it back (records sent again, one
+        // copy kept by the backend), never forward.
         this.persistedAck = before;
-        for (let k = this.tailCounter; k <= this.headCounter; k++) if (k !== c && this.stale[k % this.sectors] === 1) return false;
+        this.ackOwed = true;
       }
     }
     this.guard(() => this.flash.erase(s));
@@ -737,7 +983,6 @@ export class Journal {
     this.lastSeqIn[s] = 0;
     this.firstSeqIn[s] = 0;
     this.damaged[s] = 0;
-    this.stale[s] = 0;
     return true;
   }
 
@@ -754,10 +999,14 @@ export class Journal {
   /**
    * Visits the well-formed entries of the sector at buf[base, base + blockSize)
    * (positions passed to `visit` are in buf); a torn or corrupted entry is
-   * counted and skipped by searching for the next well-formed one. Returns
+   * counted and skipped by searching for the next well-formed one (`corrupt`
+   * gets each skipped stretch [start, stop) and the end of the written part). Returns
    * where in the sector the next entry may be written: past the last programmed byte.
    */
-  private scanSector(buf: Uint8Array, base: number, visit: (type: number, at: number, length: number) => void, report?: RecoveryReport): number {
+  private scanSector(
+    buf: Uint8Array, base: number, visit: (type: number, at: number, length: number) => void, report?: RecoveryReport,
+    corrupt?: (start: number, stop: number, end: number) => void,
+  ): number {
     const limit = base + this.bs;
     let lastWritten = limit - 1;
     while (lastWritten >= base + SECTOR_HEADER_BYTES && buf[lastWritten] === 0xff) lastWritten--;
@@ -771,8 +1020,10 @@ export class Journal {
         continue;
       }
       if (report) report.corruptEntries++;
+      const start = pos;
       pos++;
       while (pos < end && entryAt(buf, pos, limit) === 0) pos++;
+      if (corrupt) corrupt(start, Math.min(pos, end), end);
     }
     // An entry may end in 0xFF bytes (its CRC): never write over it.
     return Math.max(end, pos, base + SECTOR_HEADER_BYTES) - base;
@@ -825,6 +1076,144 @@ export function liveRun(counters: Float64Array): { tail: number; head: number } 
 
 const PRESENT = 0;
 const SIGNED = 1;
+
+/**
+ * What a damaged stretch b[start, stop) of a sector may hide; `end` is the end
+ * of the sector's written part, `limit` of the sector. The stretch starts
+ * where an entry should: entry frames that still read (a type, a length that
+ * suits it, ending inside the stretch) are followed. out[1]: record frames
+ * whose bytes are all there (certain records). out[2]: record frames a torn
+ * append leaves (cut short by the end of the written part, or followed inside
+ * their extent by the same record appended again): nothing was lost to a torn
+ * append (the journal refused it; its session is recorded again at boot), so
+ * they count only if a signature or ack names them. out[0]: certain ones,
+ * frames whole but for bits set in their last byte (a torn append or a
+ * flipped bit: they cannot be told apart), and past the first frame that
+ * does not read, as many records as the programmed bytes left could hold.
+ */
+function hiddenRecords(b: Uint8Array, start: number, stop: number, end: number, limit: number, out: Float64Array): void {
+  let possible = 0;
+  let certain = 0;
+  let torn = 0;
+  let pos = start;
+  while (pos < stop) {
+    const t = b[pos];
+    const n = pos + 2 < limit ? b[pos + 1] | (b[pos + 2] << 8) : -1;
+    const size = ENTRY_OVERHEAD + n;
+    if (t === T_RECORD && n >= 3 && n <= MAX_PAYLOAD_BYTES) {
+      if (pos + size <= stop) {
+        // Whole but for bits set in its last byte: a power cut while that
+        // byte was programmed (the session is recorded again at boot), or a
+        // bit flipped there. Not certain (no number kept for it), but counted.
+        if (tornInLastByte(b, pos, size)) {
+          possible++;
+          pos += size;
+          continue;
+        }
+        // A torn append, then the same record appended again after it (and torn too).
+        const again = reappended(b, pos, size);
+        if (again > 0) {
+          torn++;
+          pos = again;
+          continue;
+        }
+        possible++;
+        certain++;
+        pos += size;
+        continue;
+      }
+      if (stop === end && pos + size > end) {
+        if (wholeButLength(b, pos, end)) {
+          possible++;
+          certain++;
+        } else torn++;
+        break;
+      }
+    } else if ((t === T_SIGNATURE && n === SIG_BODY_BYTES) || (t === T_ACK && n === 4)) {
+      if (pos + size <= stop) {
+        pos += size;
+        continue;
+      }
+      if (stop === end && pos + size > end) break; // a torn signature or ack
+    }
+    possible += Math.floor(programmedBytes(b, pos, stop) / MIN_RECORD_ENTRY_BYTES);
+    break;
+  }
+  out[0] = possible;
+  out[1] = certain;
+  out[2] = torn;
+}
+
+/**
+ * Bytes of b[from, to) outside runs of 16 or more 0xFF: erased space (before
+ * a byte damage programmed, or left by a torn erase), where no record is. (A
+ * record never holds 16 0xFF bytes in a row: its hash would have to.)
+ */
+function programmedBytes(b: Uint8Array, from: number, to: number): number {
+  let count = 0;
+  let run = 0;
+  for (let i = from; i < to; i++) {
+    if (b[i] !== 0xff) {
+      count += run < 16 ? run + 1 : 1;
+      run = 0;
+    } else run++;
+  }
+  return count + (run < 16 ? run : 0);
+}
+
+/**
+ * Is the frame at `at` of `size` bytes what a write cut while programming its
+ * last byte leaves: every byte right but that one, which kept only some of
+ * its cleared bits (NOR programming clears bits; the CRC's last byte reads
+ * with more bits set than it should)?
+ */
+function tornInLastByte(b: Uint8Array, at: number, size: number): boolean {
+  const crc = crc32(b, at, at + size - 4);
+  const stored = u32(b, at + size - 4);
+  const last = crc >>> 24;
+  return (crc & 0xffffff) === (stored & 0xffffff) && ((stored >>> 24) & last) === last;
+}
+
+/**
+ * Where a record frame with the same seq as the one at `at` starts inside its
+ * `size` bytes, or 0: the journal appends past the last programmed byte, so
+ * a record appended again after its torn append starts inside the torn one's extent.
+ */
+function reappended(b: Uint8Array, at: number, size: number): number {
+  const seq = seqOfPayload(b, at + 3, at + size);
+  if (seq === undefined) return 0;
+  for (let p = at + 1; p < at + size; p++) {
+    if (b[p] !== T_RECORD || p + 3 >= b.length) continue;
+    const n = b[p + 1] | (b[p + 2] << 8);
+    if (n >= 3 && n <= MAX_PAYLOAD_BYTES && seqOfPayload(b, p + 3, Math.min(b.length, p + 3 + n)) === seq) return p;
+  }
+  return 0;
+}
+
+/** Is the record frame at `at`, up to the end of the written part, whole but for its length field? */
+function wholeButLength(b: Uint8Array, at: number, end: number): boolean {
+  // The last CRC byte may be 0xFF, which reads as erased.
+  for (let e = end; e <= end + 1 && e <= b.length; e++) {
+    const n = e - at - ENTRY_OVERHEAD;
+    if (n < 3 || n > MAX_PAYLOAD_BYTES) continue;
+    const frame = b.slice(at, at + 3 + n); // a rare path: a damaged last entry
+    frame[1] = n & 0xff;
+    frame[2] = n >>> 8;
+    if (crc32(frame) === u32(b, at + 3 + n)) return true;
+  }
+  return false;
+}
+
+/** [from, to] pairs of the numbers in (acked, last] not present. */
+function lostRanges(seqs: SeqBits, acked: number, last: number): number[] {
+  const out: number[] = [];
+  for (let q = acked + 1; q <= last; q++) {
+    if (seqs.has(q, PRESENT)) continue;
+    if (out.length > 0 && out[out.length - 1] === q - 1) out[out.length - 1] = q;
+    else out.push(q, q);
+  }
+  return out;
+}
 
 /**
  * Has b[at, end) the shape of a record payload: one CBOR map of integer keys

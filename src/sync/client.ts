@@ -73,6 +73,7 @@ export class SyncClient {
       kseq: this.options.lists.keySeq?.(),
       llc: this.options.localListConflicts?.() || undefined,
       refused: j.refused || undefined,
+      lost: j.lost || undefined,
     });
   }
 

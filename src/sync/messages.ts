@@ -49,7 +49,7 @@ export interface AuthRequest { id: string; uid: string; connector: number; purpo
  * sent at once when one occurs; `refused`: records the journal refused at append since
  * provisioning (Journal.refused, kept in NVS; absent = none): each is a session without a record.
  */
-export interface DeviceStatus { list: number; depth: number; acked: number; lastSync: number; time: TimeQualityCode; listBusy: boolean; kseq?: number; llc?: number; refused?: number }
+export interface DeviceStatus { list: number; depth: number; acked: number; lastSync: number; time: TimeQualityCode; listBusy: boolean; kseq?: number; llc?: number; refused?: number; lost?: number }
 
 export const AUTH_STATUSES = ['Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx', 'NotAtThisLocation', 'NotAtThisTime', 'NoCredit', 'Unknown'] as const;
 export type AuthStatus = (typeof AUTH_STATUSES)[number];
@@ -172,9 +172,9 @@ export const MESSAGES = {
       list: uint(m, 'list', 0xffffffff), depth: uint(m, 'depth'), acked: uint(m, 'acked'), lastSync: uint(m, 'last'),
       time: oneOf(m, 'tq', TIME_QUALITIES), listBusy: bool(m, 'busy'), kseq: optUint(m, 'kseq', 0xffffffff),
       llc: optUint(m, 'llc', 0xffffffff),
-      refused: optUint(m, 'refused'),
+      refused: optUint(m, 'refused'), lost: optUint(m, 'lost'),
     }),
-    write: (x) => defined({ list: x.list, depth: x.depth, acked: x.acked, last: x.lastSync, tq: x.time, busy: x.listBusy, kseq: x.kseq, llc: x.llc, refused: x.refused }),
+    write: (x) => defined({ list: x.list, depth: x.depth, acked: x.acked, last: x.lastSync, tq: x.time, busy: x.listBusy, kseq: x.kseq, llc: x.llc, refused: x.refused, lost: x.lost }),
   }),
 };
 

@@ -23,6 +23,12 @@ export interface UploadJournal {
   acknowledge(seq: number): void;
   /** Records refused at append (they could not be encoded or read back), reported in `status`; absent: none counted. */
   readonly refused?: number;
+  /**
+   * Unacknowledged records lost to flash damage, as the journal's recovery
+   * counted them (at most: a damaged stretch counts as many as it could
+   * hold), reported in `status`; absent: none counted.
+   */
+  readonly lost?: number;
 }
 
 /** The A/B token table store, as the list client sees it. */

@@ -1,7 +1,9 @@
-// npm run fuzz [-- --cases N] [--only NAME[,NAME…]] [--seed S] [--jobs J] [--strict] [--stall SECONDS] [--list]
+// npm run fuzz [-- --cases N] [--only NAME[,NAME…]] [--seed S] [--jobs J] [--strict] [--stall SECONDS] [--no-exhaustive] [--list]
 //
 // Runs every fuzz target (test/fuzz/targets.ts) for N random cases after its
-// hostile seeds (default 1,000,000 per target), each target in its own child
+// hostile seeds (default 1,000,000 per target; fewer where a target caps them)
+// and, for a target with a finite space (sessions.journal-windows: every pair
+// of damage windows), every input of it unless --no-exhaustive; each target in its own child
 // process with a stall watchdog: a case that does not return within --stall
 // seconds (default 60) is reported as a HANG with the seed to replay it.
 // Prints, per target: cases run, accepted/rejected, failures, time, the largest
@@ -14,15 +16,15 @@ import { fuzzOptions, KNOWN_DEFECTS, knownHits, runTarget, target, TARGETS, type
 interface ChildReport { kind: 'progress'; done: number }
 interface ChildDone { kind: 'done'; result: FuzzResult; known: Record<string, number> }
 
-async function child(name: string, cases: number, seed: number, strict: boolean): Promise<void> {
+async function child(name: string, cases: number, seed: number, strict: boolean, exhaustive: boolean): Promise<void> {
   fuzzOptions.strict = strict;
-  const result = runTarget(target(name), cases, seed, (done) => process.send!({ kind: 'progress', done } satisfies ChildReport));
+  const result = runTarget(target(name), cases, seed, (done) => process.send!({ kind: 'progress', done } satisfies ChildReport), exhaustive);
   await new Promise<void>((r) => process.send!({ kind: 'done', result, known: knownHits } satisfies ChildDone, undefined, {}, () => r()));
 }
 
-function runInChild(name: string, cases: number, seed: number, strict: boolean, stallMs: number): Promise<ChildDone | { kind: 'hang' | 'crash'; name: string; done: number; detail: string }> {
+function runInChild(name: string, cases: number, seed: number, strict: boolean, stallMs: number, exhaustive: boolean): Promise<ChildDone | { kind: 'hang' | 'crash'; name: string; done: number; detail: string }> {
   return new Promise((resolve) => {
-    const c = fork(fileURLToPath(import.meta.url), ['--child', name, '--cases', String(cases), '--seed', String(seed), ...(strict ? ['--strict'] : [])], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    const c = fork(fileURLToPath(import.meta.url), ['--child', name, '--cases', String(cases), '--seed', String(seed), ...(strict ? ['--strict'] : []), ...(exhaustive ? [] : ['--no-exhaustive'])], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
     let done = 0;
     let last = Date.now();
     let finished: ChildDone | undefined;
@@ -55,11 +57,12 @@ async function main(): Promise<void> {
     options: {
       cases: { type: 'string', default: '1000000' }, only: { type: 'string' }, seed: { type: 'string' }, jobs: { type: 'string', default: '1' },
       strict: { type: 'boolean', default: false }, stall: { type: 'string', default: '60' }, list: { type: 'boolean', default: false }, child: { type: 'string' },
+      'no-exhaustive': { type: 'boolean', default: false },
     },
   });
   const cases = Number(values.cases);
   const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 0x7fffffff;
-  if (values.child) return child(values.child, cases, seed, values.strict!);
+  if (values.child) return child(values.child, cases, seed, values.strict!, !values['no-exhaustive']);
   if (values.list) {
     for (const t of TARGETS) console.log(`${t.name}\n    ${t.about}`);
     return;
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const worker = async () => {
     for (let t = queue.shift(); t; t = queue.shift()) {
-      const r = await runInChild(t.name, cases, seed, values.strict!, Number(values.stall) * 1000);
+      const r = await runInChild(t.name, cases, seed, values.strict!, Number(values.stall) * 1000, !values['no-exhaustive']);
       results.push(r);
       if (r.kind === 'done') {
         const x = r.result;

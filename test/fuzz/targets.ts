@@ -28,6 +28,7 @@ import {
 import { H, put32, u32 } from '../../src/tokens/format.js';
 import { TOKEN_TYPES, WHITELISTS } from '../../src/tokens/types.js';
 import { facts } from '../sessions/helpers.js';
+import { damagedOutcome, fullJournal, windows, WINDOW, type Damage } from '../sessions/corruption.js';
 import { ocpiToken } from '../tokens/expected.js';
 import { overlayFrame, partnerLists } from '../tokens/fixtures.js';
 import {
@@ -48,6 +49,10 @@ export interface FuzzTarget<T = unknown> {
   size(input: T): number;
   /** One case. Throws (anything) when the property is broken. */
   run(input: T): Outcome;
+  /** Every input of a finite space, run by `npm run fuzz` after the seeds (never by the bounded vitest run). */
+  exhaustive?: () => Iterable<T>;
+  /** Random cases at most, whatever --cases says (a target whose case is slow). */
+  maxCases?: number;
 }
 
 /** A broken property, with what was seen. */
@@ -1046,6 +1051,35 @@ function checkJournal(f: SimFlash, highestRecord: number, garbage: Uint8Array): 
     return state.recs.length > 0 ? 'accepted' : 'rejected';
 }
 
+// ——————————————————— journal: damage windows (issue 14, item 3) ———————————————————
+
+interface WindowsInput { hits: Array<{ at: number; kind: Damage }> }
+const windowWorld = once(() => fullJournal(16 * 1024));
+
+const journalWindowsTarget: FuzzTarget<WindowsInput> = {
+  name: 'sessions.journal-windows',
+  about: 'a full 16 KiB journal (wrapped, acknowledged in the middle, unsigned records at its end) damaged by 64-byte windows zeroed or inverted, or single bits flipped: every window alone (seeds), every pair of windows (exhaustive, npm run fuzz), random sets of up to 4. After the device\'s recovery: the acknowledged position is at most the true one; every unacknowledged record is read back intact or counted in `lost`; going on (sign, append, upload to a backend holding every record signed before, take its acks, reboot) nothing counts as acknowledged that the backend does not hold with the device\'s payload, and no number is used twice',
+  arbitrary: () => fc.record({
+    hits: fc.array(fc.oneof(
+      fc.record({ at: fc.nat(16 * 1024 / WINDOW - 1).map((k) => k * WINDOW), kind: fc.constantFrom<Damage>('zero', 'invert') }),
+      fc.record({ at: fc.nat(16 * 1024 - 1), kind: fc.constant<Damage>('bit') }),
+    ), { minLength: 1, maxLength: 4 }),
+  }),
+  seeds: () => (['zero', 'invert'] as Damage[]).flatMap((kind) => windows(windowWorld()).map((at) => ({ hits: [{ at, kind }] }))),
+  *exhaustive() {
+    const ws = windows(windowWorld());
+    for (const kind of ['zero', 'invert'] as Damage[])
+      for (let i = 0; i < ws.length; i++) for (let k = i + 1; k < ws.length; k++) yield { hits: [{ at: ws[i], kind }, { at: ws[k], kind }] };
+  },
+  maxCases: 20_000,
+  size: (i) => i.hits.length * WINDOW,
+  run(input) {
+    const { problems, missing } = damagedOutcome(windowWorld(), input.hits);
+    must(problems.length === 0, `${input.hits.map((h) => `${h.kind}@${h.at}`).join('+')}: ${problems.join('; ')}`);
+    return missing === 0 ? 'accepted' : 'rejected';
+  },
+};
+
 // ———————————————————————————— registry ————————————————————————————
 
 const kinds = Object.keys(MESSAGES) as MessageKind[];
@@ -1056,6 +1090,7 @@ export const TARGETS: FuzzTarget<any>[] = [
   inflateTarget,
   coseTarget,
   journalTarget,
+  journalWindowsTarget,
 ];
 
 export function target(name: string): FuzzTarget<any> {
@@ -1075,8 +1110,12 @@ export interface FuzzResult {
   seed: number;
 }
 
-/** Runs a target: its seeds, then `cases` random inputs. Stops at the first broken property (shrunk). */
-export function runTarget(t: FuzzTarget<any>, cases: number, seed: number, onProgress?: (done: number) => void): FuzzResult {
+/**
+ * Runs a target: its seeds, then (with `exhaustive`) every input of its finite
+ * space, then `cases` random inputs (at most its maxCases). Stops at the first
+ * broken property (the random ones shrunk).
+ */
+export function runTarget(t: FuzzTarget<any>, cases: number, seed: number, onProgress?: (done: number) => void, exhaustive = false): FuzzResult {
   const r: FuzzResult = { name: t.name, cases: 0, accepted: 0, rejected: 0, largestAccepted: 0, ms: 0, seed };
   const start = performance.now();
   const one = (input: unknown) => {
@@ -1094,7 +1133,16 @@ export function runTarget(t: FuzzTarget<any>, cases: number, seed: number, onPro
     r.ms = performance.now() - start;
     return r;
   }
-  const details = fc.check(fc.property(t.arbitrary(), one), { numRuns: cases, seed, endOnFailure: false, verbose: 0 });
+  if (exhaustive && t.exhaustive) {
+    try {
+      for (const x of t.exhaustive()) one(x);
+    } catch (e) {
+      r.failure = `exhaustive input broke the property: ${(e as Error).message}`;
+      r.ms = performance.now() - start;
+      return r;
+    }
+  }
+  const details = fc.check(fc.property(t.arbitrary(), one), { numRuns: Math.min(cases, t.maxCases ?? Infinity), seed, endOnFailure: false, verbose: 0 });
   if (details.failed) {
     const shown = details.counterexample ? preview(details.counterexample[0]) : '?';
     r.failure = `${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}\n  counterexample: ${shown}\n  replay: seed ${details.seed}, path ${details.counterexample ? details.counterexamplePath : '?'}`;

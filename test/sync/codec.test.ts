@@ -223,7 +223,7 @@ describe('integers are CBOR integers of the shortest form, up to 2^53 − 1', ()
     fc.assert(fc.property(big, big, big, (a, b, c) => {
       for (const [kind, msg] of [
         ['recordAck', { seq: a }], ['listOffer', { ver: 1, size: b }], ['recordBatch', { first: c, recs: [Uint8Array.of(1)] }],
-        ['status', { list: 1, depth: a, acked: b, lastSync: c, time: 'S', listBusy: true, refused: a }], ['authResponse', { id: 'x', status: 'Accepted', expires: a }],
+        ['status', { list: 1, depth: a, acked: b, lastSync: c, time: 'S', listBusy: true, refused: a, lost: b }], ['authResponse', { id: 'x', status: 'Accepted', expires: a }],
       ] as const) {
         const bytes = encodeMessage(kind, msg as never);
         // The scanner refuses any float and any integer not in its shortest form.

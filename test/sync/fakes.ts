@@ -8,7 +8,13 @@ export class FakeJournal implements UploadJournal {
   records: JournalRecord[] = [];
   acked = 0;
   /** Records lost to flash corruption: readFrom skips them, as the real journal does. */
-  lost = new Set<number>();
+  lostSeqs = new Set<number>();
+  /** As the real journal counts them for `status`. */
+  get lost(): number {
+    let n = 0;
+    for (const s of this.lostSeqs) if (s > this.ackedSeq) n++;
+    return n;
+  }
   constructor(private readonly random = new SeededRandom(7)) {}
   append(size = 120): JournalRecord {
     const r = { seq: this.records.length + 1, bytes: this.random.bytes(size) };
@@ -22,7 +28,7 @@ export class FakeJournal implements UploadJournal {
     let n = 0;
     for (let s = seq; s <= this.records.length; s++) {
       const r = this.records[s - 1];
-      if (this.lost.has(s)) continue;
+      if (this.lostSeqs.has(s)) continue;
       if (out.length > 0 && n + r.bytes.length > maxBytes) break;
       out.push(r);
       n += r.bytes.length;

@@ -105,7 +105,7 @@ describe('record uploader', () => {
   it('skips a record the journal lost and goes on past it; the backend sees the gap', () => {
     const s = setup(0);
     for (let i = 0; i < 12; i++) s.journal.append(100);
-    s.journal.lost.add(4);
+    s.journal.lostSeqs.add(4);
     s.uploader.notify();
     settle(s);
     expect(s.journal.acked).toBe(12);
