@@ -1,18 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { SettingValue } from '../../hal/settings.js';
 import { SettingKeys } from '../../hal/moddable/settings-keys.js';
-import { ROAM_PARTITIONS } from '../../hal/moddable/regions.js';
+import { ROAM_PARTITIONS, roamRegionNames } from '../../hal/moddable/regions.js';
 import { equalBytes, toHex } from '../../src/codec/index.js';
-import { H, HEADER_FIXED, SIGNATURE_BYTES, u32 } from '../../src/tokens/format.js';
+import { H, HEADER_FIXED, MAGIC, SIGNATURE_BYTES, u32 } from '../../src/tokens/format.js';
 import { OverlayLog } from '../../src/tokens/overlay.js';
 import { keyFingerprint } from '../../src/tokens/key-rotation.js';
 import { SlotSelector } from '../../src/tokens/selector.js';
 import { readHeader, type TableHeader } from '../../src/tokens/table.js';
 import { TokenStore } from '../../src/tokens/store.js';
-import { CHAIN_START, decodeRecord, Journal, REFUSED_KEY, verifyRecordChain, type SessionRecord } from '../../src/sessions/index.js';
+import { CHAIN_START, decodeRecord, Journal, REFUSED_KEY, verifyRecord, type SessionRecord } from '../../src/sessions/index.js';
 import { nodeCrypto } from '../hal/node-crypto.js';
 import { CliError, parse, type Command } from './common.js';
 import { dumpPlatform, openDump, settingsFromNvs, type Dump } from './dump.js';
+import { readNvs } from './nvs.js';
+import { readSectorHeader } from '../../src/sessions/frame.js';
 
 const SECRET = new Set<string>([SettingKeys.deviceKey]);
 const KINDS: Record<number, string> = { 4: '4-byte', 7: '7-byte', 10: '10-byte', 0: 'text' };
@@ -33,8 +35,18 @@ Prints the settings (never the device private key), the active token table
 (version, partners, counts, SHA-256 and signature checked against the backend
 key in force: the provisioned one of the settings, or the last rotation stored
 in the selector; its sequence and fingerprint; differentials in force) and the
-record journal (records,
-chain and signatures checked against the device public key, unacknowledged count).
+record journal (records, chain and signatures checked against the device
+public key, unacknowledged count, records lost to damage). The journal is read
+by the device's own recovery (src/sessions Journal.recover, on a copy): what
+inspect lists is what the device would upload. Records are named by their
+sequence numbers (#seq).
+
+Exit codes: 0 every check passed; 1 a check failed (image SHA-256 or
+signature, a slot the device cannot open, journal chain, signatures, records
+lost to damage or refused at append, a damaged journal sector header, a
+region that is neither erased nor roam's, unreadable NVS): the report says
+which, and its last line lists them; 2 bad input (no such file, wrong size,
+bad option, or bytes that are not a roam image at all, e.g. random data).
 
 ${DUMP_HELP}`;
 
@@ -85,7 +97,29 @@ function checkImage(slot: Uint8Array, imageLength: number, backendKey: Uint8Arra
   return { header, lines, ok };
 }
 
-function tokensReport(dump: Dump, out: (s: string) => void): void {
+/**
+ * The image in force in a dump, checked as inspect checks it (header, SHA-256
+ * of the body, signature with the backend key in force): undefined when the
+ * dump holds no token regions or no selection (no list was ever applied).
+ * `roam lookup` answers only from an image that passes.
+ */
+export function checkImageInForce(dump: Dump): { ok: boolean; problems: string[] } | undefined {
+  const p = ROAM_PARTITIONS;
+  if (![...p.tokenSlots, p.tokenSelector, p.tokenOverlay].every((n) => dump.regions.has(n))) return undefined;
+  const selector = new SlotSelector(dumpPlatform(dump).flash(p.tokenSelector));
+  const selection = selector.selection;
+  if (!selection) return undefined;
+  if (selection.slot > 1) return { ok: false, problems: [`the selector names slot ${selection.slot}: DAMAGED`] };
+  const rotated = selector.keyState;
+  const backendKey = rotated?.key ?? bytesSetting(dump.settings, SettingKeys.backendKey);
+  const keyName = rotated ? `the backend key in force (sequence ${rotated.seq})` : 'the backend key of the settings';
+  const { header, lines, ok } = checkImage(dump.regions.get(p.tokenSlots[selection.slot])!, selection.imageLength, backendKey, keyName);
+  const problems = ok ? [] : lines.filter((l) => /MISMATCH|FAILS|not checked|unreadable|does not fit/.test(l));
+  if (header && header.listVersion !== selection.listVersion) problems.push(`image version ${header.listVersion}, the selector recorded ${selection.listVersion}: MISMATCH`);
+  return { ok: problems.length === 0, problems };
+}
+
+function tokensReport(dump: Dump, out: (s: string) => void, fail: (what: string) => void): void {
   const p = ROAM_PARTITIONS;
   out('token table:');
   const missing = [...p.tokenSlots, p.tokenSelector, p.tokenOverlay].filter((n) => !dump.regions.has(n));
@@ -106,7 +140,7 @@ function tokensReport(dump: Dump, out: (s: string) => void): void {
   }
   const keyName = rotated ? `the backend key in force (sequence ${rotated.seq})` : 'the backend key of the settings';
   if (!selection) { out(`  none: the selector (${p.tokenSelector}) holds no valid selection; no list was ever applied`); return; }
-  if (selection.slot > 1) { out(`  selector names slot ${selection.slot}: DAMAGED`); return; }
+  if (selection.slot > 1) { out(`  selector names slot ${selection.slot}: DAMAGED`); fail('token selector'); return; }
   const slotName = p.tokenSlots[selection.slot];
   out(`  selector: slot ${selection.slot} (${slotName}), list version ${selection.listVersion}, image ${selection.imageLength} bytes, record #${selection.seq}`);
   const { header, lines, ok } = checkImage(dump.regions.get(slotName)!, selection.imageLength, backendKey, keyName);
@@ -117,6 +151,8 @@ function tokensReport(dump: Dump, out: (s: string) => void): void {
   }
   for (const l of lines) out(`  ${l}`);
   out(`  verdict: ${ok ? 'the image in force verifies' : 'the image in force does NOT verify'}`);
+  if (!ok) fail('token image');
+  if (header && header.listVersion !== selection.listVersion) fail('token image version');
   if (!header) return;
   const chain = new OverlayLog(platform.flash(p.tokenOverlay)).chain(header.listVersion);
   const changes = chain.reduce((n, r) => n + r.ops.length, 0);
@@ -124,6 +160,7 @@ function tokensReport(dump: Dump, out: (s: string) => void): void {
   const store = new TokenStore({ platform, backendKey: provisioned ?? new Uint8Array(65), slots: p.tokenSlots, selector: p.tokenSelector, overlay: p.tokenOverlay });
   const st = store.status;
   out(`  in force: version ${st.version}, ${st.tokens} tokens in the image, ${st.overlayEntries} uids changed by differentials (${changes} changes)${store.bootError ? `; the device could not open it: ${store.bootError.message}` : ''}`);
+  if (store.bootError) fail('token list opens at boot');
 }
 
 function fmtTime(t: SessionRecord['start']): string {
@@ -137,7 +174,7 @@ function fmtEnergy(rec: SessionRecord): string {
   return `energy unknown: meter start ${what(rec.meterStartWh)}, stop ${what(rec.meterStopWh)}`;
 }
 
-function journalReport(dump: Dump, out: (s: string) => void): void {
+function journalReport(dump: Dump, out: (s: string) => void, fail: (what: string) => void): void {
   const name = ROAM_PARTITIONS.journal;
   const bytes = dump.regions.get(name);
   out(`journal (${name}${bytes ? `, ${bytes.length / 1024} KiB` : ''}):`);
@@ -148,10 +185,17 @@ function journalReport(dump: Dump, out: (s: string) => void): void {
   const r = journal.recover();
   out(`  records: last seq ${r.lastSeq}, acknowledged up to ${r.ackedSeq}, unacknowledged ${journal.depth}, unsigned ${r.unsigned}, found on flash ${r.records}`);
   out(`  damage: ${r.corruptEntries} torn or corrupt entries skipped, ${r.damagedHeaders} damaged sector headers`);
+  if (r.damagedHeaders > 0) fail('journal sector headers');
+  // Counted by the recovery itself: what the device reports in its status (lost).
+  const lost = journal.lostSeqs().map(([a, b]) => (a === b ? `#${a}` : `#${a}..#${b}`));
+  if (journal.lostAfterLast > 0) lost.push(`up to ${journal.lostAfterLast} after #${r.lastSeq}, in damaged bytes`);
+  out(`  lost to damage: ${r.lostRecords}${r.lostRecords > 0 ? ` unacknowledged record(s) neither readable nor uploaded (${lost.join(', ')}): LOST` : ''}`);
+  if (r.lostRecords > 0) fail('journal records lost');
   // Kept in NVS by the journal (Journal.refused): sessions that have no record at all.
   const refused = dump.settings?.get(REFUSED_KEY);
   const refusedCount = typeof refused === 'number' ? refused : 0;
   out(`  refused at append: ${refusedCount}${refusedCount > 0 ? ` record(s) could not be encoded or read back: REFUSED, those sessions have no record (settings ${REFUSED_KEY})` : ''}`);
+  if (refusedCount > 0) fail('journal records refused at append');
   const payloads = journal.payloadsFrom(r.ackedSeq + 1);
   const records: SessionRecord[] = [];
   for (const pl of payloads) {
@@ -168,15 +212,28 @@ function journalReport(dump: Dump, out: (s: string) => void): void {
   }
   if (!linkProblem && records.length && r.ackedSeq === 0 && !equalBytes(records[0].prev, CHAIN_START.hash)) linkProblem = `#${records[0].seq} does not start the chain`;
   out(`  chain: ${records.length === 0 ? 'nothing unacknowledged' : linkProblem ? `BROKEN (${linkProblem})` : `ok (#${records[0].seq}..#${records[records.length - 1].seq}, each linked to the previous record's SHA-256)`}`);
-  if (!devicePub || typeof deviceId !== 'string') { out('  signatures: not checked (no deviceId/devicePub in the settings)'); return; }
+  if (linkProblem) fail('journal chain');
   const signed = journal.readFrom(r.ackedSeq + 1, Infinity);
+  if (!devicePub || typeof deviceId !== 'string') {
+    out('  signatures: not checked (no deviceId/devicePub in the settings)');
+    if (signed.length > 0) fail('journal signatures (no device key to check them with)');
+    return;
+  }
   if (signed.length === 0) { out('  signatures: no signed unacknowledged record'); return; }
-  const from = { seq: signed[0].seq - 1, hash: records.find((x) => x.seq === signed[0].seq)?.prev ?? CHAIN_START.hash };
-  try {
-    verifyRecordChain(signed.map((s) => s.bytes), devicePub, nodeCrypto, from, deviceId);
-    out(`  signatures: ok (${signed.length} records, ES256 with the device public key of the settings)`);
-  } catch (e) {
-    out(`  signatures: FAIL (${(e as Error).message})`);
+  // Each record on its own, named by its number (the chain is checked above).
+  const bad: string[] = [];
+  for (const s of signed) {
+    try {
+      const v = verifyRecord(s.bytes, devicePub, nodeCrypto, deviceId);
+      if (v.record.seq !== s.seq) bad.push(`#${s.seq}: signed as #${v.record.seq}`);
+    } catch (e) {
+      bad.push(`#${s.seq}: ${(e as Error).message}`);
+    }
+  }
+  if (bad.length === 0) out(`  signatures: ok (${signed.length} records, #${signed[0].seq}..#${signed[signed.length - 1].seq}, ES256 with the device public key of the settings)`);
+  else {
+    out(`  signatures: FAIL (${bad.length} of ${signed.length}: ${bad.slice(0, 4).join('; ')}${bad.length > 4 ? '; …' : ''})`);
+    fail('journal signatures');
   }
 }
 
@@ -196,10 +253,57 @@ export const inspect: Command = {
       return 0;
     }
     const dump = openDump(sources[0]!, { flash: values.flash, domain });
+    const failed: string[] = [];
+    const fail = (what: string) => { if (!failed.includes(what)) failed.push(what); };
+    const regions = unrecognized(dump);
+    if (regions.all && !dump.settings?.size)
+      throw new CliError(`${sources[0]}: not a roam image (no region holds erased flash or anything roam writes: no journal sector, no token image or selection, no NVS entries)`, 2);
     out(dump.describe);
     settingsReport(dump, domain, out);
-    tokensReport(dump, out);
-    journalReport(dump, out);
-    return 0;
+    tokensReport(dump, out, fail);
+    journalReport(dump, out, fail);
+    for (const name of regions.damaged) {
+      out(`${name}: neither erased flash nor anything roam writes: DAMAGED`);
+      fail(`${name} region`);
+    }
+    out(failed.length === 0 ? 'checks: all passed' : `checks: FAILED: ${failed.join(', ')}`);
+    return failed.length === 0 ? 0 : 1;
   },
 };
+
+/**
+ * The regions of the dump that hold neither erased flash (0xFF) nor anything
+ * roam writes where it writes it: a journal sector header, a selector record,
+ * a table image's magic, NVS pages with entries. `all`: every roam region of
+ * the dump is so (not a roam image); `damaged`: those of them inspect checks.
+ */
+function unrecognized(dump: Dump): { all: boolean; damaged: string[] } {
+  const p = ROAM_PARTITIONS;
+  const slots = p.tokenSlots as readonly string[];
+  const damaged: string[] = [];
+  let roam = 0;
+  let unknown = 0;
+  for (const [name, bytes] of dump.regions) {
+    if (name !== p.nvs && !roamRegionNames().includes(name)) continue;
+    roam++;
+    let known = bytes.every((x) => x === 0xff);
+    if (!known && name === p.journal) for (let at = 0; at + 12 <= bytes.length && !known; at += 4096) known = readSectorHeader(bytes, at) >= 0;
+    if (!known && name === p.tokenSelector) {
+      const sel = new SlotSelector(dumpPlatform(dump).flash(name));
+      known = sel.selection !== undefined || sel.keyState !== undefined;
+    }
+    if (!known && slots.includes(name)) known = bytes.length >= HEADER_FIXED && u32(bytes, H.magic) === MAGIC;
+    if (!known && name === p.nvs) {
+      try {
+        known = readNvs(bytes).size > 0;
+      } catch {
+        known = false;
+      }
+    }
+    // The overlay and the local list are not checked here: only blank counts as roam's.
+    if (known) continue;
+    unknown++;
+    if (name === p.journal || name === p.tokenSelector || name === p.nvs || slots.includes(name)) damaged.push(name);
+  }
+  return { all: roam > 0 && unknown === roam, damaged };
+}

@@ -7,9 +7,9 @@ import { normalizeUid, TokenStore, UidError, type ReaderConfig, type TokenEntry 
 import { VirtualClock } from '../hal/virtual-clock.js';
 import { CliError, parse, type Command } from './common.js';
 import { dumpPlatform, openDump } from './dump.js';
-import { DUMP_HELP } from './inspect.js';
+import { checkImageInForce, DUMP_HELP } from './inspect.js';
 
-const help = `usage: roam lookup UID --dump DUMP [--reader-config FILE|JSON] [--connector 1] [--flash SIZE] [--domain roam]
+const help = `usage: roam lookup UID --dump DUMP [--reader-config FILE|JSON] [--connector 1] [--flash SIZE] [--domain roam] [--unverified]
 
 What the device would decide offline for a card, from a dump: the UID as the
 reader delivers it is normalized (src/tokens normalizeUid: reader config, byte
@@ -24,6 +24,18 @@ UID         hex digits as the reader prints them (04A2B3C4D5E680), or decimal
             {"input":"hex"|"decimal"|"bytes","reversed":bool,"decimalBytes":4|7|10,
              "truncateTo":4|7,"verbatim":bool}; default {"input":"hex"} with
             "reversed" from the uidOrder setting (lsb)
+--unverified  answer even from a token image that fails verification, every
+            line of the answer marked UNVERIFIED (the exit code stays 1)
+
+The token image in force is verified first, as \`roam inspect\` does it
+(SHA-256 of its body, signature with the backend key in force: the last
+rotation stored in the selector, else the settings' backendKey). lookup
+refuses to answer from an image that fails.
+
+Exit codes: 0 answered from a verified list (or from no list: none was ever
+applied); 1 the token image fails verification (refused; with --unverified
+the answer is shown, marked UNVERIFIED); 2 bad input (UID, reader config,
+options, dump).
 
 ${DUMP_HELP}`;
 
@@ -71,7 +83,7 @@ export const lookup: Command = {
   run(args, out) {
     const { values, positionals } = parse(args, {
       dump: { type: 'string' }, uid: { type: 'string' }, 'reader-config': { type: 'string' }, connector: { type: 'string', default: '1' },
-      flash: { type: 'string' }, domain: { type: 'string', default: 'roam' },
+      flash: { type: 'string' }, domain: { type: 'string', default: 'roam' }, unverified: { type: 'boolean', default: false },
     });
     const rest = [...positionals];
     const uidText = values.uid ?? rest.shift();
@@ -113,16 +125,23 @@ export const lookup: Command = {
       if (r.kind !== 'decided') throw new CliError('internal: an offline plan asked the backend', 1);
       return r.decision;
     })();
+    // Never an answer from an image that fails verification, unless asked, and then marked.
+    const check = tokens ? checkImageInForce(dump) : undefined;
+    const unverified = check !== undefined && !check.ok;
+    if (unverified && !values.unverified)
+      throw new CliError(`the token image in the dump fails verification (${check.problems.join('; ')}): refusing to answer from it (--unverified shows the raw answer, marked UNVERIFIED)`, 1);
     const token = tokens?.lookup(uid);
+    if (unverified) out(`UNVERIFIED: the token image fails verification (${check.problems.join('; ')}); the answer below comes from unverified bytes`);
+    const mark = unverified ? 'UNVERIFIED ' : '';
     out(`uid: ${uidText} → ${uid} (reader: ${JSON.stringify(config)})`);
     out(`token table: ${tokens ? describeToken(token, tokens.version) : 'not in the dump'}${tokens?.bootError ? ` (the device could not open its list: ${tokens.bootError.message})` : ''}`);
     if (tokens) out(`backend key in force: sequence ${tokens.keySeq}${tokens.keySeq === 0 ? ' (provisioned)' : ' (rotated)'}, fingerprint ${tokens.status.keyId}`);
     for (const pr of problems) out(`setting problem (default used): ${pr}`);
-    out(`offline decision on connector ${connector}: ${decision.accept ? `ACCEPT (${decision.action})` : 'REFUSE'}`);
+    out(`${mark}offline decision on connector ${connector}: ${decision.accept ? `ACCEPT (${decision.action})` : 'REFUSE'}`);
     out(`  status: ${decision.status}`);
     out(`  reason: ${decision.reason}`);
     out(`  method: ${decision.method}; post-authorize when back online: ${decision.checkLater ? 'yes' : 'no'}${decision.energyCapWh ? `; energy cap ${decision.energyCapWh} Wh` : ''}`);
     out('  assumed: empty local list and authorization cache, no session in progress (device RAM, not in a dump)');
-    return 0;
+    return unverified ? 1 : 0;
   },
 };

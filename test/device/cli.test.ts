@@ -183,6 +183,14 @@ describe('roam inspect, lookup, build', () => {
       expect(r.code).toBe(0);
       expect(r.out).toMatch(new RegExp(`usage: roam ${c}`));
     }
+    // The exit codes of the checking commands are in their help (and docs/device.md).
+    const inspectHelp = (await roam('inspect', '--help')).out;
+    expect(inspectHelp).toMatch(/Exit codes: 0 every check passed; 1 a check failed/);
+    expect(inspectHelp).toMatch(/2 bad input .*\n?.*not a roam image|not a roam image/s);
+    const lookupHelp = (await roam('lookup', '--help')).out;
+    expect(lookupHelp).toMatch(/Exit codes: 0 answered from a verified list/);
+    expect(lookupHelp).toMatch(/1 the token image fails verification/);
+    expect(lookupHelp).toContain('--unverified');
     expect((await roam('frobnicate')).code).toBe(2);
   });
 });

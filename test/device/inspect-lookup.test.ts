@@ -158,13 +158,20 @@ describe('roam inspect', () => {
     const bad = join(whole.dir, 'body.bin');
     writeFileSync(bad, bytes);
     const r = await roam('inspect', bad);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.out).toMatch(/SHA-256 of the body: MISMATCH/);
     expect(r.out).toContain('the image in force does NOT verify');
+    expect(r.out.split('\n').pop()).toBe('checks: FAILED: token image');
     const other = wholeFlash(settings({ backendKey: new NodeSigner(new Uint8Array(32).fill(0x33)).publicKey }));
     const r2 = await roam('inspect', other.file);
+    expect(r2.code).toBe(1);
     expect(r2.out).toContain('SHA-256 of the body: ok');
     expect(r2.out).toContain('signature: FAILS with the backend key of the settings');
+    expect(r2.out.split('\n').pop()).toBe('checks: FAILED: token image');
+    // The healthy dump passes every check.
+    const good = await roam('inspect', whole.file);
+    expect(good.code).toBe(0);
+    expect(good.out.split('\n').pop()).toBe('checks: all passed');
   });
 
   it('after a backend key rotation: the image is checked with the key in force, whose sequence and fingerprint are shown (public key only)', async () => {
@@ -196,7 +203,12 @@ describe('roam inspect', () => {
 
   it('records signed by another key fail; a damaged record is counted and breaks the chain', async () => {
     const other = partitionDir(settings({ devicePub: new NodeSigner(new Uint8Array(32).fill(0x44)).publicKey }));
-    expect((await roam('inspect', other)).out).toMatch(/signatures: FAIL \(record 0: .*signature/);
+    const wrongKey = await roam('inspect', other);
+    expect(wrongKey.code).toBe(1);
+    // Named by sequence number: the unacknowledged records are #3, #4 and #5.
+    expect(wrongKey.out).toMatch(/signatures: FAIL \(3 of 3: #3: .*signature does not verify.*; #4: .*; #5: /);
+    expect(wrongKey.out).not.toMatch(/record 0/);
+    expect(wrongKey.out.split('\n').pop()).toBe('checks: FAILED: journal signatures');
     const damaged = partitionDir(settings());
     const j = new Uint8Array(readFileSync(join(damaged, 'journal.bin')));
     const at = Buffer.from(j).indexOf(Buffer.from('04000000000004', 'hex')); // the record's uid, as the record stores it
@@ -204,10 +216,75 @@ describe('roam inspect', () => {
     j[at] ^= 0x02;
     writeFileSync(join(damaged, 'journal.bin'), j);
     const r = await roam('inspect', damaged);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.out).toMatch(/damage: [1-9]\d* torn or corrupt entries skipped/);
+    expect(r.out).toContain('lost to damage: 1 unacknowledged record(s) neither readable nor uploaded (#4): LOST');
     expect(r.out).toContain('chain: BROKEN (gap: #3 then #5)');
     expect(r.out).not.toContain('uid 04000000000004');
+    expect(r.out.split('\n').pop()).toBe('checks: FAILED: journal records lost, journal chain');
+  });
+
+  it('a zeroed 64-byte window anywhere in the journal never moves "acknowledged up to" forward, and inspect reads it as the device recovers it', async () => {
+    // Issue 14: zeroing 64 bytes of a dump moved "acknowledged up to 1" to 2
+    // and record #2 vanished. Here: 5 records, 2 acknowledged, every window of the written part.
+    const dir = partitionDir(settings());
+    const file = join(dir, 'journal.bin');
+    const clean = new Uint8Array(readFileSync(file));
+    let used = clean.length;
+    while (clean[used - 1] === 0xff) used--;
+    let lostSome = 0;
+    for (let at = 0; at < used; at += 64) {
+      const bytes = clean.slice();
+      bytes.fill(0, at, at + 64);
+      writeFileSync(file, bytes);
+      const r = await roam('inspect', dir);
+      expect(r.code, r.err).toBeLessThan(2);
+      const acked = Number(/acknowledged up to (\d+)/.exec(r.out)![1]);
+      expect(acked, `window at ${at}`).toBeLessThanOrEqual(2);
+      // The same bytes through the device's recovery: the same figures and the same records.
+      const flash = new SimFlash('journal', bytes.length);
+      flash.raw.set(bytes);
+      const j = new Journal(flash, { crypto: nodeCrypto, deviceId: 'dev-9' });
+      const rec = j.recover();
+      expect(r.out).toContain(`records: last seq ${rec.lastSeq}, acknowledged up to ${rec.ackedSeq}, unacknowledged ${j.depth}`);
+      const listed = [...r.out.matchAll(/^ {4}#(\d+) /gm)].map((m) => Number(m[1]));
+      expect(listed).toEqual(j.payloadsFrom(rec.ackedSeq + 1).map((p) => p[2]));
+      // Every unacknowledged record (#3..#5) is listed intact or counted lost.
+      for (const seq of [3, 4, 5]) {
+        if (listed.includes(seq)) expect(r.out).toContain(`#${seq} US*SEM*E1*1 uid 0400000000000${seq} WHITELIST offline`);
+        else expect(rec.lostRecords + (seq <= rec.ackedSeq ? 1 : 0), `#${seq}, window at ${at}`).toBeGreaterThan(0);
+      }
+      if (rec.lostRecords > 0) {
+        lostSome++;
+        expect(r.code).toBe(1);
+        expect(r.out).toMatch(/lost to damage: [1-9]\d* unacknowledged record\(s\) neither readable nor uploaded \((#\d|up to \d+ after #\d+, in damaged bytes)/);
+      }
+    }
+    expect(lostSome).toBeGreaterThan(3);
+    writeFileSync(file, clean);
+  });
+
+  it('4 MB of random bytes: "not a roam image", exit 2; 4 MB of erased flash: an empty device, exit 0', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'roam-random-'));
+    let x = 0x2545f491;
+    const random = new Uint8Array(4 * 1024 * 1024).map(() => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x & 0xff));
+    writeFileSync(join(d, 'random.bin'), random);
+    const r = await roam('inspect', join(d, 'random.bin'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/random\.bin: not a roam image/);
+    expect(r.out).toBe('');
+    writeFileSync(join(d, 'erased.bin'), new Uint8Array(4 * 1024 * 1024).fill(0xff));
+    const e = await roam('inspect', join(d, 'erased.bin'));
+    expect(e.code, e.out).toBe(0);
+    expect(e.out).toContain('none: the device is not provisioned');
+    // A real dump whose journal partition is overwritten with random bytes: that region is DAMAGED, exit 1.
+    const bytes = new Uint8Array(readFileSync(whole.file));
+    const at = whole.offsets.get('journal')!;
+    bytes.set(random.subarray(0, 64 * 1024), at);
+    writeFileSync(join(d, 'journal-random.bin'), bytes);
+    const j = await roam('inspect', join(d, 'journal-random.bin'));
+    expect(j.code).toBe(1);
+    expect(j.out).toContain('journal: neither erased flash nor anything roam writes: DAMAGED');
   });
 
   it('bad dumps get clear errors', async () => {
@@ -258,6 +335,30 @@ describe('roam lookup', () => {
   it('follows the settings of the dump (AllowOfflineTxForUnknownId on)', async () => {
     expect(await decide(lenient, 'DEADBEEF')).toMatch(/ACCEPT \(start\)[\s\S]*AllowOfflineTxForUnknownId[\s\S]*post-authorize when back online: yes/);
     expect(await decide(lenient, '33445566')).toMatch(/REFUSE[\s\S]*Invalid/);
+  });
+
+  it('refuses to answer from a token image that fails verification (exit 1); --unverified shows the answer, marked', async () => {
+    const bytes = new Uint8Array(readFileSync(whole.file));
+    const slot = whole.offsets.get('tokens-a')!;
+    const header = readHeader(bytes.subarray(slot, slot + 4096));
+    bytes[slot + header.headerLength + 5] ^= 0x01;
+    const bad = join(whole.dir, 'lookup-body.bin');
+    writeFileSync(bad, bytes);
+    const r = await roam('lookup', '04A2B3C4D5E680', '--dump', bad);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^roam lookup: the token image in the dump fails verification \(SHA-256 of the body: MISMATCH .*\): refusing to answer from it \(--unverified shows the raw answer, marked UNVERIFIED\)$/);
+    const u = await roam('lookup', '04A2B3C4D5E680', '--dump', bad, '--unverified');
+    expect(u.code).toBe(1);
+    expect(u.out.split('\n')[0]).toMatch(/^UNVERIFIED: the token image fails verification/);
+    expect(u.out).toContain('UNVERIFIED offline decision on connector 1: ACCEPT (start)');
+    // Signed by another key than the one in force: refused the same way.
+    const other = wholeFlash(settings({ backendKey: new NodeSigner(new Uint8Array(32).fill(0x33)).publicKey }));
+    const k = await roam('lookup', '04A2B3C4D5E680', '--dump', other.file);
+    expect(k.code).toBe(1);
+    expect(k.err).toMatch(/fails verification \(signature: FAILS with the backend key of the settings\)/);
+    // The verified dump answers, exit 0.
+    expect((await roam('lookup', '04A2B3C4D5E680', '--dump', whole.file)).code).toBe(0);
   });
 
   it('bad input: clear errors, exit 2', async () => {
