@@ -15,7 +15,7 @@ console.log(`sessions recorded: ${s.sessionsRecorded}`);
 console.log(`records uploaded: ${s.recordsUploaded}, verified (signature and hash chain): ${s.recordsVerified}, retransmitted copies ignored: ${s.duplicatesIgnored} (of ${s.retransmissions} batch retransmissions)`);
 console.log(`lists applied: ${s.listsApplied.full} full, ${s.listsApplied.differential} differential, ${s.listsApplied.mismatches} VersionMismatch; versions in force: ${s.listVersions.join(', ')}`);
 console.log(`real-time authorizations answered: ${s.backend.authRequests}`);
-console.log(`tokens no tap can produce at this site's readers: ${s.unreachable.length === 0 ? 'none' : ''}`);
+console.log(`tokens no tap can produce at this site's readers: ${s.unreachable.length === 0 ? 'none' : 'listed and compiled, but never matched by a tap (per partner and reason):'}`);
 for (const line of s.unreachable) console.log(`  ${line}`);
 console.log(`problems: ${s.problems}, gaps: ${s.gaps}`);
 console.log(`LOST: ${s.lost}`);
