@@ -974,7 +974,9 @@ export class Journal {
         // position from the oldest record kept; a record out of order or
         // damage before it can only take it back (records sent again, one
         // copy kept by the backend), never forward.
-        this.persistedAck = before;
+        // (What was on flash may go with the sector: count it as not there,
+        // so that the ack is written again.)
+        this.persistedAck = this.persistedAckCounter === c || !this.ackAfterLast ? 0 : before;
         this.ackOwed = true;
       }
     }
