@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { KNOWN_DEFECTS, knownHits, runTarget, TARGETS } from './targets.js';
 
-// sessions.journal-windows: its seeds are every single damage window (1,024 cases); npm run fuzz adds every pair.
+// sessions.journal-windows: its seeds are every single damage window (512 cases); npm run fuzz adds every pair.
 const CASES: Record<string, number> = { 'sync.inflate': 400, 'sessions.journal': 1500, 'sessions.journal-windows': 150 };
 const DEFAULT_CASES = 1000;
 
