@@ -28,3 +28,15 @@ export class FlashError extends Error {
     Object.defineProperty(this, 'name', { value: 'FlashError', writable: true, enumerable: true, configurable: true });
   }
 }
+
+/**
+ * NOR programming only clears bits: throws FlashError when writing `data` at
+ * `offset` over `current` (the bytes there now) would set one. Every
+ * FlashRegion applies this same rule before it programs.
+ */
+export function checkNorWrite(region: string, offset: number, current: Uint8Array, data: Uint8Array): void {
+  for (let i = 0; i < data.length; i++) {
+    if ((current[i] & data[i]) !== data[i])
+      throw new FlashError(region, `write at ${offset + i} would set bits of a byte not erased (0x${current[i].toString(16)} → 0x${data[i].toString(16)})`);
+  }
+}

@@ -1,5 +1,5 @@
 import Flash from 'flash';
-import { FlashError, type FlashRegion } from '../flash.js';
+import { checkNorWrite, FlashError, type FlashRegion } from '../flash.js';
 
 /**
  * A data partition of the ESP32 partition table (found by its name, any
@@ -32,11 +32,7 @@ export class ModdableFlash implements FlashRegion {
   write(offset: number, data: Uint8Array): void {
     this.check(offset, data.length);
     if (data.length === 0) return;
-    const current = this.read(offset, data.length);
-    for (let i = 0; i < data.length; i++) {
-      if ((current[i] & data[i]) !== data[i])
-        throw new FlashError(this.name, `write at ${offset + i} would set bits of a byte not erased (0x${current[i].toString(16)} → 0x${data[i].toString(16)})`);
-    }
+    checkNorWrite(this.name, offset, this.read(offset, data.length), data);
     this.flash.write(offset, data.length, data);
   }
 

@@ -1,4 +1,4 @@
-import { FlashError, type FlashRegion } from '../../hal/flash.js';
+import { checkNorWrite, FlashError, type FlashRegion } from '../../hal/flash.js';
 
 /**
  * NOR flash in RAM, for the device test app on mcsim (the simulator has no
@@ -30,10 +30,7 @@ export class RamFlash implements FlashRegion {
 
   write(offset: number, data: Uint8Array): void {
     this.check(offset, data.length);
-    for (let i = 0; i < data.length; i++) {
-      if ((this.bytes[offset + i] & data[i]) !== data[i])
-        throw new FlashError(this.name, `write at ${offset + i} would set bits of a byte not erased (0x${this.bytes[offset + i].toString(16)} → 0x${data[i].toString(16)})`);
-    }
+    checkNorWrite(this.name, offset, this.bytes.subarray(offset, offset + data.length), data);
     this.writes++;
     for (let i = 0; i < data.length; i++) this.bytes[offset + i] &= data[i];
   }

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
-import { FlashError, type FlashRegion } from '../../hal/flash.js';
+import { checkNorWrite, FlashError, type FlashRegion } from '../../hal/flash.js';
 import { PowerCut, PowerSwitch } from './power.js';
 
 export interface SimFlashOptions {
@@ -55,10 +55,7 @@ export class SimFlash implements FlashRegion {
 
   write(offset: number, data: Uint8Array): void {
     this.check(offset, data.length);
-    for (let i = 0; i < data.length; i++) {
-      if ((this.bytes[offset + i] & data[i]) !== data[i])
-        throw new FlashError(this.name, `write at ${offset + i} would set bits of a byte not erased (0x${this.bytes[offset + i].toString(16)} → 0x${data[i].toString(16)})`);
-    }
+    checkNorWrite(this.name, offset, this.bytes.subarray(offset, offset + data.length), data);
     if (this.power.beginWrite()) {
       const n = Math.min(this.tornLength(data.length), data.length);
       for (let i = 0; i < n; i++) this.bytes[offset + i] &= data[i];
