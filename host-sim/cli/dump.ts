@@ -5,14 +5,14 @@
 // (an NVS image) or `settings.json` (the simulator's FileSettings file).
 // Everything is read into memory; the files are never written. Regions handed
 // to src/ are copies: the journal's recovery may erase sectors, in the copy only.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlashError, type FlashRegion } from '../../hal/flash.js';
 import type { SettingValue } from '../../hal/settings.js';
 import { decodeString } from '../../hal/moddable/nvs-encoding.js';
 import { ROAM_PARTITIONS, roamRegionNames } from '../../hal/moddable/regions.js';
 import { nodeCrypto } from '../hal/node-crypto.js';
-import { CliError } from './common.js';
+import { BadInput, CheckFailed, readInput } from './common.js';
 import { readNvs } from './nvs.js';
 import { FLASH_SIZES, readPartitionTable, tableFile, type FlashSize } from './partitions.js';
 
@@ -66,7 +66,7 @@ export function dumpPlatform(dump: Dump) {
       let r = open.get(name);
       if (!r) {
         const bytes = dump.regions.get(name);
-        if (!bytes) throw new CliError(`the dump has no partition ${name}`, 1);
+        if (!bytes) throw new CheckFailed(`the dump has no partition ${name}`);
         open.set(name, (r = new DumpRegion(name, bytes)));
       }
       return r;
@@ -74,13 +74,16 @@ export function dumpPlatform(dump: Dump) {
   };
 }
 
-/** NVS namespace values as the device's PreferenceSettings returns them. */
-export function settingsFromNvs(image: Uint8Array, domain: string): Map<string, SettingValue> | undefined {
+/**
+ * NVS namespace values as the device's PreferenceSettings returns them. An
+ * image that is not whole pages (a truncated copy) is bad input, exit 2.
+ */
+export function settingsFromNvs(image: Uint8Array, domain: string, file = 'the NVS image'): Map<string, SettingValue> | undefined {
   let namespaces;
   try {
     namespaces = readNvs(image);
   } catch (e) {
-    throw new CliError(`not a readable NVS image: ${(e as Error).message}`, 1);
+    throw new BadInput(`${file} is not an NVS image: ${(e as Error).message} (a truncated copy? esptool.py read_flash reads the whole partition)`);
   }
   const ns = namespaces.get(domain);
   if (!ns) return undefined;
@@ -92,32 +95,33 @@ export function settingsFromNvs(image: Uint8Array, domain: string): Map<string, 
 function settingsFromJson(file: string): Map<string, SettingValue> {
   let json: Record<string, unknown>;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(readInput(file, 'settings').toString('utf8'));
   } catch (e) {
-    throw new CliError(`${file} is not a settings file: ${(e as Error).message}`, 1);
+    if (e instanceof BadInput) throw e;
+    throw new BadInput(`${file} is not a settings file: ${(e as Error).message}`);
   }
   const out = new Map<string, SettingValue>();
   for (const [k, v] of Object.entries(json)) {
     if (v && typeof v === 'object' && typeof (v as { $bytes?: unknown }).$bytes === 'string') out.set(k, new Uint8Array(Buffer.from((v as { $bytes: string }).$bytes, 'base64')));
     else if (['string', 'number', 'boolean'].includes(typeof v)) out.set(k, v as SettingValue);
-    else throw new CliError(`${file}: setting ${k} is not a string, number, boolean or bytes`, 1);
+    else throw new BadInput(`${file}: setting ${k} is not a string, number, boolean or bytes`);
   }
   return out;
 }
 
 /** Opens a whole-flash image or a directory of partition files. */
 export function openDump(path: string, options: { flash?: string; domain: string }): Dump {
-  if (!existsSync(path)) throw new CliError(`no such file or directory: ${path}`, 2);
+  if (!existsSync(path)) throw new BadInput(`no such file or directory: ${path}`);
   if (statSync(path).isDirectory()) return openDir(path, options.domain);
-  const bytes = new Uint8Array(readFileSync(path));
+  const bytes = new Uint8Array(readInput(path, 'dump'));
   let size = options.flash as FlashSize | undefined;
   if (size === undefined) {
     size = FLASH_SIZES.find((s) => readPartitionTable(tableFile(s)).flashSize === bytes.length);
-    if (!size) throw new CliError(`${path} is ${bytes.length} bytes: not a whole 4MB, 8MB or 16MB flash image (a directory of partition files also works)`, 2);
+    if (!size) throw new BadInput(`${path} is ${bytes.length} bytes: not a whole 4MB, 8MB or 16MB flash image (a directory of partition files also works)`);
   }
-  if (!FLASH_SIZES.includes(size)) throw new CliError(`--flash must be one of ${FLASH_SIZES.join(', ')}`, 2);
+  if (!FLASH_SIZES.includes(size)) throw new BadInput(`--flash must be one of ${FLASH_SIZES.join(', ')}, got ${JSON.stringify(size)}`);
   const table = readPartitionTable(tableFile(size));
-  if (bytes.length !== table.flashSize) throw new CliError(`${path} is ${bytes.length} bytes; a ${size} dump is ${table.flashSize}`, 2);
+  if (bytes.length !== table.flashSize) throw new BadInput(`${path} is ${bytes.length} bytes; a ${size} dump is ${table.flashSize}`);
   const regions = new Map<string, Uint8Array>();
   for (const p of table.partitions) if (p.type === 'data') regions.set(p.name, bytes.subarray(p.offset, p.offset + p.size));
   const nvs = regions.get(ROAM_PARTITIONS.nvs);
@@ -135,15 +139,15 @@ function openDir(dir: string, domain: string): Dump {
   for (const name of roamRegionNames()) {
     const file = join(dir, `${name}.bin`);
     if (!existsSync(file)) continue;
-    const bytes = new Uint8Array(readFileSync(file));
-    if (bytes.length === 0 || bytes.length % BLOCK !== 0) throw new CliError(`${file} is ${bytes.length} bytes: a partition file is whole 4096-byte blocks`, 1);
+    const bytes = new Uint8Array(readInput(file, 'dump'));
+    if (bytes.length === 0 || bytes.length % BLOCK !== 0) throw new BadInput(`${file} is ${bytes.length} bytes: a partition file is whole 4096-byte blocks (a truncated copy?)`);
     regions.set(name, bytes);
     found.push(name);
   }
   let settings: Map<string, SettingValue> | undefined;
   let settingsSource: string | undefined;
   if (existsSync(join(dir, 'nvs.bin'))) {
-    settings = settingsFromNvs(new Uint8Array(readFileSync(join(dir, 'nvs.bin'))), domain);
+    settings = settingsFromNvs(new Uint8Array(readInput(join(dir, 'nvs.bin'), 'dump')), domain, join(dir, 'nvs.bin'));
     settingsSource = `${join(dir, 'nvs.bin')} (NVS image), namespace "${domain}"`;
   } else if (existsSync(join(dir, 'settings.json'))) {
     settings = settingsFromJson(join(dir, 'settings.json'));
@@ -151,7 +155,7 @@ function openDir(dir: string, domain: string): Dump {
   }
   if (found.length === 0 && !settings) {
     const names = readdirSync(dir).slice(0, 8).join(', ');
-    throw new CliError(`${dir} holds none of ${roamRegionNames().map((n) => `${n}.bin`).join(', ')}, nvs.bin, settings.json (found: ${names || 'nothing'})`, 2);
+    throw new BadInput(`${dir} holds none of ${roamRegionNames().map((n) => `${n}.bin`).join(', ')}, nvs.bin, settings.json (found: ${names || 'nothing'})`);
   }
   return { describe: `${dir}: partition files (${found.map((n) => `${n}.bin`).join(', ') || 'none'})`, regions, settings, settingsSource };
 }

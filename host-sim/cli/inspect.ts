@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { SettingValue } from '../../hal/settings.js';
 import { SettingKeys } from '../../hal/moddable/settings-keys.js';
 import { ROAM_PARTITIONS, roamRegionNames } from '../../hal/moddable/regions.js';
@@ -10,8 +9,8 @@ import { SlotSelector } from '../../src/tokens/selector.js';
 import { readHeader, type TableHeader } from '../../src/tokens/table.js';
 import { TokenStore } from '../../src/tokens/store.js';
 import { CHAIN_START, decodeRecord, Journal, REFUSED_KEY, verifyRecord, type SessionRecord } from '../../src/sessions/index.js';
-import { nodeCrypto } from '../hal/node-crypto.js';
-import { CliError, parse, type Command } from './common.js';
+import { nodeCrypto, p256PublicKey } from '../hal/node-crypto.js';
+import { BadInput, parse, readInput, type Command } from './common.js';
 import { dumpPlatform, openDump, settingsFromNvs, type Dump } from './dump.js';
 import { readNvs } from './nvs.js';
 import { readSectorHeader } from '../../src/sessions/frame.js';
@@ -44,9 +43,10 @@ sequence numbers (#seq).
 Exit codes: 0 every check passed; 1 a check failed (image SHA-256 or
 signature, a slot the device cannot open, journal chain, signatures, records
 lost to damage or refused at append, a damaged journal sector header, a
-region that is neither erased nor roam's, unreadable NVS): the report says
-which, and its last line lists them; 2 bad input (no such file, wrong size,
-bad option, or bytes that are not a roam image at all, e.g. random data).
+region that is neither erased nor roam's, a backendKey or devicePub that is
+no P-256 point): the report says which, and its last line lists them; 2 bad
+input (no such file, a wrong size or a truncated file, a bad option or an
+extra argument, or bytes that are not a roam image at all, e.g. random data).
 
 ${DUMP_HELP}`;
 
@@ -61,11 +61,28 @@ const bytesSetting = (s: Map<string, SettingValue> | undefined, k: string) => {
   return v instanceof Uint8Array ? v : undefined;
 };
 
-/** Prints the settings part. */
-function settingsReport(dump: Dump, domain: string, out: (s: string) => void): void {
+/** The public keys of the settings: the device verifies (backendKey) and is verified (devicePub) with them. */
+const PUBLIC_KEYS = [SettingKeys.backendKey, SettingKeys.devicePub] as const;
+
+/** Prints the settings part; a public key that is no P-256 point fails (nothing it should verify would). */
+function settingsReport(dump: Dump, domain: string, out: (s: string) => void, fail: (what: string) => void): void {
   out(`settings (${dump.settingsSource ?? 'none in the dump'}):`);
-  if (!dump.settings || dump.settings.size === 0) out(`  none: the device is not provisioned (no NVS namespace "${domain}")`);
-  else for (const [k, v] of [...dump.settings].sort(([a], [b]) => (a < b ? -1 : 1))) out(`  ${k.padEnd(15)} ${show(k, v)}`);
+  if (!dump.settings || dump.settings.size === 0) { out(`  none: the device is not provisioned (no NVS namespace "${domain}")`); return; }
+  for (const [k, v] of [...dump.settings].sort(([a], [b]) => (a < b ? -1 : 1))) out(`  ${k.padEnd(15)} ${show(k, v)}`);
+  for (const k of PUBLIC_KEYS) {
+    const v = dump.settings.get(k);
+    if (v === undefined) continue;
+    let point = v instanceof Uint8Array;
+    try {
+      if (point) p256PublicKey(v as Uint8Array);
+    } catch {
+      point = false;
+    }
+    if (!point) {
+      out(`  ${k}: not a point on P-256 (65 bytes SEC1 04 x y expected): INVALID, ${k === SettingKeys.backendKey ? 'no token list can verify with it' : 'no record signature can be checked with it'}`);
+      fail(`settings ${k}`);
+    }
+  }
 }
 
 /** The image in one slot, checked on its own: header, SHA-256 of the body, signature. */
@@ -240,34 +257,36 @@ function journalReport(dump: Dump, out: (s: string) => void, fail: (what: string
 export const inspect: Command = {
   help: inspectHelp,
   run(args, out) {
-    const { values, positionals } = parse(args, {
+    const { values, positionals } = parse('inspect', args, {
       dump: { type: 'string' }, nvs: { type: 'string' }, flash: { type: 'string' }, domain: { type: 'string', default: 'roam' },
-    });
+    }, ['DUMP']);
     const domain = values.domain!;
     const sources = [values.dump, values.nvs, ...positionals].filter((s) => s !== undefined);
-    if (sources.length !== 1) throw new CliError('give one dump (a whole-flash image or a directory of partition files), or --nvs FILE (roam inspect --help)', 2);
-    if (values.nvs) {
-      if (!existsSync(values.nvs)) throw new CliError(`no such file: ${values.nvs}`, 2);
-      const settings = settingsFromNvs(new Uint8Array(readFileSync(values.nvs)), domain);
-      settingsReport({ describe: values.nvs, regions: new Map(), settings, settingsSource: `${values.nvs} (NVS image), namespace "${domain}"` }, domain, out);
-      return 0;
-    }
-    const dump = openDump(sources[0]!, { flash: values.flash, domain });
+    if (sources.length !== 1) throw new BadInput('give one dump (a whole-flash image or a directory of partition files), or --nvs FILE (roam inspect --help)');
     const failed: string[] = [];
     const fail = (what: string) => { if (!failed.includes(what)) failed.push(what); };
+    const verdict = () => {
+      out(failed.length === 0 ? 'checks: all passed' : `checks: FAILED: ${failed.join(', ')}`);
+      return failed.length === 0 ? 0 : 1;
+    };
+    if (values.nvs) {
+      const settings = settingsFromNvs(new Uint8Array(readInput(values.nvs, '--nvs')), domain, values.nvs);
+      settingsReport({ describe: values.nvs, regions: new Map(), settings, settingsSource: `${values.nvs} (NVS image), namespace "${domain}"` }, domain, out, fail);
+      return verdict();
+    }
+    const dump = openDump(sources[0]!, { flash: values.flash, domain });
     const regions = unrecognized(dump);
     if (regions.all && !dump.settings?.size)
-      throw new CliError(`${sources[0]}: not a roam image (no region holds erased flash or anything roam writes: no journal sector, no token image or selection, no NVS entries)`, 2);
+      throw new BadInput(`${sources[0]}: not a roam image (no region holds erased flash or anything roam writes: no journal sector, no token image or selection, no NVS entries)`);
     out(dump.describe);
-    settingsReport(dump, domain, out);
+    settingsReport(dump, domain, out, fail);
     tokensReport(dump, out, fail);
     journalReport(dump, out, fail);
     for (const name of regions.damaged) {
       out(`${name}: neither erased flash nor anything roam writes: DAMAGED`);
       fail(`${name} region`);
     }
-    out(failed.length === 0 ? 'checks: all passed' : `checks: FAILED: ${failed.join(', ')}`);
-    return failed.length === 0 ? 0 : 1;
+    return verdict();
   },
 };
 

@@ -1,15 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Settings, SettingValue } from '../../hal/settings.js';
 import { SettingKeys } from '../../hal/moddable/settings-keys.js';
 import { ROAM_PARTITIONS } from '../../hal/moddable/regions.js';
 import { AuthCache, LocalList, loadAuthSettings, plan, SessionTable, type Decision } from '../../src/auth/index.js';
 import { normalizeUid, TokenStore, UidError, type ReaderConfig, type TokenEntry } from '../../src/tokens/index.js';
 import { VirtualClock } from '../hal/virtual-clock.js';
-import { CliError, parse, type Command } from './common.js';
+import { BadInput, CheckFailed, parse, readInput, type Command } from './common.js';
 import { dumpPlatform, openDump } from './dump.js';
 import { checkImageInForce, DUMP_HELP } from './inspect.js';
 
-const help = `usage: roam lookup UID --dump DUMP [--reader-config FILE|JSON] [--connector 1] [--flash SIZE] [--domain roam] [--unverified]
+const help = `usage: roam lookup UID --dump DUMP [--reader-config FILE|JSON] [--connector N] [--connectors N] [--flash SIZE] [--domain roam] [--unverified]
 
 What the device would decide offline for a card, from a dump: the UID as the
 reader delivers it is normalized (src/tokens normalizeUid: reader config, byte
@@ -22,8 +22,12 @@ UID         hex digits as the reader prints them (04A2B3C4D5E680), or decimal
             with --reader-config '{"input":"decimal"}'
 --reader-config  src/tokens ReaderConfig as JSON or @file / a .json file:
             {"input":"hex"|"decimal"|"bytes","reversed":bool,"decimalBytes":4|7|10,
-             "truncateTo":4|7,"verbatim":bool}; default {"input":"hex"} with
-            "reversed" from the uidOrder setting (lsb)
+             "truncateTo":4|7,"verbatim":bool}; default {"input":"hex"}, with
+            "reversed": true only when the dump's uidOrder setting is lsb (its
+            default, msb, keeps the byte order as the card sends it)
+--connector N    the connector tapped at, 1..--connectors (default 1)
+--connectors N   how many connectors the charger has, 1..255 (default 1, as
+            hal/moddable/manifest.json configures the device)
 --unverified  answer even from a token image that fails verification, every
             line of the answer marked UNVERIFIED (the exit code stays 1)
 
@@ -35,7 +39,7 @@ refuses to answer from an image that fails.
 Exit codes: 0 answered from a verified list (or from no list: none was ever
 applied); 1 the token image fails verification (refused; with --unverified
 the answer is shown, marked UNVERIFIED); 2 bad input (UID, reader config,
-options, dump).
+options, an extra argument, a connector out of range, the dump).
 
 ${DUMP_HELP}`;
 
@@ -44,30 +48,39 @@ function readerConfig(text: string | undefined, settings: Map<string, SettingVal
   let json = text;
   if (text.startsWith('@') || (!text.trim().startsWith('{') && existsSync(text))) {
     const file = text.startsWith('@') ? text.slice(1) : text;
-    if (!existsSync(file)) throw new CliError(`no such reader config file: ${file}`, 2);
-    json = readFileSync(file, 'utf8');
+    json = readInput(file, '--reader-config').toString('utf8');
   }
   let c: Record<string, unknown>;
   try {
     c = JSON.parse(json);
   } catch (e) {
-    throw new CliError(`--reader-config is not JSON: ${(e as Error).message}`, 2);
+    throw new BadInput(`--reader-config is not JSON: ${(e as Error).message}`);
   }
-  if (!c || typeof c !== 'object' || !['hex', 'decimal', 'bytes'].includes(c.input as string)) throw new CliError('--reader-config needs "input": "hex", "decimal" or "bytes"', 2);
+  if (!c || typeof c !== 'object' || !['hex', 'decimal', 'bytes'].includes(c.input as string)) throw new BadInput('--reader-config needs "input": "hex", "decimal" or "bytes"');
   const known = ['input', 'reversed', 'decimalBytes', 'truncateTo', 'verbatim'];
-  for (const k of Object.keys(c)) if (!known.includes(k)) throw new CliError(`--reader-config: unknown field ${k} (known: ${known.join(', ')})`, 2);
-  if (c.reversed !== undefined && typeof c.reversed !== 'boolean') throw new CliError('--reader-config: reversed must be true or false', 2);
-  if (c.verbatim !== undefined && typeof c.verbatim !== 'boolean') throw new CliError('--reader-config: verbatim must be true or false', 2);
-  if (c.decimalBytes !== undefined && ![4, 7, 10].includes(c.decimalBytes as number)) throw new CliError('--reader-config: decimalBytes must be 4, 7 or 10', 2);
-  if (c.truncateTo !== undefined && ![4, 7].includes(c.truncateTo as number)) throw new CliError('--reader-config: truncateTo must be 4 or 7', 2);
+  for (const k of Object.keys(c)) if (!known.includes(k)) throw new BadInput(`--reader-config: unknown field ${k} (known: ${known.join(', ')})`);
+  if (c.reversed !== undefined && typeof c.reversed !== 'boolean') throw new BadInput('--reader-config: reversed must be true or false');
+  if (c.verbatim !== undefined && typeof c.verbatim !== 'boolean') throw new BadInput('--reader-config: verbatim must be true or false');
+  if (c.decimalBytes !== undefined && ![4, 7, 10].includes(c.decimalBytes as number)) throw new BadInput('--reader-config: decimalBytes must be 4, 7 or 10');
+  if (c.truncateTo !== undefined && ![4, 7].includes(c.truncateTo as number)) throw new BadInput('--reader-config: truncateTo must be 4 or 7');
   return c as unknown as ReaderConfig;
 }
 
 function rawUid(text: string, config: ReaderConfig): Uint8Array {
   if (config.input !== 'bytes') return new TextEncoder().encode(text.trim());
   const clean = text.replace(/[\s:]/g, '');
-  if (!/^([0-9a-fA-F]{2})+$/.test(clean)) throw new CliError(`with input "bytes" the UID is the reader's bytes in hex: ${JSON.stringify(text)}`, 2);
+  if (!/^([0-9a-fA-F]{2})+$/.test(clean)) throw new BadInput(`with input "bytes" the UID is the reader's bytes in hex: ${JSON.stringify(text)}`);
   return new Uint8Array(Buffer.from(clean, 'hex'));
+}
+
+/** A whole number in [min, max] (OCPP connector ids: 1.. on the charger; 0, the charger itself, is never tapped at). */
+function integerOption(option: string, text: string, min: number, max: number): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const more = option === '--connector' && n > max ? ` (the charger has ${max}; --connectors N for one with more)` : '';
+    throw new BadInput(`${option} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}${more}`);
+  }
+  return n;
 }
 
 function describeToken(t: TokenEntry | undefined, version: number | undefined): string {
@@ -81,32 +94,33 @@ export interface LookupAnswer { uid: string; token?: TokenEntry; decision: Decis
 export const lookup: Command = {
   help,
   run(args, out) {
-    const { values, positionals } = parse(args, {
+    const { values, positionals } = parse('lookup', args, {
       dump: { type: 'string' }, uid: { type: 'string' }, 'reader-config': { type: 'string' }, connector: { type: 'string', default: '1' },
-      flash: { type: 'string' }, domain: { type: 'string', default: 'roam' }, unverified: { type: 'boolean', default: false },
-    });
+      connectors: { type: 'string', default: '1' }, flash: { type: 'string' }, domain: { type: 'string', default: 'roam' },
+      unverified: { type: 'boolean', default: false },
+    }, ['UID', 'DUMP']);
     const rest = [...positionals];
     const uidText = values.uid ?? rest.shift();
     const dumpPath = values.dump ?? rest.shift();
-    if (!uidText) throw new CliError('give the card UID (roam lookup --help)', 2);
-    if (!dumpPath) throw new CliError('give the dump: --dump FILE|DIR (roam lookup --help)', 2);
-    if (rest.length) throw new CliError(`unexpected arguments: ${rest.join(' ')}`, 2);
-    const connector = Number(values.connector);
-    if (!Number.isInteger(connector) || connector < 1) throw new CliError(`--connector must be a connector number from 1, got ${values.connector}`, 2);
+    if (!uidText) throw new BadInput('give the card UID (roam lookup --help)');
+    if (!dumpPath) throw new BadInput('give the dump: --dump FILE|DIR (roam lookup --help)');
+    if (rest.length) throw new BadInput(`unexpected argument ${JSON.stringify(rest[0])}: the UID and the dump are given already`);
+    const connectors = integerOption('--connectors', values.connectors!, 1, 255);
+    const connector = integerOption('--connector', values.connector!, 1, connectors);
     const dump = openDump(dumpPath, { flash: values.flash, domain: values.domain! });
     const config = readerConfig(values['reader-config'], dump.settings);
     let uid: string;
     try {
       uid = normalizeUid(rawUid(uidText, config), config);
     } catch (e) {
-      if (e instanceof UidError) throw new CliError(`UID ${JSON.stringify(uidText)}: ${e.message} (${e.code}); the device would refuse the tap before any lookup`, 2);
+      if (e instanceof UidError) throw new BadInput(`UID ${JSON.stringify(uidText)}: ${e.message} (${e.code}); the device would refuse the tap before any lookup`);
       throw e;
     }
     const settingsMap = dump.settings ?? new Map<string, SettingValue>();
     const store: Settings = {
       get: (k) => settingsMap.get(k),
-      set: () => { throw new CliError('lookup never writes settings', 1); },
-      delete: () => { throw new CliError('lookup never writes settings', 1); },
+      set: () => { throw new Error('lookup never writes settings'); },
+      delete: () => { throw new Error('lookup never writes settings'); },
       keys: () => [...settingsMap.keys()],
     };
     const problems: string[] = [];
@@ -122,14 +136,14 @@ export const lookup: Command = {
         settings: auth, list: new LocalList(), cache: new AuthCache(clock, { enabled: auth.authorizationCacheEnabled, lifetimeS: auth.authCacheLifetimeS, maxEntries: auth.authCacheMaxEntries }),
         tokens: tokens ?? { lookup: () => undefined }, sessions: new SessionTable(), wallMs: () => clock.wall().ms, trustedMs: () => clock.wall().ms,
       }, uid, connector, 'offline');
-      if (r.kind !== 'decided') throw new CliError('internal: an offline plan asked the backend', 1);
+      if (r.kind !== 'decided') throw new Error('an offline plan asked the backend');
       return r.decision;
     })();
     // Never an answer from an image that fails verification, unless asked, and then marked.
     const check = tokens ? checkImageInForce(dump) : undefined;
     const unverified = check !== undefined && !check.ok;
     if (unverified && !values.unverified)
-      throw new CliError(`the token image in the dump fails verification (${check.problems.join('; ')}): refusing to answer from it (--unverified shows the raw answer, marked UNVERIFIED)`, 1);
+      throw new CheckFailed(`the token image in the dump fails verification (${check.problems.join('; ')}): refusing to answer from it (--unverified shows the raw answer, marked UNVERIFIED)`);
     const token = tokens?.lookup(uid);
     if (unverified) out(`UNVERIFIED: the token image fails verification (${check.problems.join('; ')}); the answer below comes from unverified bytes`);
     const mark = unverified ? 'UNVERIFIED ' : '';

@@ -1,10 +1,17 @@
 import { p256 } from '@noble/curves/nist.js';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../host-sim/cli/main.js';
+import { readBackendSigner } from '../../host-sim/cli/keygen.js';
+import { nvsImage, readNvs } from '../../host-sim/cli/nvs.js';
+import { readPartitionTable, tableFile } from '../../host-sim/cli/partitions.js';
+import { nodeCrypto } from '../../host-sim/hal/node-crypto.js';
+import { ROOT } from '../../host-sim/xs/bundle.js';
 
 async function roam(...args: string[]) {
   const out: string[] = [], err: string[] = [];
@@ -112,9 +119,9 @@ describe('roam provision', () => {
       [[...args(dir).slice(0, -1), 'abcd'], /--backend-key must be 65 bytes/],
       [[...args(dir), '--uid-order', 'middle'], /--uid-order must be msb or lsb/],
       [[...args(dir), '--flash', '2MB'], /--flash must be one of/],
-      [[...args(dir), '--device-id', 'x'.repeat(4000)], /3999|4000/],
+      [[...args(dir), '--device-id', 'x'.repeat(4000)], /--device-id must be 1\.\.64 of/],
       [['provision', '--out', dir, '--site', 's', '--broker', 'http://x', '--backend-key', hex(backend)], /--broker must look like/],
-      [[...args(dir), '--bogus'], /Unknown option/],
+      [[...args(dir), '--bogus'], /unknown option --bogus \(roam provision --help lists its options\)/],
     ];
     for (const [a, message] of cases) {
       const r = await roam(...a);
@@ -178,7 +185,7 @@ describe('roam inspect, lookup, build', () => {
   });
 
   it('every command has --help; unknown commands exit 2', async () => {
-    for (const c of ['provision', 'inspect', 'lookup', 'build']) {
+    for (const c of ['keygen', 'provision', 'inspect', 'lookup', 'build']) {
       const r = await roam(c, '--help');
       expect(r.code).toBe(0);
       expect(r.out).toMatch(new RegExp(`usage: roam ${c}`));
@@ -192,5 +199,138 @@ describe('roam inspect, lookup, build', () => {
     expect(lookupHelp).toMatch(/1 the token image fails verification/);
     expect(lookupHelp).toContain('--unverified');
     expect((await roam('frobnicate')).code).toBe(2);
+  });
+});
+
+// Issue 15: every input a technician can get wrong is refused where it is
+// parsed, in one line naming the argument and the rule, with the documented
+// exit code (docs/device.md "Exit codes": 2 bad input, 3 refused), nothing
+// written and no stack trace.
+describe('roam: bad input, every command', () => {
+  const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
+  const notOnCurve = '04' + '11'.repeat(64);
+
+  it('refuses each bad input with one line naming it, the right exit code, nothing written', async () => {
+    const dir = tmp('roam-bad-');
+    const keys = join(tmp('roam-keys-'), 'k');
+    expect((await roam('keygen', '--out', keys)).code).toBe(0);
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const out = join(dir, 'out');
+    const prov = (...extra: string[]) => ['provision', '--out', out, '--site', 'S1', '--broker', 'mqtt://b:1883', '--backend-key', hex(backend), ...extra];
+    const nvs = join(dir, 'truncated-nvs.bin');
+    expect((await roam('provision', '--out', join(dir, 'p'), '--site', 'S1', '--broker', 'mqtt://b:1883', '--backend-key', hex(backend))).code).toBe(0);
+    writeFileSync(nvs, readFileSync(join(dir, 'p', 'nvs.bin')).subarray(0, 5000));
+    const cases: Array<[string[], number, RegExp]> = [
+      [['frobnicate'], 2, /^roam: unknown command "frobnicate": the commands are keygen, provision, inspect, lookup, build/],
+      [[], 2, /^usage: roam <command>/],
+      [['keygen'], 2, /^roam keygen: --out is required/],
+      [['keygen', '--out', join(dir, 'k2'), 'extra'], 2, /^roam keygen: unexpected argument "extra": roam keygen takes options only$/],
+      [['keygen', '--out', join(file, 'k')], 2, /^roam keygen: --out \S+: \S+a-file is a file, not a directory$/],
+      [['keygen', '--out', keys], 3, /^roam keygen: \S+ already holds a backend key pair; --force replaces it/],
+      [prov('--device-id', 'dev/with#odd+chars'), 2, /^roam provision: --device-id must be 1\.\.64 of A-Z a-z 0-9 _ \. : \* -, got "dev\/with#odd\+chars"$/],
+      [prov('--device-id', 'a'.repeat(80)), 2, /^roam provision: --device-id must be 1\.\.64 of/],
+      [[...prov().slice(0, -1), notOnCurve], 2, /^roam provision: --backend-key is not a point on the P-256 curve/],
+      [[...prov().slice(0, -1), `@${join(dir, 'nope.hex')}`], 2, /^roam provision: --backend-key: no such file: \S+nope\.hex$/],
+      [prov('extra'), 2, /^roam provision: unexpected argument "extra": roam provision takes options only$/],
+      [prov('[--force]'), 2, /unexpected argument "\[--force\]".*brackets in a usage line mark an optional part; type --force without them$/],
+      [prov('--flash', '16MB', '--target', 'esp32'), 2, /^roam provision: --flash 16MB with --target esp32: .*use --target esp32s3/],
+      [prov('--target', 'esp8266'), 2, /^roam provision: --target must be one of esp32, esp32s3, got "esp8266"$/],
+      [['provision', '--out', join(file, 'x'), '--site', 'S1', '--broker', 'mqtt://b:1883', '--backend-key', hex(backend)], 2, /^roam provision: --out \S+: \S+a-file is a file, not a directory$/],
+      [prov('--out'), 2, /^roam provision: --out needs a value$/],
+      [['inspect', '--nvs', nvs], 2, /^roam inspect: \S+truncated-nvs\.bin is not an NVS image: .*whole 4096-byte pages; got 5000 bytes/],
+      [['inspect', '--nvs', dir], 2, /^roam inspect: --nvs: \S+ is a directory, not a file$/],
+      [['inspect', join(dir, 'p'), 'extra'], 2, /^roam inspect: unexpected argument "extra": roam inspect takes at most DUMP besides options$/],
+      [['inspect'], 2, /^roam inspect: give one dump/],
+      [['lookup', '04A2B3C4', '--dump', join(dir, 'p'), '--connector', '99'], 2, /^roam lookup: --connector must be a whole number from 1 to 1, got "99" \(the charger has 1; --connectors N/],
+      [['lookup', '04A2B3C4', '--dump', join(dir, 'p'), '--connector', '3', '--connectors', '2'], 2, /--connector must be a whole number from 1 to 2, got "3"/],
+      [['lookup', '04A2B3C4', '--dump', join(dir, 'p'), '--connector', '0'], 2, /--connector must be a whole number from 1 to 1, got "0"$/],
+      [['lookup', '04A2B3C4', '--dump', join(dir, 'p'), '--connectors', '256'], 2, /--connectors must be a whole number from 1 to 255, got "256"$/],
+      [['lookup', '04A2B3C4', join(dir, 'p'), 'extra'], 2, /^roam lookup: unexpected argument "extra": roam lookup takes at most UID and DUMP besides options$/],
+      [['lookup', '04A2B3C4', '--dump', join(dir, 'p'), '--reader-config', `@${dir}`], 2, /^roam lookup: --reader-config: \S+ is a directory, not a file$/],
+      [['build', '--target', 'esp32s3', '--flash', '16MB', '[--run]'], 2, /^roam build: unexpected argument "\[--run\]": roam build takes options only: brackets .* type --run without them$/],
+      [['build', '--flash', '2MB'], 2, /^roam build: --flash must be one of 4MB, 8MB, 16MB, got "2MB"$/],
+      [['build', '--run=yes'], 2, /^roam build: --run takes no value$/],
+    ];
+    for (const [a, code, message] of cases) {
+      const r = await roam(...a);
+      expect(r.code, a.join(' ')).toBe(code);
+      if (a.length) expect(r.err.split('\n'), a.join(' ')).toHaveLength(1);
+      expect(r.err, a.join(' ')).toMatch(message);
+      expect(r.err).not.toMatch(/\n\s+at |Error:/);
+      expect(r.out).toBe('');
+    }
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(join(dir, 'k2'))).toBe(false);
+  });
+
+  // The endless mkdir ENOENT/EEXIST loop of mkdirSync({ recursive: true }) under
+  // /proc: run as a technician runs it (the bin, a real process) with a time limit.
+  it.runIf(existsSync('/proc/self'))('provision --out /proc/nope ends at once with exit 2 (it spun for ever)', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'host-sim/cli/roam.mjs'), 'provision', '--out', '/proc/nope', '--site', 'S1', '--broker', 'mqtt://b:1883', '--backend-key', hex(backend)], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('roam provision: --out /proc/nope: cannot create /proc/nope: /proc takes no new directories (ENOENT)\n');
+  });
+
+  it('provision prints the esptool chip of the table: esp32s3 for 16MB, esp32 for 4MB', async () => {
+    const at = (flash: string, ...extra: string[]) => roam('provision', '--out', tmp('roam-chip-'), '--site', 'S1', '--broker', 'mqtt://b:1883', '--backend-key', hex(backend), '--flash', flash, ...extra);
+    expect((await at('16MB')).out).toMatch(/^flash it: esptool\.py --chip esp32s3 write_flash 0x9000 /m);
+    expect((await at('4MB')).out).toMatch(/^flash it: esptool\.py --chip esp32 write_flash 0x9000 /m);
+    expect((await at('8MB', '--target', 'esp32')).out).toMatch(/--chip esp32 write_flash/);
+  });
+
+  it('inspect fails a provisioned backendKey that is no P-256 point (exit 1, named)', async () => {
+    const dir = tmp('roam-curve-');
+    const table = readPartitionTable(tableFile('4MB'));
+    const size = table.partitions.find((p) => p.name === 'nvs')!.size;
+    writeFileSync(join(dir, 'nvs.bin'), nvsImage(size, 'roam', { deviceId: 'dev-1', backendKey: Buffer.from(notOnCurve, 'hex') }));
+    const r = await roam('inspect', '--nvs', join(dir, 'nvs.bin'));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/backendKey: not a point on P-256 .*INVALID, no token list can verify with it/);
+    expect(r.out).toMatch(/checks: FAILED: settings backendKey$/);
+  });
+});
+
+describe('roam keygen', () => {
+  it('writes backend.hex that provision reads and a 0600 PEM the backend signs with; the device verifies it', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'roam-kg-')), 'keys');
+    const r = await roam('keygen', '--out', dir);
+    expect(r.code, r.err).toBe(0);
+    expect(statSync(join(dir, 'backend-key.pem')).mode & 0o777).toBe(0o600);
+    const pub = readFileSync(join(dir, 'backend.hex'), 'utf8');
+    expect(pub).toMatch(/^04[0-9a-f]{128}\n$/);
+    expect(r.out).not.toContain(readFileSync(join(dir, 'backend-key.pem'), 'utf8').split('\n')[1]);
+    // The PEM is standard PKCS#8 (openssl and node read it) and is the pair of backend.hex.
+    const jwk = createPrivateKey(readFileSync(join(dir, 'backend-key.pem'))).export({ format: 'jwk' });
+    expect(hex(p256.getPublicKey(Buffer.from(jwk.d!, 'base64url'), false))).toBe(pub.trim());
+    // A device provisioned with backend.hex verifies what the backend signs with the PEM.
+    const dev = mkdtempSync(join(tmpdir(), 'roam-kg-dev-'));
+    expect((await roam('provision', '--out', dev, '--site', 'S1', '--broker', 'mqtt://b:1883', '--backend-key', `@${join(dir, 'backend.hex')}`)).code).toBe(0);
+    const onDevice = readNvs(new Uint8Array(readFileSync(join(dev, 'nvs.bin')))).get('roam')!.get('backendKey') as Uint8Array;
+    const message = new TextEncoder().encode('a token list header');
+    expect(nodeCrypto.verifyP256(onDevice, message, readBackendSigner(join(dir, 'backend-key.pem')).sign(message))).toBe(true);
+  });
+
+  it('refuses a private key inside a git work tree unless --allow-in-repo; provision warns there', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'roam-repo-'));
+    mkdirSync(join(repo, '.git'));
+    const refused = await roam('keygen', '--out', join(repo, 'keys'));
+    expect(refused.code).toBe(3);
+    expect(refused.err).toMatch(/^roam keygen: --out \S+keys is inside the git work tree \S+roam-repo-\w+: .*--allow-in-repo$/);
+    expect(existsSync(join(repo, 'keys'))).toBe(false);
+    expect((await roam('keygen', '--out', join(repo, 'keys'), '--allow-in-repo')).code).toBe(0);
+    const prov = (...extra: string[]) => roam('provision', '--out', join(repo, `dev${extra.length}`), '--site', 'S1', '--broker', 'mqtt://b:1883', '--backend-key', `@${join(repo, 'keys', 'backend.hex')}`, ...extra);
+    const warned = await prov();
+    expect(warned.code).toBe(0);
+    expect(warned.err).toMatch(/^roam provision: warning: \S+dev0\/nvs\.bin holds the device's private key and is inside the git work tree/);
+    expect(statSync(join(repo, 'dev0', 'nvs.bin')).mode & 0o777).toBe(0o600);
+    expect((await prov('--allow-in-repo')).err).toBe('');
+  });
+
+  it('readBackendSigner refuses a file that is not a P-256 private key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roam-kg-bad-'));
+    writeFileSync(join(dir, 'k.pem'), generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    expect(() => readBackendSigner(join(dir, 'k.pem'))).toThrow(/is not a P-256 private key PEM/);
   });
 });

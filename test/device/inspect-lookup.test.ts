@@ -296,7 +296,7 @@ describe('roam inspect', () => {
     const empty = mkdtempSync(join(tmpdir(), 'roam-empty-'));
     expect(await roam('inspect', empty)).toMatchObject({ code: 2, err: expect.stringMatching(/holds none of tokens-a\.bin/) });
     writeFileSync(join(empty, 'journal.bin'), new Uint8Array(100));
-    expect(await roam('inspect', empty)).toMatchObject({ code: 1, err: expect.stringMatching(/whole 4096-byte blocks/) });
+    expect(await roam('inspect', empty)).toMatchObject({ code: 2, err: expect.stringMatching(/whole 4096-byte blocks/) });
     expect((await roam('inspect')).code).toBe(2);
   });
 });
