@@ -50,6 +50,8 @@ const PAYLOAD = KEY_SLOTS * (SLOT - 4);
 // Payload offsets.
 const P = { seq: 0, slot: 4, revokedCount: 5, listVersion: 8, imageLength: 12, keySeq: 16, key: 20, revoked: 88, crc: 220 } as const;
 const NO_SLOT = 0xff;
+/** Boot sorts candidate slots by sequence · SLOT_KEY + slot (a slot index below 2^20: blocks up to 16 MiB). */
+const SLOT_KEY = 1048576;
 
 /**
  * An append-only log of records over two flash blocks; the valid state record
@@ -154,7 +156,7 @@ export class SlotSelector {
     let at = this.next;
     let rec = build(this.lastSeq + 1);
     const blockEnd = (Math.floor(at / bs) + 1) * bs;
-    if (at % bs !== 0 && at + rec.length > blockEnd) at = blockEnd % (2 * bs);
+    if (at % bs !== 0) at = this.erasedFrom(at, rec.length, blockEnd) % (2 * bs);
     if (at % bs === 0) {
       this.region.erase(at / bs);
       if (!isState && state) {
@@ -177,59 +179,82 @@ export class SlotSelector {
     return at + rec.length;
   }
 
+  /**
+   * Boot: the newest valid record of each kind, without reading every byte. Slots that open
+   * with a tag are candidates (one byte tested per slot); they are checked newest first
+   * (sequence, then position), and only until the state, the progress and the head are known:
+   * a few CRCs, not one per record. Where the next record goes is checked when it is written
+   * (append), not here: only the cells it lands on must read erased.
+   */
   private scan(): void {
     const bs = this.region.blockSize;
     const all = this.region.read(0, 2 * bs);
-    let state = -1, progress = -1, stateSeq = 0, progressSeq = 0;
-    let head = -1, headEnd = 0; // the newest record of any kind: the log continues after it
+    // Every tag's first byte is 'R' (0x52). Keys: sequence · 2^20 + (2^20 − 1 − slot), sorted natively.
+    let keys = new Float64Array(16), n = 0;
     for (let at = 0; at + SLOT <= 2 * bs; at += SLOT) {
+      if (all[at] !== 0x52) continue;
       const tag = u32(all, at);
+      if (tag !== MAGIC && tag !== PROGRESS_MAGIC && tag !== KEY_MAGIC) continue;
+      if (n === keys.length) { const k = new Float64Array(2 * n); k.set(keys); keys = k; }
+      keys[n++] = u32(all, at + 4) * SLOT_KEY + (SLOT_KEY - 1 - at / SLOT);
+    }
+    keys = keys.subarray(0, n).sort();
+    let state = false, progress = false, head = false;
+    for (let i = n - 1; i >= 0 && !(state && progress && head); i--) {
+      const at = (SLOT_KEY - 1 - (keys[i] % SLOT_KEY)) * SLOT;
+      const tag = u32(all, at);
+      const isState = tag !== PROGRESS_MAGIC;
+      // Only what is still unknown is checked: an older record of a kind already found is not read.
+      if (head && (isState ? state : progress)) continue;
       let seq: number, end: number;
-      if (tag === MAGIC) {
-        if (u32(all, at + 28) !== crc32(all, at, at + 28)) continue;
-        seq = u32(all, at + 4);
-        end = at + SLOT;
-        if (state < 0 || seq > stateSeq) {
-          this.current = { seq, slot: all[at + 8], listVersion: u32(all, at + 12), imageLength: u32(all, at + 16) };
-          this.keys = undefined;
-          state = at; stateSeq = seq;
-        }
-      } else if (tag === KEY_MAGIC) {
+      if (tag === KEY_MAGIC) {
         // A record never straddles the two blocks.
         if (Math.floor(at / bs) !== Math.floor((at + KEY_RECORD - 1) / bs)) continue;
         const r = readKeyRecord(all, at);
         if (!r) continue;
         seq = r.seq;
         end = at + KEY_RECORD;
-        if (state < 0 || seq > stateSeq) {
-          this.current = r.selection;
-          this.keys = r.keys;
-          state = at; stateSeq = seq;
-        }
-      } else if (tag === PROGRESS_MAGIC) {
+        if (!state) { this.current = r.selection; this.keys = r.keys; state = true; }
+      } else {
         if (u32(all, at + 28) !== crc32(all, at, at + 28)) continue;
         seq = u32(all, at + 4);
         end = at + SLOT;
-        if (progress < 0 || seq > progressSeq) {
+        if (tag === MAGIC && !state) {
+          this.current = { seq, slot: all[at + 8], listVersion: u32(all, at + 12), imageLength: u32(all, at + 16) };
+          this.keys = undefined;
+          state = true;
+        } else if (tag === PROGRESS_MAGIC && !progress) {
           this.pending = readProgress(all, at);
-          progress = at; progressSeq = seq;
+          progress = true;
         }
-      } else continue;
-      if (head < 0 || seq > this.lastSeq) {
+      }
+      if (!head) {
         this.lastSeq = seq;
-        head = at; headEnd = end;
+        head = true;
+        // The log continues past the newest record; a record that would not fit opens the other block.
+        this.next = end % (2 * bs);
       }
     }
     // A transfer into the selected slot was committed.
     if (this.pending && this.current && this.pending.slot === this.current.slot) this.pending = undefined;
-    // Next record: past the newest one and past anything written after it in its
-    // block (a torn record), so it lands on erased cells; else the other block.
-    const block = head < 0 ? 0 : Math.floor(head / bs);
-    let next = Math.max(headEnd, block * bs);
-    for (let at = (block + 1) * bs - SLOT; at >= next; at -= SLOT) {
-      if (!erased(all, at, SLOT)) { next = at + SLOT; break; }
+  }
+
+  /**
+   * Where a record of `length` bytes can go from `at` (inside a block, not at its start): the first
+   * slot from which its cells read erased. Past the newest record a cut may have left a torn one
+   * (or an erase torn short, old bytes): those slots are stepped over. Returns the block's end when
+   * the record no longer fits there.
+   */
+  private erasedFrom(at: number, length: number, blockEnd: number): number {
+    const rest = this.region.read(at, blockEnd - at);
+    let from = 0;
+    while (from + length <= rest.length) {
+      let last = -1;
+      for (let i = from + length - 1; i >= from; i--) if (rest[i] !== 0xff) { last = i; break; }
+      if (last < 0) return at + from;
+      from = (Math.floor(last / SLOT) + 1) * SLOT;
     }
-    this.next = next >= (block + 1) * bs ? (block === 0 ? bs : 0) : next;
+    return blockEnd;
   }
 }
 
@@ -298,9 +323,4 @@ function readKeyRecord(all: Uint8Array, at: number): { seq: number; selection?: 
     selection: p[P.slot] === NO_SLOT ? undefined : { seq, slot: p[P.slot], listVersion: u32(p, P.listVersion), imageLength: u32(p, P.imageLength) },
     keys: { seq: keySeq, key: p.slice(P.key, P.key + KEY_BYTES), revoked },
   };
-}
-
-function erased(b: Uint8Array, at: number, n: number): boolean {
-  for (let i = at; i < at + n; i++) if (b[i] !== 0xff) return false;
-  return true;
 }
