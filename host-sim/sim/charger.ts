@@ -76,7 +76,7 @@ export class SimCharger {
     this.charger = new Charger({
       platform: this.platform, settings: this.settings, transport: this.link, signer: this.signer, meter: this.meter,
       deviceId: this.o.id, evseIds, backendKey: this.o.backendKey, statusEveryMs: 10 * 60_000,
-      onSessionEnded: (e) => { if (e.seq !== undefined) this.recordsAppended++; },
+      hooks: { onSessionEnded: (e) => { if (e.seq !== undefined) this.recordsAppended++; } },
     });
     this.lastBoot = this.charger.boot();
     this.recordsAppended += this.lastBoot.powerLossRecords.length;

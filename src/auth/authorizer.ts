@@ -67,8 +67,8 @@ export class TapError extends Error {
 export class Authorizer {
   readonly list: LocalList;
   readonly cache: AuthCache;
-  /** FLOOD-1: repeats of a card's tap on a connector within retapGuardMs. */
-  readonly retaps = new RetapGuard();
+  /** FLOOD-1: repeats of a card's tap on a connector within retapGuardMs (src/auth's own). */
+  private readonly retaps = new RetapGuard();
   private current: AuthSettings;
   private suspect = false;
   /** Backend answers dropped for an unknown status or malformed fields. */
@@ -180,6 +180,19 @@ export class Authorizer {
       this.awaiting(p.fallback, sentAt);
       decide({ ...p.fallback, reason: `${p.fallback.reason} (no answer within ${this.current.onlineTimeoutMs} ms)` });
     });
+  }
+
+  /** Re-tap windows open now (bounded by RetapGuard.MAX_ENTRIES). */
+  get retapWindows(): number {
+    return this.retaps.size;
+  }
+
+  /**
+   * The caller could not carry out an accepted decision (the connector became
+   * busy, the journal is full): the card's window closes, so a retry is a new tap.
+   */
+  notCarriedOut(d: Decision): void {
+    this.retaps.forget(d.uid, d.connector);
   }
 
   authorize(input: TapInput): Promise<Decision> {
@@ -320,6 +333,13 @@ export class Authorizer {
   private postAuth(s: SessionInProgress, info: IdTagInfo): void {
     if (!this.deps.control) return;
     const a = applyPostAuth(s, info, this.current, this.deps.control);
+    if (a.kind === 'suspend') {
+      // A suspended session stays open: the backend is asked again every RECHECK_RETRY_MS while connected
+      // (and at each reconnect); an Accepted answer then resumes it (applyPostAuth's continue).
+      this.settled.delete(s.id);
+      this.asking.set(s.id, this.deps.clock.monotonic());
+      this.recheckSoon();
+    }
     this.onPostAuth?.(s, a);
   }
 

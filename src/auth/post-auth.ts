@@ -38,5 +38,6 @@ export function applyPostAuth(session: SessionInProgress, info: IdTagInfo, setti
   if (action.kind === 'stop') control.stop(session.id, `${why} (StopTxOnInvalidId)`);
   else if (action.kind === 'limit') control.limitEnergy(session.id, action.maxWh, `${why} (MaxEnergyOnInvalidId)`);
   else if (action.kind === 'suspend') control.suspend(session.id, why);
+  else control.resume?.(session.id); // accepted: a session suspended by an earlier answer delivers again
   return action;
 }

@@ -31,6 +31,8 @@ export interface SessionControl {
   limitEnergy(sessionId: string, maxWh: number, reason: string): void;
   /** Keeps the session open but delivers no more energy. */
   suspend(sessionId: string, reason: string): void;
+  /** A later answer accepted the card: a suspended session delivers energy again (no-op otherwise). */
+  resume?(sessionId: string): void;
 }
 
 /** A plain in-memory view, for tests and the simulator. */

@@ -27,6 +27,7 @@ export class JournalKeeper {
     private readonly journal: Journal,
     private readonly recordsReady: () => void,
     options: BackgroundOptions = {},
+    private readonly onFailure?: (error: unknown) => void,
   ) {
     this.signPerTurn = Math.max(1, options.signPerTurn ?? 1);
     this.periodic = clock.setTimer(options.everyMs ?? 30_000, () => this.turn(), true);
@@ -58,6 +59,7 @@ export class JournalKeeper {
     } catch (e) {
       this.failures++;
       this.lastError = e;
+      this.onFailure?.(e);
       return;
     }
     if (this.journal.unsigned > 0) this.soon();

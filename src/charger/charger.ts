@@ -3,9 +3,10 @@ import {
   Authorizer, loadAuthSettings, LocalList, type AuthSettings, type Decision, type Link, type LocalListResult, type LocalListUpdate,
 } from '../auth/index.js';
 import { Journal, JournalError, SessionError, Sessions, type RecoveryReport, type SessionState } from '../sessions/index.js';
-import { listStoreOf, SyncClient } from '../sync/index.js';
+import { listStoreOf, SyncClient, type ListStore } from '../sync/index.js';
 import { TokenStore } from '../tokens/index.js';
 import { JournalKeeper } from './background.js';
+import { Emitter, messageOf } from './events.js';
 import { LocalListStore, LocalListStoreError } from './local-list-store.js';
 import { DEFAULT_PARTITIONS, type ChargerOptions, type PartitionNames } from './options.js';
 import { BootClock } from './scoped-clock.js';
@@ -63,6 +64,7 @@ interface Wiring {
   authorizer: Authorizer;
   sync: SyncClient;
   keeper: JournalKeeper;
+  events: Emitter;
 }
 
 /**
@@ -99,25 +101,29 @@ export class Charger {
     });
     const journal = new Journal(flash.flash(p.journal), { crypto: flash.crypto, deviceId: o.deviceId, signer: o.signer, settings: o.settings });
     const recovery = journal.recover();
+    const events = new Emitter(o.hooks);
     let keeper: JournalKeeper | undefined;
-    let view: SessionsAdapter | undefined;
     const sessions = new Sessions({
       journal, meter: o.meter, clock, settings: o.settings, evseIds: o.evseIds,
       connectionTimeoutMs: o.connectionTimeoutMs,
       onEnded: (e) => {
-        view?.ended(e.connector);
         if (e.seq !== undefined) keeper?.soon(); // signing never runs inside a tap
-        o.onSessionEnded?.(e);
+        if (e.reason === 'EnergyLimitReached' || e.reason === 'DeAuthorized') {
+          events.emit('onEnergyStop', e.seq === undefined ? { connector: e.connector, reason: e.reason } : { connector: e.connector, reason: e.reason, seq: e.seq });
+        }
+        events.emit('onSessionEnded', e);
       },
+      onStarted: (e) => events.emit('onSessionStarted', e),
+      onSuspended: (connector, suspended) => events.emit(suspended ? 'onSuspend' : 'onResume', { connector }),
     });
     const powerLossRecords = sessions.boot();
     const signed = journal.signPending();
-    view = new SessionsAdapter(sessions, this.connectors);
+    const view = new SessionsAdapter(sessions);
     const listStore = new LocalListStore(flash.flash(p.localList), o.localListMaxEntries);
     const list = listStore.load();
     let authorizer: Authorizer | undefined;
     const sync = new SyncClient({
-      deviceId: o.deviceId, transport: o.transport, clock, random: o.platform.random, journal, lists: listStoreOf(tokens),
+      deviceId: o.deviceId, transport: o.transport, clock, random: o.platform.random, journal, lists: announcing(listStoreOf(tokens), tokens, events),
       statusEveryMs: o.statusEveryMs, localListConflicts: () => authorizer?.localListConflicts ?? 0,
     });
     authorizer = new Authorizer({
@@ -127,9 +133,14 @@ export class Charger {
     });
     // Post-authorization: the Authorizer checks each session started without a fresh answer as soon as
     // it starts, and retries while connected; a reconnect asks again about every one still unanswered.
-    sync.link.onConnect(() => authorizer!.recheck());
-    keeper = new JournalKeeper(clock, journal, () => sync.recordAppended(), o.background);
-    this.w = { clock, tokens, journal, sessions, view, listStore, authorizer: authorizer!, sync, keeper };
+    sync.link.onConnect(() => {
+      events.emit('onLinkUp');
+      authorizer!.recheck();
+    });
+    sync.link.onDisconnect(() => events.emit('onLinkDown'));
+    keeper = new JournalKeeper(clock, journal, () => sync.recordAppended(), o.background,
+      (e) => events.fault('flash', 'background-failed', `journal signing/housekeeping failed (retried): ${messageOf(e)}`, e));
+    this.w = { clock, tokens, journal, sessions, view, listStore, authorizer: authorizer!, sync, keeper, events };
     return {
       recovery, powerLossRecords, signed, listVersion: tokens.version ?? 0, localListVersion: list.version,
       tokenListError: tokens.bootError?.message,
@@ -143,6 +154,7 @@ export class Charger {
    * compression happens here; the backend is waited for only as auth rules say.
    * The same card again on this connector within `retapGuardMs` of its last
    * accepted or ignored tap resolves at once with action 'ignored' and no effect.
+   * Every decision is also told to the onDecision hook.
    */
   tap(presented: Presented, connector: number): Promise<Decision> {
     const w = this.wiring();
@@ -153,7 +165,8 @@ export class Charger {
           try {
             const out = this.act(w, d);
             // Accepted but not carried out (busy or gone meanwhile, journal full): a retry is a new tap.
-            if (d.accept && !out.accept) w.authorizer.retaps.forget(d.uid, d.connector);
+            if (d.accept && !out.accept) w.authorizer.notCarriedOut(d);
+            w.events.emit('onDecision', out);
             resolve(out);
           } catch (e) {
             reject(e);
@@ -176,10 +189,7 @@ export class Charger {
 
   /** The cable is removed: the session ends with EVDisconnected. Returns the record's seq. */
   unplug(connector: number): number | undefined {
-    const w = this.wiring();
-    const seq = w.sessions.unplug(connector);
-    this.settle(w, connector);
-    return seq;
+    return this.wiring().sessions.unplug(connector);
   }
 
   /**
@@ -199,7 +209,9 @@ export class Charger {
       if (e instanceof LocalListStoreError && e.code === 'too-large') return 'Failed';
       throw e;
     }
-    return w.authorizer.applyLocalList(update); // same update, same list: now in force
+    const applied = w.authorizer.applyLocalList(update); // same update, same list: now in force
+    if (applied === 'Accepted') w.events.emit('onListApplied', { list: 'local', kind: update.updateType === 'Full' ? 'full' : 'differential', version: w.authorizer.list.version });
+    return applied;
   }
 
   status(): ChargerStatus {
@@ -217,7 +229,7 @@ export class Charger {
       connectors: this.connectors.map((c) => {
         const s = w.sessions.session(c);
         if (!s) return { connector: c, state: 'idle', suspended: false };
-        const out: ConnectorStatus = { connector: c, state: s.state, uid: s.uid, offline: s.offline, suspended: w.view.suspended(c) };
+        const out: ConnectorStatus = { connector: c, state: s.state, uid: s.uid, offline: s.offline, suspended: s.suspended };
         if (s.capWh !== undefined) out.capWh = s.capWh;
         return out;
       }),
@@ -257,7 +269,7 @@ export class Charger {
       const elsewhere = w.view.byUid(d.uid);
       if (elsewhere) return refuse('ConcurrentTx', `meanwhile the card started a session on connector ${elsewhere.connector}`);
       try {
-        w.sessions.authorize(c, d, { capWh: d.energyCapWh });
+        w.sessions.authorize(c, d, { capWh: d.energyCapWh }); // Sessions keeps checkLater and unknownOffline from d
       } catch (e) {
         // Busy meanwhile, the journal full or recovering from a failed write:
         // the card is fine, the session cannot be (the keeper recovers it soon).
@@ -267,19 +279,28 @@ export class Charger {
         }
         throw e;
       }
-      w.view.started(d);
       return d;
     }
     if (d.action === 'stop') {
       if (w.view.byConnector(c)?.id !== d.stopsSession) return refuse(d.status, 'the session it would stop has ended meanwhile');
       w.sessions.stopByCard(c, d.stopBy === 'master' ? 'MasterPass' : d.stopBy === 'group' ? 'GroupCard' : 'Local');
-      this.settle(w, c);
     }
     return d;
   }
+}
 
-  /** Sessions ends an unplugged authorization without telling: forget its notes too. */
-  private settle(w: Wiring, connector: number): void {
-    if (!w.sessions.session(connector)) w.view.ended(connector);
-  }
+/** The token store's list port, telling onListApplied when a full image or a differential comes into force. */
+function announcing(port: ListStore, tokens: TokenStore, events: Emitter): ListStore {
+  const told = (kind: 'full' | 'differential') => events.emit('onListApplied', { list: 'tokens', kind, version: tokens.version ?? 0 });
+  return {
+    ...port,
+    commit: () => {
+      port.commit();
+      told('full');
+    },
+    applyDifferential: (bytes) => {
+      port.applyDifferential(bytes);
+      told('differential');
+    },
+  };
 }

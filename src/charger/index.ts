@@ -4,3 +4,4 @@ export { Charger, type BootReport, type ChargerStatus, type ConnectorStatus, typ
 export { DEFAULT_PARTITIONS, type ChargerOptions, type PartitionNames } from './options.js';
 export { LocalListStore, LocalListStoreError, LOCAL_LIST_HEADER_BYTES } from './local-list-store.js';
 export type { BackgroundOptions } from './background.js';
+export { Emitter, type EnergyStop, type FaultSource, type ListApplied, type RoamFault, type RoamHooks, type SessionEnded, type SessionStarted } from './events.js';

@@ -4,8 +4,8 @@ import type { Settings } from '../../hal/settings.js';
 import type { Signer } from '../../hal/crypto.js';
 import type { Transport } from '../../hal/transport.js';
 import type { AuthSettings, ReaderConfig } from '../auth/index.js';
-import type { SessionsOptions } from '../sessions/index.js';
 import type { BackgroundOptions } from './background.js';
+import type { RoamHooks } from './events.js';
 
 /** Flash regions a charger uses, by role. */
 export interface PartitionNames {
@@ -48,6 +48,6 @@ export interface ChargerOptions {
   /** Status heartbeat period of the sync client. */
   statusEveryMs?: number;
   background?: BackgroundOptions;
-  /** Told when a session ends: a record was journaled (seq), or an authorization lapsed. */
-  onSessionEnded?: SessionsOptions['onEnded'];
+  /** What the firmware is told as it happens (src/charger/events.ts); no hook's exception reaches roam. */
+  hooks?: RoamHooks;
 }

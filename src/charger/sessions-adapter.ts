@@ -1,96 +1,57 @@
-import type { Decision, SessionControl, SessionInProgress, SessionsView } from '../auth/index.js';
-import type { Sessions } from '../sessions/index.js';
-
-/**
- * What a decision adds to a session that src/sessions does not keep: an id
- * for auth to name it by, and whether post-authorization and the unknown-id
- * cap concern it. Facts about the authorization, not a second session state:
- * a session exists only while `Sessions` has it on that connector.
- */
-interface AuthNotes { id: string; checkLater: boolean; unknownOffline: boolean }
+import type { SessionControl, SessionInProgress, SessionsView } from '../auth/index.js';
+import type { Sessions, SessionView } from '../sessions/index.js';
 
 /**
  * src/auth's view of sessions in progress, and its post-authorization
- * control, backed by the one session table: src/sessions' `Sessions`.
+ * control: a translation of src/sessions' `Sessions`, which owns every fact
+ * about a session (its id, pending re-check, unknown-offline status and
+ * suspension). Nothing is kept here.
  */
 export class SessionsAdapter implements SessionsView, SessionControl {
-  private readonly notes = new Map<number, AuthNotes>();
-  private readonly suspendedIds = new Set<string>();
-  private counter = 0;
-
-  constructor(private readonly sessions: Sessions, private readonly connectors: number[]) {}
-
-  /** Records what the starting decision said; call right after Sessions.authorize. */
-  started(d: Decision): void {
-    this.notes.set(d.connector, { id: `c${d.connector}.${++this.counter}`, checkLater: d.checkLater, unknownOffline: d.unknownOffline });
-  }
-
-  /** Ended sessions keep nothing here. */
-  ended(connector: number): void {
-    const n = this.notes.get(connector);
-    if (n) this.suspendedIds.delete(n.id);
-    this.notes.delete(connector);
-  }
-
-  /** Post-authorization suspended the session on `connector`: open, but no more energy. */
-  suspended(connector: number): boolean {
-    const s = this.byConnector(connector);
-    return s !== undefined && this.suspendedIds.has(s.id);
-  }
+  constructor(private readonly sessions: Sessions) {}
 
   byConnector(connector: number): SessionInProgress | undefined {
     const v = this.sessions.session(connector);
-    if (!v) return undefined;
-    const n = this.notes.get(connector);
-    const s: SessionInProgress = {
-      id: n?.id ?? `c${connector}`, connector, uid: v.uid, offline: v.offline,
-      checkLater: n?.checkLater ?? false, unknownOffline: n?.unknownOffline ?? false,
-    };
-    if (v.groupId !== undefined) s.groupId = v.groupId;
-    return s;
+    return v && inProgress(v);
   }
 
   byUid(uid: string): SessionInProgress | undefined {
-    for (const c of this.connectors) {
-      const s = this.byConnector(c);
-      if (s && s.uid === uid) return s;
-    }
-    return undefined;
+    return this.all().find((s) => s.uid === uid);
   }
 
   unknownOfflineCount(): number {
-    let n = 0;
-    for (const c of this.connectors) if (this.byConnector(c)?.unknownOffline) n++;
-    return n;
+    return this.all().filter((s) => s.unknownOffline).length;
   }
 
   all(): SessionInProgress[] {
-    const out: SessionInProgress[] = [];
-    for (const c of this.connectors) {
-      const s = this.byConnector(c);
-      if (s) out.push(s);
-    }
-    return out;
+    return this.sessions.connectors().map((c) => inProgress(this.sessions.session(c)!));
   }
 
   // SessionControl: src/auth decides (StopTxOnInvalidId, MaxEnergyOnInvalidId,
   // else suspend); the session machine carries it out.
   stop(sessionId: string): void {
-    const c = this.connectorOf(sessionId);
-    if (c !== undefined) this.sessions.deauthorize(c);
+    const s = this.sessions.byId(sessionId);
+    if (s) this.sessions.deauthorize(s.connector);
   }
 
   limitEnergy(sessionId: string, maxWh: number): void {
-    const c = this.connectorOf(sessionId);
-    if (c !== undefined) this.sessions.limitEnergy(c, maxWh);
+    const s = this.sessions.byId(sessionId);
+    if (s) this.sessions.limitEnergy(s.connector, maxWh);
   }
 
   suspend(sessionId: string): void {
-    if (this.connectorOf(sessionId) !== undefined) this.suspendedIds.add(sessionId);
+    const s = this.sessions.byId(sessionId);
+    if (s) this.sessions.suspend(s.connector);
   }
 
-  private connectorOf(sessionId: string): number | undefined {
-    for (const c of this.connectors) if (this.byConnector(c)?.id === sessionId) return c;
-    return undefined;
+  resume(sessionId: string): void {
+    const s = this.sessions.byId(sessionId);
+    if (s) this.sessions.resume(s.connector);
   }
+}
+
+function inProgress(v: SessionView): SessionInProgress {
+  const s: SessionInProgress = { id: v.id, connector: v.connector, uid: v.uid, offline: v.offline, checkLater: v.checkLater, unknownOffline: v.unknownOffline };
+  if (v.groupId !== undefined) s.groupId = v.groupId;
+  return s;
 }

@@ -8,5 +8,7 @@ export {
 export { decodeCoseSign1, encodeCoseSign1, protectedHeader, toBeSigned, type CoseSign1 } from './cose.js';
 export { CHAIN_START, verifyRecord, verifyRecordChain, type ChainPoint, type VerifiedRecord } from './verify.js';
 export { Journal, REFUSED_KEY, type JournalOptions, type JournalStatus, type RecoveryReport, type StoredRecord } from './journal.js';
-export { readMeter, Sessions, type Authorization, type MeterReading, type CardStop, type SessionsOptions, type SessionState, type SessionView } from './session.js';
+export {
+  readMeter, Sessions, type Authorization, type MeterReading, type CardStop, type SessionEnded, type SessionsOptions, type SessionStarted, type SessionState, type SessionView,
+} from './session.js';
 export { exportOcmf, ocmfPayload, verifyOcmf, type OcmfOptions } from './ocmf.js';

@@ -21,6 +21,10 @@ export interface Authorization {
   uid: string;
   groupId?: string;
   offline: boolean;
+  /** Started without a fresh real-time answer: post-authorization asks the backend about it. */
+  checkLater?: boolean;
+  /** Admitted under the unknown-id policy (counts against its offline cap). */
+  unknownOffline?: boolean;
 }
 
 export type SessionState = 'authorized' | 'plugged' | 'charging';
@@ -29,6 +33,8 @@ const CARD_STOPS = ['Local', 'GroupCard', 'MasterPass'] as const;
 export type CardStop = (typeof CARD_STOPS)[number];
 
 export interface SessionView {
+  /** The session's name while it lasts (c<connector>.<n>, counted from boot). */
+  id: string;
   connector: number;
   state: SessionState;
   uid: string;
@@ -39,6 +45,10 @@ export interface SessionView {
   meterStartWh?: number | RefusedReading;
   /** Energy cap in Wh, when one applies (unknown id offline, or invalid on post-authorization). */
   capWh?: number;
+  checkLater: boolean;
+  unknownOffline: boolean;
+  /** Post-authorization refused the card and neither stop nor cap applies: open, but no energy. */
+  suspended: boolean;
 }
 
 export interface SessionsOptions {
@@ -60,6 +70,19 @@ export interface SessionsOptions {
    * the session is over all the same, and has no record.
    */
   onEnded?: (event: SessionEnded) => void;
+  /** Told when a transaction begins (authorized and plugged): its start reading is taken. */
+  onStarted?: (event: SessionStarted) => void;
+  /** Told when post-authorization suspends energy delivery, or lifts the suspension. */
+  onSuspended?: (connector: number, suspended: boolean) => void;
+}
+
+export interface SessionStarted {
+  connector: number;
+  id: string;
+  uid: string;
+  offline: boolean;
+  /** The start reading, or OCMF's status of one refused at the meter boundary. */
+  meterStartWh: number | RefusedReading;
 }
 
 export interface SessionEnded {
@@ -95,7 +118,9 @@ export function readMeter(meter: EnergyMeter, connector: number): MeterReading {
 }
 
 interface Live {
+  id: string;
   connector: number;
+  suspended: boolean;
   state: SessionState;
   auth: Authorization;
   start?: Timestamp;
@@ -136,6 +161,7 @@ export class Sessions {
   private retryTimer?: TimerId;
   // Why a deferred PowerLoss close's stop reading was refused, told with its record.
   private readonly meterErrors = new Map<number, string>();
+  private counter = 0;
 
   constructor(private readonly o: SessionsOptions) {
     // Every connector can have a transaction under way; each must find room
@@ -226,9 +252,10 @@ export class Sessions {
     if (this.live.has(connector)) throw new SessionError('busy', `connector ${connector} already has a session`);
     if (this.o.journal.status === 'full') throw new SessionError('journal-full', 'the record journal is full: no session can be recorded');
     if (this.deferred.has(connector)) throw new SessionError('journal-full', `connector ${connector}: the record of the session a power cut ended waits for room in the journal`);
-    const s: Live = { connector, state: 'authorized', auth, capWh: options.capWh };
+    const s: Live = { id: `c${connector}.${this.counter + 1}`, connector, state: 'authorized', auth, capWh: options.capWh, suspended: false };
     const now = this.now();
     checkFacts({ ...this.factsOf(s, now, 0), stop: now, meterStopWh: 0, stopReason: 'Local' }); // bad input fails the tap, not the stop
+    this.counter++;
     this.live.set(connector, s);
     if (this.pluggedIdle.has(connector)) {
       this.pluggedIdle.delete(connector);
@@ -309,10 +336,44 @@ export class Sessions {
     return out;
   }
 
+  /**
+   * Post-authorization refused the card and neither StopTxOnInvalidId nor a cap applies
+   * (src/auth decides): the session stays open but delivers no energy until resume().
+   */
+  suspend(connector: number): void {
+    const s = this.get(connector);
+    if (s.suspended) return;
+    s.suspended = true;
+    this.o.onSuspended?.(connector, true);
+  }
+
+  /** A later backend answer accepted the card: energy may flow again. */
+  resume(connector: number): void {
+    const s = this.get(connector);
+    if (!s.suspended) return;
+    s.suspended = false;
+    this.o.onSuspended?.(connector, false);
+  }
+
   session(connector: number): SessionView | undefined {
     const s = this.live.get(connector);
     if (!s) return undefined;
-    return { connector, state: s.state, uid: s.auth.uid, groupId: s.auth.groupId, offline: s.auth.offline, start: s.start, meterStartWh: s.meterStartWh, capWh: s.capWh };
+    const a = s.auth;
+    return {
+      id: s.id, connector, state: s.state, uid: a.uid, groupId: a.groupId, offline: a.offline, start: s.start, meterStartWh: s.meterStartWh,
+      capWh: s.capWh, checkLater: a.checkLater === true, unknownOffline: a.unknownOffline === true, suspended: s.suspended,
+    };
+  }
+
+  /** The session whose id is `id`, if it is still in progress. */
+  byId(id: string): SessionView | undefined {
+    for (const s of this.live.values()) if (s.id === id) return this.session(s.connector);
+    return undefined;
+  }
+
+  /** Connectors with a session in progress, ascending. */
+  connectors(): number[] {
+    return [...this.live.keys()].sort((a, b) => a - b);
   }
 
   // — internals —
@@ -364,6 +425,7 @@ export class Sessions {
     s.meterStartWh = meterStartWh;
     s.state = 'plugged';
     if (s.capWh !== undefined) this.armCap(s);
+    this.o.onStarted?.({ connector: s.connector, id: s.id, uid: s.auth.uid, offline: s.auth.offline, meterStartWh });
   }
 
   private factsOf(s: Live, start: Timestamp, meterStartWh: number | RefusedReading): Omit<SessionFacts, 'stop' | 'meterStopWh' | 'stopReason'> {

@@ -52,7 +52,7 @@ describe('re-tap guard', () => {
       w.token(uidOf(i));
       expect(w.tap(uidOf(i), 1 + (i % 4)).action).toBe('start');
     }
-    expect(w.auth.retaps.size).toBe(RetapGuard.MAX_ENTRIES);
+    expect(w.auth.retapWindows).toBe(RetapGuard.MAX_ENTRIES);
     expect(w.tap(uidOf(199), 4).action).toBe('ignored');
   });
 });

@@ -134,7 +134,7 @@ describe('a reading beyond 2^53 − 1 Wh, or no valid reading at all, is refused
 
   it('a stop reading past the maximum: the session is closed and recorded with O in its place, energy unknown; uploaded, verified, exported', async () => {
     const events: SessionEnded[] = [];
-    const r = new Rig({ online: false, extra: { onSessionEnded: (e) => events.push(e) } });
+    const r = new Rig({ online: false, extra: { hooks: { onSessionEnded: (e) => events.push(e) } } });
     expect(await session(r, r.member(0), MAX_METER_WH - 500, MAX_METER_WH + 1)).toBe(1); // 2^53: not a safe integer
     expect(events.at(-1)).toMatchObject({ connector: 1, reason: 'EVDisconnected', seq: 1 });
     expect(events.at(-1)!.meterError).toMatch(/meter reading 9007199254740992 Wh is above the largest a record holds/);
@@ -155,12 +155,12 @@ describe('a reading beyond 2^53 − 1 Wh, or no valid reading at all, is refused
 
   it('a start reading past the maximum, a meter that fails at the stop: both recorded by status, never as a number', async () => {
     const events: SessionEnded[] = [];
-    const r = new Rig({ online: false, extra: { onSessionEnded: (e) => events.push(e) } });
+    const r = new Rig({ online: false, extra: { hooks: { onSessionEnded: (e) => events.push(e) } } });
     expect(await session(r, r.member(0), 2 ** 60, 2 ** 60 + 4096)).toBe(1);
     expect(r.records().map((x) => [x.meterStartWh, x.meterStopWh, x.energyWh])).toEqual([['O', 'O', null]]);
     expect(events.at(-1)!.meterError).toMatch(/^connector 1: meter reading 1152921504606847000 Wh is above .*; connector 1: meter reading \d+ Wh is above/); // the start's, then the stop's
     // A meter that throws at the stop (hal/moddable RegisterMeter throws MeterError for a register that goes back).
-    const failing = new Rig({ online: false, extra: { onSessionEnded: (e) => events.push(e) } });
+    const failing = new Rig({ online: false, extra: { hooks: { onSessionEnded: (e) => events.push(e) } } });
     setMeter(failing, 1000);
     expect((await failing.charger.tap(failing.member(0), 1)).accept).toBe(true);
     failing.charger.plugIn(1);

@@ -69,7 +69,7 @@ describe('an append the journal could not read back (the encoder of issue 14 put
 
   it('through the charger: the session ends, the refusal is counted, told, kept across a reboot and in the status message; no gap upstream', async () => {
     const events: SessionEnded[] = [];
-    const r = new Rig({ online: false, extra: { onSessionEnded: (e) => events.push(e) } });
+    const r = new Rig({ online: false, extra: { hooks: { onSessionEnded: (e) => events.push(e) } } });
     r.meter.deliver(1, BIG);
     expect((await r.charger.tap(r.member(0), 1)).accept).toBe(true);
     r.charger.plugIn(1);
