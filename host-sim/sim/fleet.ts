@@ -1,12 +1,14 @@
-// npm run fleet -- --chargers N [--broker mqtt://127.0.0.1:1883] [--sessions 5] [--tokens 500]
+// npm run fleet -- --chargers N [--broker mqtt://127.0.0.1:1883] [--sessions 5] [--tokens 500] [--limit-seconds 900]
 // N chargers on the real core against one broker (mosquitto, started here when
 // no --broker is given), each with its own MQTT connection: lists down, a
 // network outage, sessions, records up. Reports what was lost or duplicated.
 import { BackendPeer, generateOcpiTokens, SiteList } from '../backend/index.js';
 import { type Broker, Mosquitto } from '../broker/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto } from '../hal/index.js';
-import { parseArgs } from './args.js';
+import { Progress } from '../progress.js';
+import { optionsHelp, parseOptions, RunError, runCommand, type Spec } from './args.js';
 import { SimCharger } from './charger.js';
+import { reachBroker, UNREACHABLE } from './reach.js';
 import { tallyRecords } from './tally.js';
 
 export interface FleetOptions {
@@ -15,8 +17,11 @@ export interface FleetOptions {
   tokens: number;
   broker?: string;
   log: (line: string) => void;
-  /** Progress line every second (overwritten in a terminal). */
+  /** A status line every second (bench logs it; the command draws a progress line instead). */
   progress?: (line: string) => void;
+  /** Done/total, rate and time left of each stage, on a terminal. */
+  bar?: Progress;
+  /** The whole run's limit; past it the run ends with a RunError naming --limit-seconds. */
   limitSeconds?: number;
 }
 
@@ -42,6 +47,7 @@ const FLEET_PARTITIONS = { 'tokens-a': 64 * 1024, 'tokens-b': 64 * 1024, 'tokens
 export async function runFleet(o: FleetOptions): Promise<FleetReport> {
   const t0 = Date.now();
   const limit = t0 + (o.limitSeconds ?? 600) * 1000;
+  if (o.broker) await reachBroker(o.broker);
   const broker: Broker = o.broker ? { kind: 'external', url: o.broker, port: 0, close: async () => {} } : await Mosquitto.start();
   o.log(`broker: ${broker.kind} at ${broker.url}`);
   const backendKey = new NodeSigner();
@@ -66,6 +72,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
     const acked = chargers.reduce((n, c) => n + c.journal.ackedSeq, 0);
     return { connected, lists, appended, acked };
   };
+  // The progress line counts what the current stage waits for: connections, lists, then each round's acknowledgements.
+  let measure = (): [number, string] => [status().connected, `${chargers.length} started`];
+  const stage = (label: string, total: number, m: typeof measure) => { o.bar?.stage(`fleet: ${label}`, total); measure = m; };
+  stage('connecting', o.chargers, measure);
+  const bar = setInterval(() => o.bar?.update(...measure()), 250);
   const ticker = setInterval(() => {
     const s = status();
     o.progress?.(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${phase}: ${chargers.length}/${o.chargers} started, ${s.connected} connected, list on ${s.lists}, records ${s.acked}/${s.appended} acknowledged, backend stored ${backend.counters.recordsReceived} received`);
@@ -73,7 +84,10 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
   /** Real time passes; virtual time moves 1 s per 20 ms so that retransmission timers fire. */
   const waitFor = async (done: () => boolean, what: string) => {
     while (!done()) {
-      if (Date.now() > limit) throw new Error(`fleet: gave up waiting for ${what}`);
+      if (Date.now() > limit) {
+        const s = status();
+        throw new RunError(`time limit of ${o.limitSeconds ?? 600} s (--limit-seconds) reached waiting for ${what}: ${s.connected}/${o.chargers} connected to ${broker.url}, list on ${s.lists}, records ${s.acked}/${s.appended} acknowledged`, 1);
+      }
       await sleep(20);
       advanceAll(1000);
     }
@@ -88,7 +102,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
       chargers.push(c);
       if (i % 50 === 0) await sleep(50);
     }
+    await waitFor(() => status().connected === o.chargers, 'every charger to connect');
     phase = 'lists';
+    stage('list applied', o.chargers, () => [status().lists, '']);
     await waitFor(() => status().lists === o.chargers, 'every charger to have the list');
     const tUpload = Date.now();
     for (let round = 1; round <= o.sessions; round++) {
@@ -96,6 +112,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
       const outage = o.sessions >= 3 && round === Math.ceil(o.sessions / 2);
       phase = outage ? `session round ${round}/${o.sessions} (OUTAGE)` : `session round ${round}/${o.sessions}`;
       if (outage) for (const c of chargers) c.link.setOutage(true);
+      const ackedBefore = status().acked;
+      stage(`round ${round}/${o.sessions}${outage ? ' (outage)' : ''}: records acknowledged`, o.chargers, () => [status().acked - ackedBefore, '']);
       const taps = chargers.map((c, i) => c.tap(cards[(i * 7 + round * 13) % cards.length].uid, 1));
       let settled = 0;
       for (const t of taps) void t.then(() => settled++);
@@ -119,25 +137,51 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
     };
   } finally {
     clearInterval(ticker);
+    clearInterval(bar);
+    o.bar?.end();
     for (const c of chargers) { c.sync.stop(); c.link.close(); }
     backendTransport.close();
     await broker.close();
   }
 }
 
+const OPTIONS = {
+  chargers: { kind: 'int', default: 100, min: 1, max: 20_000, about: 'chargers, each with its own MQTT connection' },
+  sessions: { kind: 'int', default: 5, min: 1, max: 100, about: 'session rounds (from 3, the middle one during an outage of the whole fleet)' },
+  tokens: { kind: 'int', default: 500, min: 10, max: 2000, about: 'tokens of each of the two partner networks (the list fits a 64 KiB slot)' },
+  broker: { kind: 'url', default: '', about: 'an MQTT broker to use (default: mosquitto, started here on a free port)' },
+  limitSeconds: { kind: 'int', default: 900, min: 1, max: 86_400, about: 'time limit of the whole run, in seconds' },
+} satisfies Spec;
+
+const HELP = `usage: npm run fleet [-- options]
+
+N chargers on roam's core against one broker, each with its own MQTT
+connection: the list down, session rounds (one during an outage of the whole
+fleet), records up; reports what was lost or duplicated. Progress (done/total,
+rate, time left) is drawn on a terminal, never in CI or a pipe.
+
+options:
+${optionsHelp(OPTIONS)}
+
+exit codes: 0 every record stored and verified once; 1 a record lost or
+duplicated, a problem, or the time limit reached (the line says what was
+awaited); 2 bad input (an option, its value); ${UNREACHABLE} the MQTT broker cannot be
+reached.`;
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const args = parseArgs(process.argv.slice(2), { chargers: 100, sessions: 5, tokens: 500, broker: '', limitSeconds: 900 });
-  const tty = process.stdout.isTTY;
-  const r = await runFleet({
-    ...args, broker: args.broker || undefined, log: (l) => console.log(l),
-    progress: (l) => (tty ? process.stdout.write(`\r${l.padEnd(150)}`) : console.log(l)),
+  await runCommand('npm run fleet', async () => {
+    const args = parseOptions(process.argv.slice(2), OPTIONS);
+    if (args === 'help') {
+      console.log(HELP);
+      return 0;
+    }
+    const r = await runFleet({ ...args, broker: args.broker || undefined, log: (l) => console.log(l), bar: new Progress('fleet', args.chargers, { unit: '' }) });
+    console.log('\n== fleet report ==');
+    console.log(`chargers: ${r.chargers} (${r.connected} connected at the end), broker: ${r.brokerKind}`);
+    console.log(`lists applied: ${r.listsApplied}/${r.chargers}`);
+    console.log(`records: ${r.recordsExpected} recorded, ${r.recordsStored} stored, ${r.recordsVerified} verified; retransmitted copies ignored: ${r.duplicatesIgnored}`);
+    console.log(`LOST: ${r.recordsLost}, DUPLICATED: ${r.recordsDuplicated}, problems: ${r.problems}`);
+    console.log(`time: ${r.seconds.toFixed(1)} s (sessions and upload ${r.uploadSeconds.toFixed(1)} s)`);
+    return r.recordsLost === 0 && r.recordsDuplicated === 0 && r.problems === 0 ? 0 : 1;
   });
-  if (tty) process.stdout.write('\n');
-  console.log('\n== fleet report ==');
-  console.log(`chargers: ${r.chargers} (${r.connected} connected at the end), broker: ${r.brokerKind}`);
-  console.log(`lists applied: ${r.listsApplied}/${r.chargers}`);
-  console.log(`records: ${r.recordsExpected} recorded, ${r.recordsStored} stored, ${r.recordsVerified} verified; retransmitted copies ignored: ${r.duplicatesIgnored}`);
-  console.log(`LOST: ${r.recordsLost}, DUPLICATED: ${r.recordsDuplicated}, problems: ${r.problems}`);
-  console.log(`time: ${r.seconds.toFixed(1)} s (sessions and upload ${r.uploadSeconds.toFixed(1)} s)`);
-  process.exit(r.recordsLost === 0 && r.recordsDuplicated === 0 && r.problems === 0 ? 0 : 1);
 }

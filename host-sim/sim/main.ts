@@ -1,23 +1,52 @@
 // npm start [-- --chargers 4 --tokens 5000 --outage-hours 4 --broker mqtt://host:1883 --seed 1]
 // A day at a charging site, in virtual time, through a real MQTT broker.
-import { parseArgs } from './args.js';
+import { optionsHelp, parseOptions, runCommand, type Spec } from './args.js';
+import { UNREACHABLE } from './reach.js';
 import { runSite } from './site.js';
 
-const args = parseArgs(process.argv.slice(2), { chargers: 4, tokens: 5000, outageHours: 4, broker: '', seed: 1 });
-if (args.chargers < 1 || !Number.isInteger(args.chargers)) throw new Error('--chargers must be a positive integer');
+const OPTIONS = {
+  chargers: { kind: 'int', default: 4, min: 1, max: 100, about: 'chargers at the site, two connectors each' },
+  tokens: { kind: 'int', default: 5000, min: 100, max: 40_000, about: 'tokens of each of the two partner networks (the list fits a 512 KiB slot)' },
+  outageHours: { kind: 'number', default: 4, min: 0, max: 13, about: 'hours the site\'s uplink is down from 10:00 (0: no outage)', rule: 'a number of hours from 0 to 13 (the outage starts at 10:00 and ends before midnight)' },
+  broker: { kind: 'url', default: '', about: 'an MQTT broker to use (default: aedes, embedded, on a free port)' },
+  seed: { kind: 'int', default: 1, min: 0, max: 1_000_000, about: 'seed of the tokens, taps and keys: the same seed gives the same day' },
+} satisfies Spec;
 
-const s = await runSite({ ...args, broker: args.broker || undefined, log: (l) => console.log(l) });
+const HELP = `usage: npm start [-- options]
 
-console.log('\n== summary ==');
-console.log(`taps: ${s.taps}`);
-for (const [k, n] of Object.entries(s.decisions).sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(4)}  ${k}`);
-console.log(`sessions recorded: ${s.sessionsRecorded}`);
-console.log(`records uploaded: ${s.recordsUploaded}, verified (signature and hash chain): ${s.recordsVerified}, retransmitted copies ignored: ${s.duplicatesIgnored} (of ${s.retransmissions} batch retransmissions)`);
-console.log(`lists applied: ${s.listsApplied.full} full, ${s.listsApplied.differential} differential, ${s.listsApplied.mismatches} VersionMismatch; versions in force: ${s.listVersions.join(', ')}`);
-console.log(`real-time authorizations answered: ${s.backend.authRequests}`);
-console.log(`tokens no tap can produce at this site's readers: ${s.unreachable.length === 0 ? 'none' : 'listed and compiled, but never matched by a tap (per partner and reason):'}`);
-for (const line of s.unreachable) console.log(`  ${line}`);
-console.log(`problems: ${s.problems}, gaps: ${s.gaps}`);
-console.log(`LOST: ${s.lost}`);
-console.log(`(${s.realSeconds.toFixed(1)} s real time)`);
-process.exit(s.lost === 0 && s.problems === 0 && s.gaps === 0 ? 0 : 1);
+A day at a charging site in simulated time (00:00 to 24:00 on 2026-01-01 UTC,
+about 3 s of real time): the backend peer with two partner networks' token
+lists, chargers running roam's core on simulated flash, taps from members,
+unknown and blocked cards, a list update, an outage of the uplink, a power cut
+in mid-session, and every record uploaded and verified at the end. Prints a
+timeline (a selection of the day's events) and a summary.
+
+options:
+${optionsHelp(OPTIONS)}
+
+exit codes: 0 every record journaled was uploaded and verified; 1 a record was
+lost or duplicated, or the backend found a problem or a gap; 2 bad input (an
+option, its value); ${UNREACHABLE} the MQTT broker cannot be reached.`;
+
+await runCommand('npm start', async () => {
+  const args = parseOptions(process.argv.slice(2), OPTIONS);
+  if (args === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  const s = await runSite({ ...args, broker: args.broker || undefined, log: (l) => console.log(l) });
+
+  console.log('\n== summary ==');
+  console.log(`taps: ${s.taps}`);
+  for (const [k, n] of Object.entries(s.decisions).sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(4)}  ${k}`);
+  console.log(`sessions recorded: ${s.sessionsRecorded}`);
+  console.log(`records uploaded: ${s.recordsUploaded}, verified (signature and hash chain): ${s.recordsVerified}, retransmitted copies ignored: ${s.duplicatesIgnored} (of ${s.retransmissions} batch retransmissions)`);
+  console.log(`lists applied: ${s.listsApplied.full} full, ${s.listsApplied.differential} differential, ${s.listsApplied.mismatches} VersionMismatch; versions in force: ${s.listVersions.join(', ')}`);
+  console.log(`real-time authorizations answered: ${s.backend.authRequests}`);
+  console.log(`tokens no tap can produce at this site's readers: ${s.unreachable.length === 0 ? 'none' : 'listed and compiled, but never matched by a tap (per partner and reason):'}`);
+  for (const line of s.unreachable) console.log(`  ${line}`);
+  console.log(`problems: ${s.problems}, gaps: ${s.gaps}`);
+  console.log(`LOST: ${s.lost}`);
+  console.log(`(${s.realSeconds.toFixed(1)} s real time)`);
+  return s.lost === 0 && s.problems === 0 && s.gaps === 0 ? 0 : 1;
+});

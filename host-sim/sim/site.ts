@@ -2,7 +2,9 @@ import { BackendPeer, generateOcpiTokens, ocpiDiffBuilder, SiteList, type OcpiTo
 import { DEFAULT_READER, describeUnreachable } from '../../src/tokens/index.js';
 import { brokerFor } from '../broker/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto, SeededRandom } from '../hal/index.js';
+import { RunError } from './args.js';
 import { SimCharger } from './charger.js';
+import { reachBroker, UNREACHABLE } from './reach.js';
 import { tallyRecords } from './tally.js';
 
 export interface SiteOptions {
@@ -45,6 +47,7 @@ const hhmm = (min: number) => `${String(Math.floor(min / 60) % 24).padStart(2, '
 export async function runSite(o: SiteOptions): Promise<SiteSummary> {
   const t0 = Date.now();
   const rnd = new SeededRandom(o.seed);
+  if (o.broker) await reachBroker(o.broker);
   const broker = await brokerFor(o.broker);
   o.log(`broker: ${broker.kind} at ${broker.url}`);
   let minute = 0;
@@ -89,10 +92,15 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
     }
   };
 
-  await (async () => {
-    const deadline = Date.now() + 10_000;
-    while (!(backendTransport.connected && chargers.every((c) => c.link.connected)) && Date.now() < deadline) await sleep(10);
-  })();
+  const deadline = Date.now() + 10_000;
+  while (!(backendTransport.connected && chargers.every((c) => c.link.connected)) && Date.now() < deadline) await sleep(10);
+  const online = chargers.filter((c) => c.link.connected).length;
+  if (!backendTransport.connected || online < chargers.length) {
+    for (const c of chargers) { c.sync.stop(); c.link.close(); }
+    backendTransport.close();
+    await broker.close();
+    throw new RunError(`the MQTT broker at ${broker.url} took the connection test but not the site's clients within 10 s (backend ${backendTransport.connected ? 'connected' : 'not connected'}, ${online}/${chargers.length} chargers)`, UNREACHABLE);
+  }
   await settle(20_000);
   say(`${chargers.length} chargers online; list v${site.current!.version} on ${chargers.filter((c) => c.store.version === site.current!.version).length}/${chargers.length}`);
 
@@ -136,7 +144,7 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
       await settle();
       say(`list v${v.version} on ${chargers.filter((c) => c.store.version === v.version).length}/${chargers.length} chargers`);
     }
-    if (minute === outageStart) {
+    if (minute === outageStart && o.outageHours > 0) {
       for (const c of chargers) c.link.setOutage(true);
       say(`OUTAGE: the site's uplink is down for ${o.outageHours} h`);
     }
