@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../xs/bundle.js';
-import { BadInput, parse, Unavailable, type Command } from './common.js';
-import { FLASH_SIZES, readPartitionTable, tableFile, type FlashSize } from './partitions.js';
+import { BadInput, flashOption, parse, Unavailable, type Command } from './common.js';
+import { readPartitionTable, tableFile, type FlashSize } from './partitions.js';
 
 const TARGETS: Record<string, string> = { esp32: 'esp32', esp32s3: 'esp32/esp32s3' };
 export type Target = 'esp32' | 'esp32s3';
@@ -16,7 +16,7 @@ export function defaultTarget(flash: FlashSize): Target {
 /** Checks --target and --flash together, as given by the user. */
 export function checkTarget(target: string, flash: string): { target: Target; flash: FlashSize } {
   if (!(target in TARGETS)) throw new BadInput(`--target must be one of ${Object.keys(TARGETS).join(', ')}, got ${JSON.stringify(target)}`);
-  if (!FLASH_SIZES.includes(flash as FlashSize)) throw new BadInput(`--flash must be one of ${FLASH_SIZES.join(', ')}, got ${JSON.stringify(flash)}`);
+  flashOption(flash);
   if (flash === '16MB' && target === 'esp32')
     throw new BadInput('--flash 16MB with --target esp32: the 16MB table maps 6 MB token slots and a classic ESP32 maps at most 4 MB of data flash; use --target esp32s3 or --flash 8MB');
   return { target: target as Target, flash: flash as FlashSize };

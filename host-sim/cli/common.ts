@@ -1,6 +1,8 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkKey } from './nvs.js';
+import { FLASH_SIZES, type FlashSize } from './partitions.js';
 
 export interface Command {
   help: string;
@@ -70,6 +72,22 @@ export function parse<S extends Spec>(command: string, args: string[], spec: S, 
   return parsed;
 }
 
+/** --flash: one of roam's partition tables. */
+export function flashOption(value: string): FlashSize {
+  if (!FLASH_SIZES.includes(value as FlashSize)) throw new BadInput(`--flash must be one of ${FLASH_SIZES.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as FlashSize;
+}
+
+/** --domain: the preference domain, an NVS namespace. */
+export function domainOption(value: string): string {
+  try {
+    checkKey(value, 'namespace');
+  } catch (e) {
+    throw new BadInput(`--domain: ${(e as Error).message}`);
+  }
+  return value;
+}
+
 export function hexBytes(value: string, what: string, length?: number): Uint8Array {
   const clean = value.replace(/^0x/i, '').replace(/[\s:]/g, '');
   if (!/^([0-9a-fA-F]{2})+$/.test(clean)) throw new BadInput(`${what} must be hex bytes`);
@@ -91,6 +109,7 @@ export function ioReason(e: unknown): string {
 
 /** Reads an input file the user named; a missing or unreadable one is bad input. */
 export function readInput(file: string, what: string): Buffer {
+  if (!file) throw new BadInput(`${what}: no file named`);
   if (!existsSync(file)) throw new BadInput(`${what}: no such file: ${file}`);
   if (statSync(file).isDirectory()) throw new BadInput(`${what}: ${file} is a directory, not a file`);
   try {

@@ -11,8 +11,10 @@ import { FlashError, type FlashRegion } from '../../hal/flash.js';
 import type { SettingValue } from '../../hal/settings.js';
 import { decodeString } from '../../hal/moddable/nvs-encoding.js';
 import { ROAM_PARTITIONS, roamRegionNames } from '../../hal/moddable/regions.js';
+import { Journal } from '../../src/sessions/index.js';
+import { SlotSelector } from '../../src/tokens/selector.js';
 import { nodeCrypto } from '../hal/node-crypto.js';
-import { BadInput, CheckFailed, readInput } from './common.js';
+import { BadInput, CheckFailed, flashOption, readInput } from './common.js';
 import { readNvs } from './nvs.js';
 import { FLASH_SIZES, readPartitionTable, tableFile, type FlashSize } from './partitions.js';
 
@@ -114,12 +116,11 @@ export function openDump(path: string, options: { flash?: string; domain: string
   if (!existsSync(path)) throw new BadInput(`no such file or directory: ${path}`);
   if (statSync(path).isDirectory()) return openDir(path, options.domain);
   const bytes = new Uint8Array(readInput(path, 'dump'));
-  let size = options.flash as FlashSize | undefined;
+  let size = options.flash === undefined ? undefined : flashOption(options.flash);
   if (size === undefined) {
     size = FLASH_SIZES.find((s) => readPartitionTable(tableFile(s)).flashSize === bytes.length);
     if (!size) throw new BadInput(`${path} is ${bytes.length} bytes: not a whole 4MB, 8MB or 16MB flash image (a directory of partition files also works)`);
   }
-  if (!FLASH_SIZES.includes(size)) throw new BadInput(`--flash must be one of ${FLASH_SIZES.join(', ')}, got ${JSON.stringify(size)}`);
   const table = readPartitionTable(tableFile(size));
   if (bytes.length !== table.flashSize) throw new BadInput(`${path} is ${bytes.length} bytes; a ${size} dump is ${table.flashSize}`);
   const regions = new Map<string, Uint8Array>();
@@ -157,5 +158,29 @@ function openDir(dir: string, domain: string): Dump {
     const names = readdirSync(dir).slice(0, 8).join(', ');
     throw new BadInput(`${dir} holds none of ${roamRegionNames().map((n) => `${n}.bin`).join(', ')}, nvs.bin, settings.json (found: ${names || 'nothing'})`);
   }
-  return { describe: `${dir}: partition files (${found.map((n) => `${n}.bin`).join(', ') || 'none'})`, regions, settings, settingsSource };
+  const dump = { describe: `${dir}: partition files (${found.map((n) => `${n}.bin`).join(', ') || 'none'})`, regions, settings, settingsSource };
+  checkRegionsOpen(dump, dir);
+  return dump;
+}
+
+/**
+ * A partition file of a size the device never has (the journal or the
+ * selector needs two blocks): bad input, said here once, rather than an
+ * error out of src/ when the report opens the region.
+ */
+function checkRegionsOpen(dump: Dump, dir: string): void {
+  const p = ROAM_PARTITIONS;
+  const opens: Array<[string, (r: FlashRegion) => unknown]> = [
+    [p.journal, (r) => new Journal(r, { crypto: nodeCrypto, deviceId: 'check' })],
+    [p.tokenSelector, (r) => new SlotSelector(r)],
+  ];
+  for (const [name, open] of opens) {
+    const bytes = dump.regions.get(name);
+    if (!bytes) continue;
+    try {
+      open(new DumpRegion(name, bytes));
+    } catch (e) {
+      throw new BadInput(`${join(dir, `${name}.bin`)} (${bytes.length} bytes) is no ${name} region the device could open: ${(e as Error).message}`);
+    }
+  }
 }

@@ -10,7 +10,7 @@ import { readHeader, type TableHeader } from '../../src/tokens/table.js';
 import { TokenStore } from '../../src/tokens/store.js';
 import { CHAIN_START, decodeRecord, Journal, REFUSED_KEY, verifyRecord, type SessionRecord } from '../../src/sessions/index.js';
 import { nodeCrypto, p256PublicKey } from '../hal/node-crypto.js';
-import { BadInput, parse, readInput, type Command } from './common.js';
+import { BadInput, domainOption, flashOption, parse, readInput, type Command } from './common.js';
 import { dumpPlatform, openDump, settingsFromNvs, type Dump } from './dump.js';
 import { readNvs } from './nvs.js';
 import { readSectorHeader } from '../../src/sessions/frame.js';
@@ -260,7 +260,8 @@ export const inspect: Command = {
     const { values, positionals } = parse('inspect', args, {
       dump: { type: 'string' }, nvs: { type: 'string' }, flash: { type: 'string' }, domain: { type: 'string', default: 'roam' },
     }, ['DUMP']);
-    const domain = values.domain!;
+    const domain = domainOption(values.domain!);
+    if (values.flash !== undefined) flashOption(values.flash);
     const sources = [values.dump, values.nvs, ...positionals].filter((s) => s !== undefined);
     if (sources.length !== 1) throw new BadInput('give one dump (a whole-flash image or a directory of partition files), or --nvs FILE (roam inspect --help)');
     const failed: string[] = [];
@@ -276,8 +277,7 @@ export const inspect: Command = {
     }
     const dump = openDump(sources[0]!, { flash: values.flash, domain });
     const regions = unrecognized(dump);
-    if (regions.all && !dump.settings?.size)
-      throw new BadInput(`${sources[0]}: not a roam image (no region holds erased flash or anything roam writes: no journal sector, no token image or selection, no NVS entries)`);
+    refuseNotRoam(dump, regions, sources[0]!);
     out(dump.describe);
     settingsReport(dump, domain, out, fail);
     tokensReport(dump, out, fail);
@@ -290,13 +290,19 @@ export const inspect: Command = {
   },
 };
 
+/** Bad input: bytes that nothing of roam's is in (e.g. random data). */
+export function refuseNotRoam(dump: Dump, regions: { all: boolean }, path: string): void {
+  if (regions.all && !dump.settings?.size)
+    throw new BadInput(`${path}: not a roam image (no region holds erased flash or anything roam writes: no journal sector, no token image or selection, no NVS entries)`);
+}
+
 /**
  * The regions of the dump that hold neither erased flash (0xFF) nor anything
  * roam writes where it writes it: a journal sector header, a selector record,
  * a table image's magic, NVS pages with entries. `all`: every roam region of
  * the dump is so (not a roam image); `damaged`: those of them inspect checks.
  */
-function unrecognized(dump: Dump): { all: boolean; damaged: string[] } {
+export function unrecognized(dump: Dump): { all: boolean; damaged: string[] } {
   const p = ROAM_PARTITIONS;
   const slots = p.tokenSlots as readonly string[];
   const damaged: string[] = [];

@@ -5,9 +5,9 @@ import { ROAM_PARTITIONS } from '../../hal/moddable/regions.js';
 import { AuthCache, LocalList, loadAuthSettings, plan, SessionTable, type Decision } from '../../src/auth/index.js';
 import { normalizeUid, TokenStore, UidError, type ReaderConfig, type TokenEntry } from '../../src/tokens/index.js';
 import { VirtualClock } from '../hal/virtual-clock.js';
-import { BadInput, CheckFailed, parse, readInput, type Command } from './common.js';
+import { BadInput, CheckFailed, domainOption, flashOption, parse, readInput, type Command } from './common.js';
 import { dumpPlatform, openDump } from './dump.js';
-import { checkImageInForce, DUMP_HELP } from './inspect.js';
+import { checkImageInForce, DUMP_HELP, refuseNotRoam, unrecognized } from './inspect.js';
 
 const help = `usage: roam lookup UID --dump DUMP [--reader-config FILE|JSON] [--connector N] [--connectors N] [--flash SIZE] [--domain roam] [--unverified]
 
@@ -107,7 +107,11 @@ export const lookup: Command = {
     if (rest.length) throw new BadInput(`unexpected argument ${JSON.stringify(rest[0])}: the UID and the dump are given already`);
     const connectors = integerOption('--connectors', values.connectors!, 1, 255);
     const connector = integerOption('--connector', values.connector!, 1, connectors);
-    const dump = openDump(dumpPath, { flash: values.flash, domain: values.domain! });
+    const domain = domainOption(values.domain!);
+    if (values.flash !== undefined) flashOption(values.flash);
+    const dump = openDump(dumpPath, { flash: values.flash, domain });
+    const regions = unrecognized(dump);
+    refuseNotRoam(dump, regions, dumpPath);
     const config = readerConfig(values['reader-config'], dump.settings);
     let uid: string;
     try {
@@ -140,12 +144,16 @@ export const lookup: Command = {
       return r.decision;
     })();
     // Never an answer from an image that fails verification, unless asked, and then marked.
-    const check = tokens ? checkImageInForce(dump) : undefined;
-    const unverified = check !== undefined && !check.ok;
+    // A selector of garbage reads as "no list ever applied": it is damage, not an empty device.
+    const failing = [
+      ...(tokens && regions.damaged.includes(p.tokenSelector) ? [`${p.tokenSelector} holds neither erased flash nor a selection: DAMAGED`] : []),
+      ...((tokens && checkImageInForce(dump)?.problems) || []),
+    ];
+    const unverified = failing.length > 0;
     if (unverified && !values.unverified)
-      throw new CheckFailed(`the token image in the dump fails verification (${check.problems.join('; ')}): refusing to answer from it (--unverified shows the raw answer, marked UNVERIFIED)`);
+      throw new CheckFailed(`the token image in the dump fails verification (${failing.join('; ')}): refusing to answer from it (--unverified shows the raw answer, marked UNVERIFIED)`);
     const token = tokens?.lookup(uid);
-    if (unverified) out(`UNVERIFIED: the token image fails verification (${check.problems.join('; ')}); the answer below comes from unverified bytes`);
+    if (unverified) out(`UNVERIFIED: the token image fails verification (${failing.join('; ')}); the answer below comes from unverified bytes`);
     const mark = unverified ? 'UNVERIFIED ' : '';
     out(`uid: ${uidText} → ${uid} (reader: ${JSON.stringify(config)})`);
     out(`token table: ${tokens ? describeToken(token, tokens.version) : 'not in the dump'}${tokens?.bootError ? ` (the device could not open its list: ${tokens.bootError.message})` : ''}`);

@@ -113,7 +113,8 @@ function sized(payload: Uint8Array): Uint8Array {
   return d;
 }
 
-function checkKey(key: string, what: string): void {
+/** An NVS key or namespace: 1..15 printable ASCII characters (ESP-IDF NVS_KEY_NAME_MAX_SIZE 16 with the NUL). */
+export function checkKey(key: string, what: string): void {
   if (!/^[\x21-\x7e]{1,15}$/.test(key)) throw new NvsError(`NVS ${what} must be 1..15 printable ASCII characters: ${JSON.stringify(key)}`);
 }
 

@@ -6,9 +6,9 @@ import { encodeValue } from '../../hal/moddable/nvs-encoding.js';
 import { checkDeviceId } from '../../src/sync/topics.js';
 import { NodeSigner, nodeCrypto, p256PublicKey } from '../hal/node-crypto.js';
 import { checkTarget, defaultTarget } from './build.js';
-import { BadInput, gitWorkTree, hexBytes, outputDir, parse, readInput, Refused, writeOutputs, type Command } from './common.js';
+import { BadInput, domainOption, flashOption, gitWorkTree, hexBytes, outputDir, parse, readInput, Refused, writeOutputs, type Command } from './common.js';
 import { nvsImage, NvsError, type NvsValue } from './nvs.js';
-import { FLASH_SIZES, readPartitionTable, tableFile, type FlashSize } from './partitions.js';
+import { readPartitionTable, tableFile } from './partitions.js';
 
 const help = `usage: roam provision --out DIR --site ID --broker URL --backend-key HEX|@FILE [options]
 
@@ -52,8 +52,8 @@ export const provision: Command = {
       if (!values[required]) throw new BadInput(`--${required} is required (roam provision --help)`);
     if (!/^mqtts?:\/\/[^/\s:]+(:\d{1,5})?\/?$/.test(values.broker!)) throw new BadInput(`--broker must look like mqtt://host:port or mqtts://host:port, got ${values.broker}`);
     if (!['msb', 'lsb'].includes(values['uid-order']!)) throw new BadInput(`--uid-order must be msb or lsb, got ${JSON.stringify(values['uid-order'])}`);
-    if (!FLASH_SIZES.includes(values.flash as FlashSize)) throw new BadInput(`--flash must be one of ${FLASH_SIZES.join(', ')}, got ${JSON.stringify(values.flash)}`);
-    const { target } = checkTarget(values.target ?? defaultTarget(values.flash as FlashSize), values.flash!);
+    const { target, flash } = checkTarget(values.target ?? defaultTarget(flashOption(values.flash!)), values.flash!);
+    const domain = domainOption(values.domain!);
     if (values['device-id'] !== undefined) deviceIdOption(values['device-id']);
     const backendKey = backendKeyOption(values['backend-key']!);
     const dir = values.out!;
@@ -61,7 +61,7 @@ export const provision: Command = {
     if (!values.force && (existsSync(nvsFile) || existsSync(regFile)))
       throw new Refused(`${dir} already holds a device identity; --force replaces it (the old key is lost)`);
 
-    const table = readPartitionTable(tableFile(values.flash as FlashSize));
+    const table = readPartitionTable(tableFile(flash));
     const nvs = table.partitions.find((p) => p.name === 'nvs')!;
     const signer = new NodeSigner();
     const deviceId = values['device-id'] ?? `roam-${Buffer.from(nodeCrypto.sha256(signer.publicKey).digest().subarray(0, 6)).toString('hex')}`;
@@ -77,7 +77,7 @@ export const provision: Command = {
         const e = encodeValue(k, v);
         stored[k] = e instanceof ArrayBuffer ? new Uint8Array(e) : e;
       }
-      image = nvsImage(nvs.size, values.domain!, stored);
+      image = nvsImage(nvs.size, domain, stored);
     } catch (e) {
       if (e instanceof NvsError || e instanceof SettingsError) throw new BadInput(e.message);
       throw e;
@@ -96,7 +96,7 @@ export const provision: Command = {
       err(`roam provision: warning: ${nvsFile} holds the device's private key and is inside the git work tree ${repo}: keep it out of commits (move it, or --allow-in-repo to silence this)`);
     out(`device ${deviceId} (site ${values.site})`);
     out(`public key ${registration.publicKey}`);
-    out(`wrote ${nvsFile} (${image.length} bytes, NVS namespace "${values.domain}") and ${regFile}`);
+    out(`wrote ${nvsFile} (${image.length} bytes, NVS namespace "${domain}") and ${regFile}`);
     out(`flash it: esptool.py --chip ${target} write_flash 0x${nvs.offset.toString(16)} ${nvsFile}`);
     return 0;
   },

@@ -221,6 +221,15 @@ describe('roam: bad input, every command', () => {
     const nvs = join(dir, 'truncated-nvs.bin');
     expect((await roam('provision', '--out', join(dir, 'p'), '--site', 'S1', '--broker', 'mqtt://b:1883', '--backend-key', hex(backend))).code).toBe(0);
     writeFileSync(nvs, readFileSync(join(dir, 'p', 'nvs.bin')).subarray(0, 5000));
+    // Partition-file dumps: a journal of one block (the device needs two); a
+    // selector of zeros beside erased slots (damage, not "no list ever applied").
+    const small = join(dir, 'small'), zeroSel = join(dir, 'zero-sel');
+    mkdirSync(small);
+    writeFileSync(join(small, 'journal.bin'), new Uint8Array(4096).fill(0xff));
+    mkdirSync(zeroSel);
+    writeFileSync(join(zeroSel, 'nvs.bin'), readFileSync(join(dir, 'p', 'nvs.bin')));
+    for (const n of ['tokens-a', 'tokens-b', 'tokens-ovl']) writeFileSync(join(zeroSel, `${n}.bin`), new Uint8Array(8192).fill(0xff));
+    writeFileSync(join(zeroSel, 'tokens-sel.bin'), new Uint8Array(8192));
     const cases: Array<[string[], number, RegExp]> = [
       [['frobnicate'], 2, /^roam: unknown command "frobnicate": the commands are keygen, provision, inspect, lookup, build/],
       [[], 2, /^usage: roam <command>/],
@@ -242,6 +251,10 @@ describe('roam: bad input, every command', () => {
       [['inspect', '--nvs', dir], 2, /^roam inspect: --nvs: \S+ is a directory, not a file$/],
       [['inspect', join(dir, 'p'), 'extra'], 2, /^roam inspect: unexpected argument "extra": roam inspect takes at most DUMP besides options$/],
       [['inspect'], 2, /^roam inspect: give one dump/],
+      [['inspect', small], 2, /^roam inspect: \S+journal\.bin \(4096 bytes\) is no journal region the device could open: .*needs ≥ 2 blocks/],
+      [['inspect', '--flash', '3MB', join(dir, 'p')], 2, /^roam inspect: --flash must be one of 4MB, 8MB, 16MB, got "3MB"$/],
+      [['inspect', '--domain', '', join(dir, 'p')], 2, /^roam inspect: --domain: NVS namespace must be 1\.\.15 printable ASCII characters: ""$/],
+      [['lookup', '04A2B3C4', '--dump', zeroSel], 1, /^roam lookup: the token image in the dump fails verification \(tokens-sel holds neither erased flash nor a selection: DAMAGED\): refusing/],
       [['lookup', '04A2B3C4', '--dump', join(dir, 'p'), '--connector', '99'], 2, /^roam lookup: --connector must be a whole number from 1 to 1, got "99" \(the charger has 1; --connectors N/],
       [['lookup', '04A2B3C4', '--dump', join(dir, 'p'), '--connector', '3', '--connectors', '2'], 2, /--connector must be a whole number from 1 to 2, got "3"/],
       [['lookup', '04A2B3C4', '--dump', join(dir, 'p'), '--connector', '0'], 2, /--connector must be a whole number from 1 to 1, got "0"$/],
