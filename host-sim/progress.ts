@@ -50,6 +50,7 @@ export class Progress {
   private start: number;
   private lastDraw = -Infinity;
   private drawn = false;
+  private last: [number, string] = [0, ''];
 
   constructor(private label: string, private total: number, private readonly o: ProgressOptions = {}) {
     this.stream = o.stream ?? process.stderr;
@@ -65,15 +66,29 @@ export class Progress {
     this.total = total;
     this.start = this.now();
     this.lastDraw = -Infinity;
+    this.last = [0, ''];
   }
 
   update(done: number, note = ''): void {
+    this.last = [done, note];
     if (!this.enabled) return;
     const t = this.now();
     if (t - this.lastDraw < this.everyMs && done < this.total) return;
+    this.draw(t);
+  }
+
+  /** Prints a line of output above the progress line, which is drawn again under it. */
+  print(line: string, out: (line: string) => void = console.log): void {
+    const shown = this.drawn;
+    this.end();
+    out(line);
+    if (shown) this.draw(this.now());
+  }
+
+  private draw(t: number): void {
     this.lastDraw = t;
     const cols = (this.stream as { columns?: number }).columns ?? 120;
-    this.stream.write(`\r\x1b[K${progressLine(this.label, done, this.total, t - this.start, this.o.unit, note).slice(0, cols - 1)}`);
+    this.stream.write(`\r\x1b[K${progressLine(this.label, this.last[0], this.total, t - this.start, this.o.unit, this.last[1]).slice(0, cols - 1)}`);
     this.drawn = true;
   }
 

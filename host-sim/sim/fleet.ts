@@ -175,7 +175,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       console.log(HELP);
       return 0;
     }
-    const r = await runFleet({ ...args, broker: args.broker || undefined, log: (l) => console.log(l), bar: new Progress('fleet', args.chargers, { unit: '' }) });
+    const bar = new Progress('fleet', args.chargers);
+    const r = await runFleet({ ...args, broker: args.broker || undefined, log: (l) => bar.print(l), bar });
     console.log('\n== fleet report ==');
     console.log(`chargers: ${r.chargers} (${r.connected} connected at the end), broker: ${r.brokerKind}`);
     console.log(`lists applied: ${r.listsApplied}/${r.chargers}`);
