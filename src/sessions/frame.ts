@@ -8,6 +8,8 @@ import { SIGNATURE_BYTES } from './cose.js';
 // integer reads and one CRC, without allocating, on XS on a microcontroller.
 //
 // Sector header (12 bytes):  'R' 'J'  version  0xFF  counter:u32le  crc32(bytes 0..7):u32le
+//   version 1: entries fill the sector to its end (journals written before the seal)
+//   version 2: the last SEAL_BYTES of the sector are the seal's place (journal-seal.ts)
 // Entry (7 + n bytes):        type:u8  n:u16le  body[n]  crc32(type, n, body):u32le
 //   'R' record:    body = the record's CBOR payload (its seq is key 1)
 //   'S' signature: body = seq:u32le, ES256 r||s (64 bytes)
@@ -17,6 +19,8 @@ import { SIGNATURE_BYTES } from './cose.js';
 
 export const SECTOR_HEADER_BYTES = 12;
 export const FORMAT_VERSION = 1;
+/** The format the journal writes: version 1 with the seal's place kept at each sector's end. */
+export const SEALED_FORMAT_VERSION = 2;
 export const ENTRY_OVERHEAD = 7;
 export const T_RECORD = 0x52;
 export const T_SIGNATURE = 0x53;
@@ -33,20 +37,21 @@ export const MAX_RECORD_ENTRY_BYTES = ENTRY_OVERHEAD + MAX_PAYLOAD_BYTES;
 export const MIN_RECORD_ENTRY_BYTES = ENTRY_OVERHEAD + 66;
 
 
-export function sectorHeader(counter: number): Uint8Array {
+export function sectorHeader(counter: number, version = FORMAT_VERSION): Uint8Array {
   const h = new Uint8Array(SECTOR_HEADER_BYTES);
   h[0] = 0x52;
   h[1] = 0x4a;
-  h[2] = FORMAT_VERSION;
+  h[2] = version;
   h[3] = 0xff;
   put32(h, 4, counter);
   put32(h, 8, crc32(h, 0, 8));
   return h;
 }
 
-/** The counter of a valid header at `at`, or -1. */
+/** The counter of a valid header at `at` (either version; the version is its byte 2), or -1. */
 export function readSectorHeader(b: Uint8Array, at = 0): number {
-  if (b[at] !== 0x52 || b[at + 1] !== 0x4a || b[at + 2] !== FORMAT_VERSION || b[at + 3] !== 0xff) return -1;
+  const v = b[at + 2];
+  if (b[at] !== 0x52 || b[at + 1] !== 0x4a || (v !== FORMAT_VERSION && v !== SEALED_FORMAT_VERSION) || b[at + 3] !== 0xff) return -1;
   if (crc32(b, at, at + 8) !== u32(b, at + 8)) return -1;
   return u32(b, at + 4);
 }
