@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../host-sim/cli/main.js';
 import { readBackendSigner } from '../../host-sim/cli/keygen.js';
@@ -345,5 +346,64 @@ describe('roam keygen', () => {
     const dir = mkdtempSync(join(tmpdir(), 'roam-kg-bad-'));
     writeFileSync(join(dir, 'k.pem'), generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }));
     expect(() => readBackendSigner(join(dir, 'k.pem'))).toThrow(/is not a P-256 private key PEM/);
+  });
+});
+
+// Any mix of commands, options and values a technician could type ends in a
+// documented exit code with one line on stderr: never an internal error (5),
+// never a stack trace. It runs in a temporary directory (relative --out paths).
+describe('roam: random command lines', () => {
+  it('end in 0..4 with at most one stderr line, never an internal error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roam-fc-'));
+    writeFileSync(join(dir, 'file'), 'x');
+    writeFileSync(join(dir, 'backend.hex'), hex(backend));
+    writeFileSync(join(dir, 'short.bin'), new Uint8Array(5000));
+    expect((await roam('provision', '--out', join(dir, 'dev'), '--site', 'S', '--broker', 'mqtt://b:1', '--backend-key', hex(backend))).code).toBe(0);
+    const outs = [join(dir, 'o1'), join(dir, 'o2', 'deeper'), join(dir, 'file', 'x'), join(dir, 'dev'), '/proc/nope', ''];
+    const values = ['', 'x', '0', '99', '-1', '1.5', '4MB', '16MB', '3MB', 'esp32', 'esp32s3', 'msb', 'lsb', 'roam', 'a'.repeat(70), 'dev/odd#+',
+      'mqtt://b:1883', 'http://b', hex(backend), '04' + '11'.repeat(64), `@${join(dir, 'backend.hex')}`, `@${join(dir, 'file')}`, '@', '@/nonexistent',
+      '04A2B3C4D5E680', '08112233', 'zz', '{"input":"decimal"}', '{"input":"x"}', '{', '[--run]', '--', '-h', join(dir, 'dev'), join(dir, 'short.bin'),
+      join(dir, 'dev', 'nvs.bin'), dir, '/nonexistent'];
+    const options = ['--out', '--site', '--broker', '--backend-key', '--device-id', '--uid-order', '--flash', '--target', '--domain', '--force',
+      '--allow-in-repo', '--dump', '--nvs', '--uid', '--reader-config', '--connector', '--connectors', '--unverified', '--debug', '--bogus'];
+    const word = fc.oneof(
+      fc.constantFrom(...options).chain((o) => (o === '--out' ? fc.constantFrom(...outs) : fc.constantFrom(...values)).map((v) => [o, v])),
+      fc.constantFrom(...options).map((o) => [o]),
+      fc.constantFrom(...values).filter((v) => !v.startsWith('-')).map((v) => [v]),
+    );
+    // A valid line of each command, then up to three edits: a word added, replaced or dropped.
+    const bases = [
+      ['keygen', '--out', join(dir, 'keys')],
+      ['provision', '--out', join(dir, 'o3'), '--site', 'S', '--broker', 'mqtt://b:1883', '--backend-key', hex(backend)],
+      ['inspect', join(dir, 'dev')],
+      ['lookup', '04A2B3C4D5E680', '--dump', join(dir, 'dev')],
+      ['build', '--target', 'esp32', '--flash', '4MB'],
+    ];
+    const edit = fc.record({ kind: fc.constantFrom('add', 'replace', 'drop'), at: fc.nat(), words: word });
+    const line = fc.tuple(fc.nat({ max: bases.length }), fc.array(edit, { maxLength: 3 }));
+    // Relative paths an edit leaves as --out land in the temporary directory, never in the repository.
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      await fc.assert(fc.asyncProperty(line, async ([b, edits]) => {
+      const args = b === bases.length ? ['frob'] : [...bases[b]];
+      for (const e of edits) {
+        const at = 1 + (e.at % Math.max(1, args.length - 1));
+        if (e.kind === 'add') args.splice(at, 0, ...e.words);
+        else if (e.kind === 'replace') args.splice(at, 1, ...e.words);
+        else if (args.length > 1) args.splice(at, 1);
+      }
+      const command = args[0];
+      // --run would start mcconfig.
+      fc.pre(!(command === 'build' && args.includes('--run')));
+      const r = await roam(...args);
+      expect([0, 1, 2, 3, 4], `${args.join(' ')}: ${r.err}`).toContain(r.code);
+      // One line: the error, or provision's git work tree warning (a temporary directory is in none).
+      expect(r.err ? r.err.split('\n').length : 0, `${args.join(' ')}: ${r.err}`).toBe(r.code === 0 ? 0 : 1);
+      expect(r.err).not.toMatch(/\n\s+at |internal error/);
+      }), { numRuns: Number(process.env.RUNS ?? 300), seed: Number(process.env.SEED ?? 15) });
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });
