@@ -13,6 +13,9 @@ import { nvsImage, readNvs } from '../../host-sim/cli/nvs.js';
 import { readPartitionTable, tableFile } from '../../host-sim/cli/partitions.js';
 import { nodeCrypto } from '../../host-sim/hal/node-crypto.js';
 import { ROOT } from '../../host-sim/xs/bundle.js';
+import { generateOcpiTokens, SiteList } from '../../host-sim/backend/index.js';
+import { SIGNATURE_BYTES } from '../../src/tokens/format.js';
+import { readHeader } from '../../src/tokens/table.js';
 
 async function roam(...args: string[]) {
   const out: string[] = [], err: string[] = [];
@@ -322,8 +325,13 @@ describe('roam keygen', () => {
     const dev = mkdtempSync(join(tmpdir(), 'roam-kg-dev-'));
     expect((await roam('provision', '--out', dev, '--site', 'S1', '--broker', 'mqtt://b:1883', '--backend-key', `@${join(dir, 'backend.hex')}`)).code).toBe(0);
     const onDevice = readNvs(new Uint8Array(readFileSync(join(dev, 'nvs.bin')))).get('roam')!.get('backendKey') as Uint8Array;
-    const message = new TextEncoder().encode('a token list header');
-    expect(nodeCrypto.verifyP256(onDevice, message, readBackendSigner(join(dir, 'backend-key.pem')).sign(message))).toBe(true);
+    // The backend peer's SiteList signs with it; the header signature verifies with the key on the device.
+    const site = new SiteList(readBackendSigner(join(dir, 'backend-key.pem')), nodeCrypto, () => Date.parse('2026-03-01T00:00:00Z'));
+    const image = site.publish([{ countryCode: 'US', partyId: 'SEM', allowedUsesTable: true, tokens: generateOcpiTokens({ countryCode: 'US', partyId: 'SEM', count: 20, seed: 15 }) }]).bytes;
+    const header = readHeader(image);
+    const end = header.headerLength + header.bodyLength + SIGNATURE_BYTES;
+    expect(end).toBe(image.length);
+    expect(nodeCrypto.verifyP256(onDevice, image.subarray(0, header.headerLength), image.subarray(end - SIGNATURE_BYTES, end))).toBe(true);
   });
 
   it('refuses a private key inside a git work tree unless --allow-in-repo; provision warns there', async () => {
