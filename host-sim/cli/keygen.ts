@@ -15,10 +15,10 @@ const help = `usage: roam keygen --out DIR [--force] [--allow-in-repo]
 
 Creates the backend's P-256 key pair, the key that signs the token lists,
 differentials and key rotations the devices verify, and writes:
-  DIR/${PUBLIC_FILE}       the public key, 65 bytes SEC1 uncompressed, in hex: what
-                     roam provision --backend-key @DIR/${PUBLIC_FILE} puts on each device
+  DIR/${PUBLIC_FILE}      the public key, 65 bytes SEC1 uncompressed, in hex: what
+                        roam provision --backend-key @DIR/${PUBLIC_FILE} puts on each device
   DIR/${PRIVATE_FILE}  the private key, PKCS#8 PEM, file mode 0600: what the
-                     backend signs with (openssl pkey -in it reads it too)
+                        backend signs with (openssl pkey -in it reads it too)
 The private key is never printed. Keep it off the devices and out of git:
 keygen refuses to write it inside a git work tree unless --allow-in-repo.
 

@@ -37,8 +37,9 @@ rotation stored in the selector, else the settings' backendKey). lookup
 refuses to answer from an image that fails.
 
 Exit codes: 0 answered from a verified list (or from no list: none was ever
-applied); 1 the token image fails verification (refused; with --unverified
-the answer is shown, marked UNVERIFIED); 2 bad input (UID, reader config,
+applied); 1 the token image fails verification, or the selector holds
+neither erased flash nor a selection (refused; with --unverified the answer
+is shown, marked UNVERIFIED); 2 bad input (UID, reader config,
 options, an extra argument, a connector out of range, the dump).
 
 ${DUMP_HELP}`;
