@@ -50,7 +50,7 @@ export const provision: Command = {
     });
     for (const required of ['out', 'site', 'broker', 'backend-key'] as const)
       if (!values[required]) throw new BadInput(`--${required} is required (roam provision --help)`);
-    if (!/^mqtts?:\/\/[^/\s:]+(:\d{1,5})?\/?$/.test(values.broker!)) throw new BadInput(`--broker must look like mqtt://host:port or mqtts://host:port, got ${values.broker}`);
+    brokerOption(values.broker!);
     if (!['msb', 'lsb'].includes(values['uid-order']!)) throw new BadInput(`--uid-order must be msb or lsb, got ${JSON.stringify(values['uid-order'])}`);
     const { target, flash } = checkTarget(values.target ?? defaultTarget(flashOption(values.flash!)), values.flash!);
     const domain = domainOption(values.domain!);
@@ -101,6 +101,14 @@ export const provision: Command = {
     return 0;
   },
 };
+
+/** --broker: the form the device parses (hal/moddable/roam.ts brokerOf: mqtt(s)://host[:port]), a TCP port 1..65535. */
+function brokerOption(url: string): string {
+  const m = /^mqtts?:\/\/[^/\s:]+(?::(\d{1,5}))?\/?$/.exec(url);
+  if (!m) throw new BadInput(`--broker must look like mqtt://host:port or mqtts://host:port, got ${JSON.stringify(url)}`);
+  if (m[1] !== undefined && (Number(m[1]) < 1 || Number(m[1]) > 65535)) throw new BadInput(`--broker port must be 1..65535, got ${m[1]}`);
+  return url;
+}
 
 /** --device-id: one MQTT topic level, the rule the device's topics enforce (src/sync/topics.ts). */
 function deviceIdOption(id: string): string {

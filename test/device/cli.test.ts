@@ -251,6 +251,7 @@ describe('roam: bad input, every command', () => {
       [prov('--target', 'esp8266'), 2, /^roam provision: --target must be one of esp32, esp32s3, got "esp8266"$/],
       [['provision', '--out', join(file, 'x'), '--site', 'S1', '--broker', 'mqtt://b:1883', '--backend-key', hex(backend)], 2, /^roam provision: --out \S+: \S+a-file is a file, not a directory$/],
       [prov('--out'), 2, /^roam provision: --out needs a value$/],
+      [['provision', '--out', out, '--site', 'S1', '--broker', 'mqtt://b:99999', '--backend-key', hex(backend)], 2, /^roam provision: --broker port must be 1\.\.65535, got 99999$/],
       [['inspect', '--nvs', nvs], 2, /^roam inspect: \S+truncated-nvs\.bin is not an NVS image: .*whole 4096-byte pages; got 5000 bytes/],
       [['inspect', '--nvs', dir], 2, /^roam inspect: --nvs: \S+ is a directory, not a file$/],
       [['inspect', join(dir, 'p'), 'extra'], 2, /^roam inspect: unexpected argument "extra": roam inspect takes at most DUMP besides options$/],
