@@ -193,6 +193,8 @@ describe('roam inspect, lookup, build', () => {
       const r = await roam(c, '--help');
       expect(r.code).toBe(0);
       expect(r.out).toMatch(new RegExp(`usage: roam ${c}`));
+      expect(r.out).toMatch(/Exit codes: 0 /);
+      expect(r.out).toMatch(/2 bad input/);
     }
     // The exit codes of the checking commands are in their help (and docs/device.md).
     const inspectHelp = (await roam('inspect', '--help')).out;
@@ -203,6 +205,9 @@ describe('roam inspect, lookup, build', () => {
     expect(lookupHelp).toMatch(/1 the token image fails verification/);
     expect(lookupHelp).toContain('--unverified');
     expect((await roam('frobnicate')).code).toBe(2);
+    const top = await roam('--help');
+    expect(top.code).toBe(0);
+    expect(top.out).toMatch(/Exit codes: 0 ok; 1 a verification or check failed; 2 bad input .*; 3 refused .*4 a tool is missing .*5 an internal error/s);
   });
 });
 
