@@ -194,7 +194,7 @@ describe('roam inspect, lookup, build', () => {
       expect(r.code).toBe(0);
       expect(r.out).toMatch(new RegExp(`usage: roam ${c}`));
       expect(r.out).toMatch(/Exit codes: 0 /);
-      expect(r.out).toMatch(/2 bad input/);
+      expect(r.out).toMatch(/2 bad\s+input/);
     }
     // The exit codes of the checking commands are in their help (and docs/device.md).
     const inspectHelp = (await roam('inspect', '--help')).out;
