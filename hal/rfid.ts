@@ -6,5 +6,9 @@ export interface Tap {
 
 export interface RfidReader {
   onTap?: (tap: Tap) => void;
+  /** The reader started failing (absent, unpowered, miswired): told once per change, never every poll. */
+  onError?: (error: unknown) => void;
+  /** A failing reader answers again. */
+  onRecover?: () => void;
   close(): void;
 }

@@ -279,8 +279,15 @@ export class Mfrc522 {
  */
 export class Mfrc522Reader implements RfidReader {
   onTap?: (tap: Tap) => void;
-  /** Failures of the chip itself, so a dead reader is reported, not silent. */
-  onError?: (error: Mfrc522Error) => void;
+  /**
+   * The chip started failing (a dead reader is reported, not silent): once
+   * per change, not every poll. poll() never throws: it runs from a Timer.
+   */
+  onError?: (error: unknown) => void;
+  /** A failing chip answers again. */
+  onRecover?: () => void;
+  /** The chip is failing now (its last poll threw). */
+  failing = false;
   private present?: Uint8Array;
   private misses = 0;
   private closed = false;
@@ -293,9 +300,15 @@ export class Mfrc522Reader implements RfidReader {
     try {
       uid = this.chip.readUid();
     } catch (e) {
-      if (!(e instanceof Mfrc522Error) || !this.onError) throw e;
-      this.onError(e);
+      if (!this.failing) {
+        this.failing = true;
+        this.onError?.(e);
+      }
       return;
+    }
+    if (this.failing) {
+      this.failing = false;
+      this.onRecover?.();
     }
     if (!uid) {
       if (this.present && ++this.misses >= this.releaseAfter) this.present = undefined;

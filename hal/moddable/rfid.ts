@@ -10,21 +10,34 @@ export interface ReaderPins {
   pollMs?: number;
 }
 
-/** The MFRC522 on the charger's SPI bus, polled by a Timer (10 Hz by default). */
-export function openMfrc522(pins: ReaderPins, name = 'reader0'): Mfrc522Reader & { stop(): void } {
-  const spi = new SPI({ port: pins.spi.port, clock: pins.spi.clock, out: pins.spi.out, in: pins.spi.in, hz: pins.spi.hz ?? 4_000_000, mode: 0 });
-  const select = new Digital({ pin: pins.select, mode: Digital.Output });
-  const reset = pins.reset === undefined ? undefined : new Digital({ pin: pins.reset, mode: Digital.Output });
-  const chip = new Mfrc522({
-    spi: { transfer: (b) => spi.transfer(b) },
-    select,
-    reset,
-  });
-  const reader = new Mfrc522Reader(chip, name) as Mfrc522Reader & { stop(): void };
-  const timer = Timer.repeat(() => reader.poll(), pins.pollMs ?? 100);
-  reader.stop = () => {
+/**
+ * The MFRC522 on the charger's SPI bus, polled by a Timer (10 Hz by default).
+ * A chip that does not answer closes the SPI and pins it opened, then throws
+ * (as Moddable's own drivers do); close() stops the poll and closes them all.
+ */
+export function openMfrc522(pins: ReaderPins, name = 'reader0'): Mfrc522Reader {
+  const opened: Array<{ close(): void }> = [];
+  const closeAll = () => { while (opened.length > 0) opened.pop()!.close(); };
+  let chip: Mfrc522;
+  try {
+    const spi = new SPI({ port: pins.spi.port, clock: pins.spi.clock, out: pins.spi.out, in: pins.spi.in, hz: pins.spi.hz ?? 4_000_000, mode: 0 });
+    opened.push(spi);
+    const select = new Digital({ pin: pins.select, mode: Digital.Output });
+    opened.push(select);
+    const reset = pins.reset === undefined ? undefined : new Digital({ pin: pins.reset, mode: Digital.Output });
+    if (reset) opened.push(reset);
+    chip = new Mfrc522({ spi: { transfer: (b) => spi.transfer(b) }, select, reset });
+  } catch (e) {
+    closeAll();
+    throw e;
+  }
+  const reader = new Mfrc522Reader(chip, name);
+  const timer = Timer.repeat(() => reader.poll(), pins.pollMs ?? 100); // poll() never throws
+  const close = reader.close.bind(reader);
+  reader.close = () => {
     Timer.clear(timer);
-    reader.close();
+    close();
+    closeAll();
   };
   return reader;
 }

@@ -80,7 +80,7 @@ export function roamExternals(modules: Set<string> = linModuleNames(), root = RO
         if (!['.ts', '.js'].some((e) => existsSync(base + e)))
           return { errors: [{ text: `${args.path} imported by ${args.importer}: no such file` }] };
         if (!modules.has(name))
-          return { errors: [{ text: `${args.path} imported by ${args.importer}: roam's manifest has no module ${name} on the lin platform (a device-only part: flash, SPI, GPIO, startRoam)` }] };
+          return { errors: [{ text: `${args.path} imported by ${args.importer}: roam's manifest has no module ${name} on the lin platform (a device-only part: flash, SPI, GPIO, the Roam class)` }] };
         return { path: name, external: true };
       });
     },

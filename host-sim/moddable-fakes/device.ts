@@ -50,6 +50,8 @@ class FakeDevice {
   rngState = 0x2545f491;
   spi?: FakeSpiDevice;
   pins = new Map<number, FakePin>();
+  /** Pins (and SPI ports, as `spi<port>`) held open by an IO object: ECMA-419 refuses a second owner. */
+  inUse = new Set<string>();
   config: Record<string, unknown> = {};
 
   /** Partition table: name → bytes (multiples of the 4 KiB sector); cells start erased. */

@@ -15,6 +15,8 @@ export default class Digital {
   private value = 0;
   constructor(readonly options: { pin: number; mode: number; edge?: number; onReadable?: () => void }) {
     if (!Number.isInteger(options.pin) || options.pin < 0 || options.pin > 48) throw new RangeError(`embedded:io/digital: invalid pin ${options.pin}`);
+    if (device.inUse.has(`pin${options.pin}`)) throw new Error(`embedded:io/digital: pin ${options.pin} in use`);
+    device.inUse.add(`pin${options.pin}`);
   }
   write(value: number): void {
     if (this.closed) throw new Error('embedded:io/digital: closed');
@@ -26,6 +28,7 @@ export default class Digital {
     return device.pins.get(this.options.pin)?.read?.() ?? this.value;
   }
   close(): void {
+    if (!this.closed) device.inUse.delete(`pin${this.options.pin}`);
     this.closed = true;
   }
 }

@@ -7,6 +7,11 @@ export default class SPI {
   private closed = false;
   constructor(readonly options: Record<string, unknown>) {
     if (!device.spi) throw new Error('embedded:io/spi: nothing on this bus');
+    if (device.inUse.has(this.port)) throw new Error(`embedded:io/spi: ${this.port} in use`);
+    device.inUse.add(this.port);
+  }
+  private get port(): string {
+    return `spi${String(this.options.port ?? 0)}`;
   }
   transfer(buffer: ArrayBuffer | ArrayBufferView): void {
     if (this.closed) throw new Error('embedded:io/spi: closed');
@@ -19,6 +24,7 @@ export default class SPI {
     this.transfer(bytesOf(buffer).slice());
   }
   close(): void {
+    if (!this.closed) device.inUse.delete(this.port);
     this.closed = true;
   }
 }

@@ -19,7 +19,7 @@ export interface ListApplied {
 }
 
 /** Where a fault was seen. None is ever thrown out of a timer or callback: each comes here. */
-export type FaultSource = 'reader' | 'flash' | 'transport' | 'meter' | 'tap' | 'hook';
+export type FaultSource = 'reader' | 'flash' | 'transport' | 'hardware' | 'config' | 'tap' | 'hook';
 
 export interface RoamFault {
   source: FaultSource;

@@ -234,7 +234,7 @@ describe('hal/moddable on the fakes, inside XS', () => {
       device.advance(300);
       sim.present({ uid: unhex('11223344') });
       device.advance(250);
-      reader.stop();
+      reader.close();
       const timersLeft = device.timers.length;
       device.spi = undefined; device.pins.clear();
       return { taps, timersLeft };`);
