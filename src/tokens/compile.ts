@@ -3,8 +3,8 @@ import { concatBytes, utf8 } from '../codec/bytes.js';
 import { BitWriter } from './bits.js';
 import { CompileError } from './errors.js';
 import {
-  BLOCK_MAX, BLOCK_SPAN, F_TYPE_SHIFT, F_VALID, FORMAT_VERSION, H, HEADER_FIXED, MAGIC, NO_GROUP,
-  SECTION_BYTES, SECTION_KINDS, put16, put24, put32, u32,
+  CHUNK_BITS, F_GROUPED, F_TYPE_SHIFT, F_VALID, FORMAT_VERSION, GROUP_PAIR_BYTES, H, HEADER_FIXED, MAGIC, MAX_PREFIX_HEX,
+  NO_GROUP, SECTION_BYTES, SECTION_KINDS, TAIL_PAD, put16, put24, put32, u32,
 } from './format.js';
 import { checkOcpiToken, type TokenIssue } from './ocpi.js';
 import { TOKEN_TYPES, WHITELISTS, type ReaderConfig } from './types.js';
@@ -154,7 +154,7 @@ export function compileTable(input: CompileInput, crypto: Crypto): CompiledTable
         g = groupIndex.get(t.groupId) ?? -1;
         if (g < 0) { g = groups.length; groupIndex.set(t.groupId, g); groups.push(t.groupId); }
       }
-      const code = tupleCode(p, WHITELISTS.indexOf(t.whitelist), (t.valid ? F_VALID : 0) | (TOKEN_TYPES.indexOf(t.type) << F_TYPE_SHIFT));
+      const code = tupleCode(p, WHITELISTS.indexOf(t.whitelist), (t.valid ? F_VALID : 0) | (TOKEN_TYPES.indexOf(t.type) << F_TYPE_SHIFT) | (g >= 0 ? F_GROUPED : 0));
       if (!paletteIndex.has(code)) { paletteIndex.set(code, -1); tupleCodes.push(code); }
       const key = uidKey(t.uid);
       const c = byKind.get(key.kind)!;
@@ -179,8 +179,10 @@ export function compileTable(input: CompileInput, crypto: Crypto): CompiledTable
     const built = kind === 0 ? buildTextSection(c, paletteIndex) : buildKeySection(kind, c, paletteIndex, attrBits);
     const at = s * SECTION_BYTES;
     sections[at] = kind;
+    sections[at + 1] = built.prefixHex;
+    sections[at + 2] = built.dirBits;
     put32(sections, at + 4, c.uid.length);
-    put32(sections, at + 8, built.blockCount);
+    put32(sections, at + 8, built.grouped);
     put32(sections, at + 12, bodyLength);
     put32(sections, at + 16, bodyLength + built.index.length);
     parts.push(built.index, built.data);
@@ -253,73 +255,65 @@ function checkInput(input: CompileInput): void {
   }
 }
 
-/** Offset of key j from the block's first key, or BLOCK_SPAN when 2^48 or more apart. */
-function span(c: Columns, first: number, j: number): number {
-  const dh = c.hi[j] - c.hi[first];
-  if (dh === 0) return c.lo[j] - c.lo[first];
-  if (dh === 1) { const d = c.lo[j] + BLOCK_SPAN - c.lo[first]; return d < BLOCK_SPAN ? d : BLOCK_SPAN; }
-  return BLOCK_SPAN;
+/** Hex digits all keys of a section share at their start (at most MAX_PREFIX_HEX, leaving a byte of remainder). */
+function commonPrefix(uids: string[], hexLength: number): number {
+  if (uids.length === 0) return 0;
+  const first = uids[0], last = uids[uids.length - 1]; // sorted: the first and the last decide
+  let p = 0;
+  while (p < MAX_PREFIX_HEX && p < hexLength - 2 && first[p] === last[p]) p++;
+  return p;
 }
 
 /**
- * Hex uids of one length. Blocks of up to BLOCK_MAX sorted keys, each an
- * Elias-Fano code of the offsets from its first key: `l` low bits stored
- * fixed-width, the rest in unary. Index entry per block: first key (big-endian),
- * data offset u32, count-1 u8, l u8.
+ * Hex uids of one length (format 2). Sorted keys without their common prefix (P hex digits);
+ * a directory on the next D bits (D a multiple of 4, about 8 to 128 keys a bucket): 2^D + 1
+ * cumulative counts; then each entry as fixed-width bits, the remainder of the key (its hex
+ * digits after prefix and bucket) then its palette index; then the group of each grouped entry.
+ * A lookup parses a few hex digits of the uid, reads two directory words and bisects one
+ * bucket with one 32-bit read a step.
  */
 function buildKeySection(kind: number, input: Columns, palette: Map<number, number>, attrBits: number) {
   const order = input.uid.map((_, i) => i).sort((a, b) => input.hi[a] - input.hi[b] || input.lo[a] - input.lo[b]);
-  const c = new Columns();
-  for (const i of order) {
-    c.uid.push(input.uid[i]); c.hi.push(input.hi[i]); c.lo.push(input.lo[i]);
-    c.attr.push(palette.get(input.attr[i])!); c.group.push(input.group[i]);
-  }
-  const n = c.uid.length;
-  const entry = kind + 6;
-  const blocks: number[] = [];
-  for (let i = 0; i < n;) {
-    blocks.push(i);
-    let j = i + 1;
-    while (j < n && j - i < BLOCK_MAX && span(c, i, j) < BLOCK_SPAN) j++;
-    i = j;
-  }
-  const index = new Uint8Array(entry * blocks.length);
+  const uids = order.map((i) => input.uid[i]);
+  const n = uids.length;
+  const hexLength = 2 * kind;
+  const prefixHex = commonPrefix(uids, hexLength);
+  let dirBits = 0;
+  while (dirBits + 4 <= 16 && prefixHex + (dirBits + 4) / 4 <= hexLength - 2 && n / Math.pow(2, dirBits + 4) >= 8) dirBits += 4;
+  const dirHex = dirBits / 4;
+  const restHex = hexLength - prefixHex - dirHex;
+  const buckets = Math.pow(2, dirBits);
+  const index = new Uint8Array(8 + 4 * (buckets + 1));
+  new DataView(index.buffer).setFloat64(0, prefixHex > 0 && n > 0 ? parseInt(uids[0].slice(0, prefixHex), 16) : 0, true);
   const data = new BitWriter();
-  blocks.forEach((first, b) => {
-    const end = b + 1 < blocks.length ? blocks[b + 1] : n;
-    const count = end - first;
-    const last = span(c, first, end - 1);
-    let l = 0;
-    while (l < 47 && Math.pow(2, l + 1) * count <= last) l++;
-    const unit = Math.pow(2, l);
-    const at = entry * b;
-    writeKey(index, at, kind, c.hi[first], c.lo[first]);
-    put32(index, at + kind, data.byteLength);
-    index[at + kind + 4] = count - 1;
-    index[at + kind + 5] = l;
-    for (let e = first; e < end; e++) data.write(span(c, first, e) % unit, l);
-    for (let e = first; e < end; e++) data.write(c.attr[e], attrBits);
-    data.alignByte();
-    const grouped: number[] = [];
-    for (let e = first; e < end; e++) if (c.group[e] >= 0) grouped.push(e);
-    data.write(grouped.length, 8);
-    for (const e of grouped) {
-      data.write(e - first, 8);
-      const g = c.group[e];
-      data.write(g & 0xff, 8); data.write((g >>> 8) & 0xff, 8); data.write(g >>> 16, 8);
+  const grouped: number[] = [];
+  let bucket = 0;
+  for (let e = 0; e < n; e++) {
+    const uid = uids[e];
+    const b = dirHex > 0 ? parseInt(uid.slice(prefixHex, prefixHex + dirHex), 16) : 0;
+    while (bucket <= b) put32(index, 8 + 4 * bucket++, e); // buckets up to this key's start here
+    // The remainder, most significant first, in chunks of at most CHUNK_BITS (6 hex digits).
+    for (let h = prefixHex + dirHex; h < hexLength; h += CHUNK_BITS / 4) {
+      const digits = uid.slice(h, Math.min(hexLength, h + CHUNK_BITS / 4));
+      data.write(parseInt(digits, 16), 4 * digits.length);
     }
-    const base = data.bitLength;
-    for (let e = first; e < end; e++) data.setBit(base + Math.floor(span(c, first, e) / unit) + (e - first));
-    data.alignByte();
-  });
-  return { index, data: data.bytes(), blockCount: blocks.length };
-}
-
-function writeKey(out: Uint8Array, at: number, kind: number, hi: number, lo: number): void {
-  const hiBytes = kind - 6;
-  for (let i = 0; i < hiBytes; i++) out[at + i] = (hi >>> (8 * (hiBytes - 1 - i))) & 0xff;
-  const loBytes = kind < 6 ? kind : 6;
-  for (let i = 0; i < loBytes; i++) out[at + (kind - loBytes) + i] = Math.floor(lo / Math.pow(2, 8 * (loBytes - 1 - i))) & 0xff;
+    data.write(palette.get(input.attr[order[e]])!, attrBits);
+    if (input.group[order[e]] >= 0) grouped.push(e);
+  }
+  while (bucket <= buckets) put32(index, 8 + 4 * bucket++, n);
+  data.alignByte();
+  data.skip(8 * TAIL_PAD); // a lookup reads 32 bits wherever an entry's field begins
+  for (const e of grouped) {
+    data.write(e & 0xff, 8); data.write((e >>> 8) & 0xff, 8); data.write((e >>> 16) & 0xff, 8); data.write(e >>> 24, 8);
+    const g = input.group[order[e]];
+    data.write(g & 0xff, 8); data.write((g >>> 8) & 0xff, 8); data.write(g >>> 16, 8);
+  }
+  if (restHex <= 0) throw new CompileError('key section without a remainder');
+  const bytes = data.bytes();
+  const size = Math.ceil((n * (4 * restHex + attrBits)) / 8) + TAIL_PAD + GROUP_PAIR_BYTES * grouped.length;
+  const out = new Uint8Array(size);
+  out.set(bytes.subarray(0, size));
+  return { index, data: out, prefixHex, dirBits, grouped: grouped.length };
 }
 
 /** Text uids (rare): sorted, index of u32 offsets; entry = len u8, ASCII, palette u16, group u24. */
@@ -339,7 +333,7 @@ function buildTextSection(c: Columns, palette: Map<number, number>) {
     put24(data, o + 2, c.group[i] >= 0 ? c.group[i] : NO_GROUP);
     o += 5;
   });
-  return { index, data, blockCount: 0 };
+  return { index, data, prefixHex: 0, dirBits: 0, grouped: 0 };
 }
 
 /** Group ids: u32 offsets (from the table start), then len u8 + UTF-8 each. */

@@ -1,19 +1,23 @@
-// The on-flash table format, version 1 (docs/tokens.md has it byte by byte).
+// The on-flash table format, version 2 (docs/tokens.md has it byte by byte).
 // Integers little-endian unless a field says otherwise; keys big-endian.
 
 export { put32, u32 } from '../codec/bytes.js';
 
 export const MAGIC = 0x314b5452; // "RTK1" read as u32 LE
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const SIGNATURE_BYTES = 64;
 export const HEADER_FIXED = 160;
 export const SECTION_BYTES = 20;
 /** Sections in table order: 4-, 7-, 10-byte hex uids, then text uids. */
 export const SECTION_KINDS = [4, 7, 10, 0];
-/** Entries per block at most: the lookup scans one block. */
-export const BLOCK_MAX = 128;
-/** A block spans less than 2^48 keys, so offsets inside it are exact doubles. */
-export const BLOCK_SPAN = 281474976710656; // 2^48
+/** A key's remainder is stored and compared in chunks of at most 24 bits (6 hex digits): one 32-bit read each at any bit offset. */
+export const CHUNK_BITS = 24;
+/** Hex digits of a section's common key prefix at most (an exact double), always leaving a byte of remainder. */
+export const MAX_PREFIX_HEX = 12;
+/** Zero bytes after a key section's entries: a 32-bit read where the last field begins stays inside the section. */
+export const TAIL_PAD = 3;
+/** A grouped entry of a key section: entry index u32, group u24 (little-endian). */
+export const GROUP_PAIR_BYTES = 7;
 export const NO_GROUP = 0xffffff;
 
 export const H = {
@@ -25,6 +29,8 @@ export const H = {
 /** Palette flags: one attribute tuple per distinct (partner, whitelist, valid, type); groups are kept apart. */
 export const F_VALID = 1;
 export const F_TYPE_SHIFT = 1; // 2 bits: index in TOKEN_TYPES
+/** The token has a group id: a key section lists it among its grouped entries. */
+export const F_GROUPED = 8;
 
 export function u16(b: Uint8Array, i: number): number {
   return b[i] | (b[i + 1] << 8);

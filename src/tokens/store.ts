@@ -204,9 +204,11 @@ export class TokenStore implements TokenLookup {
   lookup(uid: string): TokenEntry | undefined {
     uid = uid.toUpperCase();
     if (this.activeSlot === undefined) return undefined;
-    const o = this.overlay.lookup(uid, this.header!.partners);
-    if (o !== undefined) return o ?? undefined;
-    return this.mapped().lookup(uid);
+    if (this.overlay.changes > 0) {
+      const o = this.overlay.lookup(uid, this.header!.partners);
+      if (o !== undefined) return o ?? undefined;
+    }
+    return this.mapped().find(uid);
   }
 
   /** Starts streaming a signed image of `totalLength` bytes into the inactive slot. */

@@ -1,12 +1,11 @@
 import { fromUtf8 } from '../codec/bytes.js';
-import { POPCOUNT, readBits } from './bits.js';
 import { TokenUpdateError } from './errors.js';
 import {
-  BLOCK_SPAN, F_TYPE_SHIFT, F_VALID, FORMAT_VERSION, H, HEADER_FIXED, MAGIC, NO_GROUP, SECTION_BYTES,
-  SECTION_KINDS, u16, u24, u32,
+  CHUNK_BITS, F_GROUPED, F_TYPE_SHIFT, F_VALID, FORMAT_VERSION, GROUP_PAIR_BYTES, H, HEADER_FIXED, MAGIC, MAX_PREFIX_HEX,
+  NO_GROUP, SECTION_BYTES, SECTION_KINDS, TAIL_PAD, u16, u24, u32,
 } from './format.js';
 import { TOKEN_TYPES, WHITELISTS, type Partner, type TokenEntry, type TokenLookup } from './types.js';
-import { uidKey } from './uid.js';
+import { uidKind } from './uid.js';
 
 /** What the header says, checked against itself; small, read once per image. */
 export interface TableHeader {
@@ -22,7 +21,13 @@ export interface TableHeader {
   attrBits: number;
   groupCount: number;
   groupOffset: number;
-  sections: Array<{ kind: number; count: number; blockCount: number; indexOffset: number; dataOffset: number }>;
+  /** In table order (4-, 7-, 10-byte keys, text). Key sections: common prefix (hex digits), directory bits, grouped entries. */
+  sections: Array<{ kind: number; prefixHex: number; dirBits: number; count: number; grouped: number; indexOffset: number; dataOffset: number }>;
+}
+
+/** Bits of a key's remainder in a key section: its hex digits after the prefix and the directory's. */
+function remainderBits(sec: { kind: number; prefixHex: number; dirBits: number }): number {
+  return 4 * (2 * sec.kind - sec.prefixHex) - sec.dirBits;
 }
 
 const bad = (message: string) => new TokenUpdateError('BAD_FORMAT', `token table: ${message}`);
@@ -69,17 +74,26 @@ export function readHeader(bytes: Uint8Array): TableHeader {
   let end = 0;
   for (let s = 0; s < SECTION_KINDS.length; s++) {
     const at = H.sections + s * SECTION_BYTES;
-    const sec = { kind: bytes[at], count: u32(bytes, at + 4), blockCount: u32(bytes, at + 8), indexOffset: u32(bytes, at + 12), dataOffset: u32(bytes, at + 16) };
+    const sec = { kind: bytes[at], prefixHex: bytes[at + 1], dirBits: bytes[at + 2], count: u32(bytes, at + 4), grouped: u32(bytes, at + 8), indexOffset: u32(bytes, at + 12), dataOffset: u32(bytes, at + 16) };
     if (sec.kind !== SECTION_KINDS[s]) throw bad(`section ${s} is of kind ${sec.kind}`);
-    const indexBytes = sec.kind === 0 ? 4 * sec.count : (sec.kind + 6) * sec.blockCount;
+    if (sec.kind === 0 ? sec.prefixHex !== 0 || sec.dirBits !== 0 || sec.grouped !== 0
+      : sec.prefixHex > MAX_PREFIX_HEX || sec.dirBits % 4 !== 0 || sec.dirBits > 16 || remainderBits(sec) < 8)
+      throw bad(`section ${s} layout`);
+    const indexBytes = sec.kind === 0 ? 4 * sec.count : 8 + 4 * (Math.pow(2, sec.dirBits) + 1);
     if (sec.indexOffset < end || sec.dataOffset !== sec.indexOffset + indexBytes || sec.dataOffset > bodyLength) throw bad(`section ${s} offsets`);
-    if ((sec.count === 0) !== (sec.blockCount === 0) && sec.kind !== 0) throw bad(`section ${s} counts`);
     end = sec.dataOffset;
     sections.push(sec);
   }
   const groupOffset = u32(bytes, H.groupOffset);
   const groupCount = u32(bytes, H.groupCount);
   if (groupOffset < end || groupOffset + 4 * groupCount > bodyLength) throw bad('group table offsets');
+  // A key section's entries, padding and group pairs fit before the next section: lookups read inside it.
+  for (let s = 0; s < sections.length; s++) {
+    const sec = sections[s];
+    const sectionEnd = s + 1 < sections.length ? sections[s + 1].indexOffset : groupOffset;
+    const need = sec.kind === 0 ? 0 : Math.ceil((sec.count * (remainderBits(sec) + attrBits)) / 8) + TAIL_PAD + GROUP_PAIR_BYTES * sec.grouped;
+    if (sec.dataOffset + need > sectionEnd) throw bad(`section ${s} data`);
+  }
   return {
     headerLength, bodyLength, listVersion: u32(bytes, H.listVersion),
     createdAt: new DataView(bytes.buffer, bytes.byteOffset, HEADER_FIXED).getFloat64(H.createdAt, true),
@@ -88,30 +102,70 @@ export function readHeader(bytes: Uint8Array): TableHeader {
   };
 }
 
+/** A key section as a lookup uses it: fixed per image, worked out once at open (no per-token state). */
+interface KeySection {
+  count: number;
+  grouped: number;
+  /** Common prefix: hex digits, and their value. */
+  prefixHex: number;
+  prefix: number;
+  /** Hex digits parsed at once: the directory's, then the remainder's first chunk. */
+  headHex: number;
+  /** 2^(bits of the first chunk): splits that parse into bucket and chunk. */
+  chunk0: number;
+  /** 32 − bits of the first chunk: its shift out of a 32-bit read. */
+  shift0: number;
+  /** Bits of the remainder, and of an entry (remainder + palette index). */
+  rest: number;
+  width: number;
+  /** Absolute offsets: the directory (bytes), the first entry (bits), the group pairs (bytes). */
+  dir: number;
+  bits: number;
+  groups: number;
+}
+
 /**
- * Lookups in place over a table image (a mapped flash slot or a buffer): a
- * binary search over the block index, then one block. Nothing is parsed or
- * allocated per token at open.
+ * Lookups in place over a table image (a mapped flash slot or a buffer): two
+ * directory words, then a binary search over one bucket of fixed-width
+ * entries. Nothing is parsed or allocated per token at open; a lookup
+ * allocates only the entry it returns (and a few short hex substrings to
+ * parse). Costs are XS bytecodes (the meter counts one per instruction): a step
+ * is one 32-bit DataView read and a shift, a hex field one native parseInt.
  */
 export class TokenTable implements TokenLookup {
   readonly header: TableHeader;
   private readonly body: number;
-  /** Where each section's data ends (absolute; the next section, or the group table, starts there). */
-  private readonly ends: number[];
+  /** Where the text section's data ends (the group table starts there). */
+  private readonly textEnd: number;
   /** Palette tuples in the header. */
   private readonly tuples: number;
+  private readonly view: DataView;
+  private readonly keys: KeySection[];
 
   /** `bytes`: the image (header + body, signature after it is ignored). */
   constructor(private readonly bytes: Uint8Array) {
     this.header = readHeader(bytes);
-    this.body = this.header.headerLength;
-    if (bytes.length < this.body + this.header.bodyLength) throw new TokenUpdateError('TRUNCATED', 'token table body is shorter than its header says');
-    // readHeader checked the sections monotonic and inside the body: every read of a
-    // lookup is bounded by these (O(1) checks), so a corrupt or hostile body can make a
-    // lookup answer undefined, never read past the image or answer a malformed entry.
-    const s = this.header.sections;
-    this.ends = s.map((_, i) => this.body + (i + 1 < s.length ? s[i + 1].indexOffset : this.header.groupOffset));
-    this.tuples = this.header.palette.length / 3;
+    const h = this.header;
+    this.body = h.headerLength;
+    if (bytes.length < this.body + h.bodyLength) throw new TokenUpdateError('TRUNCATED', 'token table body is shorter than its header says');
+    // readHeader checked the sections monotonic and inside the body, and each key section's
+    // entries, padding and group pairs inside it: every read of a lookup is bounded by these
+    // (O(1) checks), so a corrupt or hostile body can make a lookup answer undefined, never
+    // read past the image or answer a malformed entry.
+    this.textEnd = this.body + h.groupOffset;
+    this.tuples = h.palette.length / 3;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.keys = h.sections.slice(0, 3).map((sec) => {
+      const rest = remainderBits(sec);
+      const c0 = Math.min(CHUNK_BITS, rest);
+      const dir = this.body + sec.indexOffset;
+      const bits = 8 * (this.body + sec.dataOffset);
+      return {
+        count: sec.count, grouped: sec.grouped, prefixHex: sec.prefixHex, prefix: this.view.getFloat64(dir, true),
+        headHex: (sec.dirBits + c0) / 4, chunk0: Math.pow(2, c0), shift0: 32 - c0, rest, width: rest + h.attrBits,
+        dir: dir + 8, bits, groups: this.body + sec.dataOffset + Math.ceil((sec.count * (rest + h.attrBits)) / 8) + TAIL_PAD,
+      };
+    });
   }
 
   get listVersion(): number {
@@ -123,93 +177,74 @@ export class TokenTable implements TokenLookup {
   }
 
   lookup(uid: string): TokenEntry | undefined {
-    uid = uid.toUpperCase(); // OCPI uids are case-insensitive
-    const key = uidKey(uid);
-    const h = this.header;
-    if (key.kind === 0) return this.lookupText(uid, h.sections[3], this.ends[3]);
-    const s = key.kind === 4 ? 0 : key.kind === 7 ? 1 : 2;
-    return this.lookupKey(uid, h.sections[s], this.ends[s], key.hi, key.lo);
+    return this.find(uid.toUpperCase()); // OCPI uids are case-insensitive
   }
 
-  /** `end`: where the section's data ends; nothing at or past it is read. */
-  private lookupKey(uid: string, sec: TableHeader['sections'][0], end: number, thi: number, tlo: number): TokenEntry | undefined {
-    const b = this.bytes;
-    const kind = sec.kind;
-    const entry = kind + 6;
-    const hiBytes = kind - 6;
-    const index = this.body + sec.indexOffset;
-    // Last block whose first key is ≤ the key sought.
-    let low = 0, high = sec.blockCount - 1, found = -1, fhi = 0, flo = 0;
+  /** `uid` already upper-cased (the store's lookup did it). */
+  find(uid: string): TokenEntry | undefined {
+    const kind = uidKind(uid);
+    if (kind === 0) return this.lookupText(uid, this.header.sections[3], this.textEnd);
+    return this.lookupKey(uid, this.keys[kind === 4 ? 0 : kind === 7 ? 1 : 2]);
+  }
+
+  private lookupKey(uid: string, k: KeySection): TokenEntry | undefined {
+    const p = k.prefixHex;
+    if (p > 0 && parseInt(uid.substring(0, p), 16) !== k.prefix) return undefined;
+    // The bucket and the remainder's first chunk in one parse (at most 40 bits: exact).
+    const head = parseInt(uid.substring(p, p + k.headHex), 16);
+    const bucket = Math.floor(head / k.chunk0);
+    const first = head - bucket * k.chunk0;
+    const v = this.view;
+    let low = v.getUint32(k.dir + 4 * bucket, true);
+    let high = v.getUint32(k.dir + 4 * bucket + 4, true) - 1;
+    if (high >= k.count) return undefined; // corrupt directory
+    const width = k.width, bits = k.bits, shift = k.shift0;
     while (low <= high) {
       const mid = (low + high) >>> 1;
-      const at = index + mid * entry;
-      let khi = 0;
-      for (let i = 0; i < hiBytes; i++) khi = khi * 256 + b[at + i];
-      let klo = 0;
-      for (let i = hiBytes > 0 ? hiBytes : 0; i < kind; i++) klo = klo * 256 + b[at + i];
-      if (khi < thi || (khi === thi && klo <= tlo)) { found = mid; fhi = khi; flo = klo; low = mid + 1; }
+      const pos = bits + mid * width;
+      let c = ((v.getUint32(pos >>> 3) << (pos & 7)) >>> shift) - first;
+      if (c === 0) c = this.compareRest(uid, k, pos);
+      if (c === 0) return this.keyEntry(uid, k, mid, pos + k.rest);
+      if (c < 0) low = mid + 1;
       else high = mid - 1;
-    }
-    if (found < 0) return undefined;
-    const d = thi === fhi ? tlo - flo : thi === fhi + 1 ? tlo + BLOCK_SPAN - flo : BLOCK_SPAN;
-    if (d >= BLOCK_SPAN) return undefined;
-    const at = index + found * entry;
-    const data = this.body + sec.dataOffset + u32(b, at + kind);
-    const count = b[at + kind + 4] + 1;
-    const l = b[at + kind + 5];
-    if (l > 47) return undefined; // corrupt: the compiler never writes more
-    const unit = Math.pow(2, l);
-    const hiPart = Math.floor(d / unit);
-    // l = ⌊log2(span / count)⌋ keeps every high part of a block below 2·count: past it,
-    // the key is not there (and the unary scan below stays within ~3·count bits).
-    if (hiPart >= 2 * count) return undefined;
-    const loPart = d - hiPart * unit;
-    const attrBits = this.header.attrBits;
-    const groupsAt = data + ((count * (l + attrBits) + 7) >>> 3);
-    if (groupsAt >= end) return undefined;
-    let p = groupsAt + 1 + 4 * b[groupsAt]; // byte of the unary high parts
-    const last = end - 1; // the last byte the unary scan may read
-    if (p > last) return undefined;
-    // Skip hiPart zeros (one per step of the high part); count ones as entries passed.
-    let zeros = 0, ones = 0, bit = 7, byte = b[p];
-    if (hiPart > 0) {
-      while (zeros + 8 - POPCOUNT[byte] < hiPart) {
-        zeros += 8 - POPCOUNT[byte];
-        ones += POPCOUNT[byte];
-        if (ones >= count || p >= last) return undefined;
-        byte = b[++p];
-      }
-      // The byte holds the zero sought (the loop above stopped on it): bit stays ≥ 0.
-      for (;;) {
-        if ((byte >> bit) & 1) ones++;
-        else if (++zeros === hiPart) break;
-        bit--;
-      }
-      if (--bit < 0) {
-        if (p >= last) return undefined;
-        bit = 7; byte = b[++p];
-      }
-    }
-    // Entries with this high part: ones up to the next zero, low parts ascending.
-    const lows = data * 8;
-    while (ones < count && (byte >> bit) & 1) {
-      const v = readBits(b, lows + ones * l, l);
-      if (v === loPart) return this.entry(uid, readBits(b, lows + count * l + ones * attrBits, attrBits), () => this.blockGroup(groupsAt, ones));
-      if (v > loPart) return undefined;
-      ones++;
-      if (--bit < 0) {
-        if (p >= last) return undefined;
-        bit = 7; byte = b[++p];
-      }
     }
     return undefined;
   }
 
-  private blockGroup(groupsAt: number, local: number): number {
-    const b = this.bytes;
-    for (let i = 0, n = b[groupsAt]; i < n; i++) {
-      const at = groupsAt + 1 + 4 * i;
-      if (b[at] === local) return u24(b, at + 1);
+  /** Entry at bit `pos` against the uid, past the first chunk: < 0, 0 or > 0 (the rare tie, or the hit). */
+  private compareRest(uid: string, k: KeySection, pos: number): number {
+    const v = this.view;
+    let h = k.prefixHex + k.headHex;
+    for (let off = 32 - k.shift0; off < k.rest;) {
+      const w = Math.min(CHUNK_BITS, k.rest - off);
+      const at = pos + off;
+      const c = ((v.getUint32(at >>> 3) << (at & 7)) >>> (32 - w)) - parseInt(uid.substring(h, h + w / 4), 16);
+      if (c !== 0) return c;
+      off += w;
+      h += w / 4;
+    }
+    return 0;
+  }
+
+  /** The entry found at index `i`, its palette index at bit `at`. */
+  private keyEntry(uid: string, k: KeySection, i: number, at: number): TokenEntry | undefined {
+    const a = this.header.attrBits;
+    const tuple = a === 0 ? 0 : (this.view.getUint32(at >>> 3) << (at & 7)) >>> (32 - a);
+    if (tuple >= this.tuples) return undefined; // corrupt: no such palette tuple
+    return this.entry(uid, tuple, this.header.palette[3 * tuple + 2] & F_GROUPED ? this.groupOf(k, i) : NO_GROUP);
+  }
+
+  /** The group of grouped entry `i`: a binary search over the section's (entry, group) pairs. */
+  private groupOf(k: KeySection, i: number): number {
+    const v = this.view;
+    let low = 0, high = k.grouped - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const at = k.groups + GROUP_PAIR_BYTES * mid;
+      const e = v.getUint32(at, true);
+      if (e === i) return u24(this.bytes, at + 4);
+      if (e < i) low = mid + 1;
+      else high = mid - 1;
     }
     return NO_GROUP;
   }
@@ -219,23 +254,25 @@ export class TokenTable implements TokenLookup {
     const up = uid;
     const index = this.body + sec.indexOffset;
     const data = this.body + sec.dataOffset;
+    const first = up.charCodeAt(0);
     let low = 0, high = sec.count - 1;
     while (low <= high) {
       const mid = (low + high) >>> 1;
       const at = data + u32(b, index + 4 * mid);
       if (at >= end || at + 6 + b[at] > end) return undefined; // corrupt offset or length
       const len = b[at];
-      let cmp = 0;
-      for (let i = 0; cmp === 0 && i < len && i < up.length; i++) cmp = b[at + 1 + i] - up.charCodeAt(i);
+      // The first character decides most steps; the rest is compared only on a tie.
+      let cmp = len > 0 ? b[at + 1] - first : 0;
+      for (let i = 1; cmp === 0 && i < len && i < up.length; i++) cmp = b[at + 1 + i] - up.charCodeAt(i);
       if (cmp === 0) cmp = len - up.length;
-      if (cmp === 0) return this.entry(up, u16(b, at + 1 + len), () => u24(b, at + 3 + len));
+      if (cmp === 0) return this.entry(up, u16(b, at + 1 + len), u24(b, at + 3 + len));
       if (cmp < 0) low = mid + 1;
       else high = mid - 1;
     }
     return undefined;
   }
 
-  private entry(uid: string, tuple: number, group: () => number): TokenEntry | undefined {
+  private entry(uid: string, tuple: number, group: number): TokenEntry | undefined {
     if (tuple >= this.tuples) return undefined; // corrupt: no such palette tuple
     const p = this.header.palette;
     const flags = p[3 * tuple + 2];
@@ -247,8 +284,7 @@ export class TokenTable implements TokenLookup {
       type: TOKEN_TYPES[(flags >> F_TYPE_SHIFT) & 3],
       sourceVersion: this.header.listVersion,
     };
-    const g = group();
-    if (g !== NO_GROUP) e.groupId = this.groupId(g);
+    if (group !== NO_GROUP) e.groupId = this.groupId(group);
     return e;
   }
 

@@ -137,15 +137,26 @@ export interface UidKey {
   lo: number;
 }
 
-/** Canonical uid string → its key; the same function on both sides keeps lookups exact. */
-export function uidKey(uid: string): UidKey {
+/**
+ * Any character but an upper-case hex digit. One RegExp made once (a literal in a function
+ * is a new object per call on XS), and a search for one character costs less on XS's meter
+ * than a pattern of lengths: this runs on every tap.
+ */
+const NOT_HEX = /[^0-9A-F]/;
+
+/** How the table stores a canonical uid: 4, 7 or 10 (8, 14 or 20 upper-case hex digits: bytes of a UID), or 0 (text). */
+export function uidKind(uid: string): number {
   const n = uid.length;
-  if ((n === 8 || n === 14 || n === 20) && /^[0-9A-F]+$/.test(uid)) {
-    const split = n - 12;
-    if (split <= 0) return { kind: 4, hi: 0, lo: parseInt(uid, 16) };
-    return { kind: n / 2, hi: parseInt(uid.slice(0, split), 16), lo: parseInt(uid.slice(split), 16) };
-  }
-  return { kind: 0, hi: 0, lo: 0 };
+  return (n === 8 || n === 14 || n === 20) && !NOT_HEX.test(uid) ? n >> 1 : 0;
+}
+
+/** Canonical uid string → its key; the same classification (uidKind) on both sides keeps lookups exact. */
+export function uidKey(uid: string): UidKey {
+  const kind = uidKind(uid);
+  if (kind === 0) return { kind: 0, hi: 0, lo: 0 };
+  if (kind === 4) return { kind, hi: 0, lo: parseInt(uid, 16) };
+  const split = uid.length - 12;
+  return { kind, hi: parseInt(uid.slice(0, split), 16), lo: parseInt(uid.slice(split), 16) };
 }
 
 /** A uid the table can hold: 1..36 printable ASCII characters, no lower case (OCPI uids are case-insensitive). */
