@@ -1,6 +1,8 @@
 // npm start [-- --chargers 4 --tokens 5000 --outage-hours 4 --broker mqtt://host:1883 --seed 1]
 // A day at a charging site, in virtual time, through a real MQTT broker.
+import { readdirSync } from 'node:fs';
 import { optionsHelp, parseOptions, runCommand, type Spec } from './args.js';
+import { prepareDumpDir } from './dump.js';
 import { UNREACHABLE } from './reach.js';
 import { runSite } from './site.js';
 
@@ -10,6 +12,7 @@ const OPTIONS = {
   outageHours: { kind: 'number', default: 4, min: 0, max: 13, about: 'hours the site\'s uplink is down from 10:00 (0: no outage)', rule: 'a number of hours from 0 to 13 (the outage starts at 10:00 and ends before midnight)' },
   broker: { kind: 'url', default: '', about: 'an MQTT broker to use (default: aedes, embedded, on a free port)' },
   seed: { kind: 'int', default: 1, min: 0, max: 1_000_000, about: 'seed of the tokens, taps and keys: the same seed gives the same day' },
+  dump: { kind: 'path', default: '', about: 'at the end of the day, write each charger\'s flash partitions and NVS to DIR/<charger>/ (for roam inspect and roam lookup)' },
 } satisfies Spec;
 
 const HELP = `usage: npm start [-- options]
@@ -34,7 +37,8 @@ await runCommand('npm start', async () => {
     console.log(HELP);
     return 0;
   }
-  const s = await runSite({ ...args, broker: args.broker || undefined, log: (l) => console.log(l) });
+  if (args.dump) prepareDumpDir(args.dump);
+  const s = await runSite({ ...args, broker: args.broker || undefined, dump: args.dump || undefined, log: (l) => console.log(l) });
 
   console.log('\n== summary ==');
   console.log(`taps: ${s.taps}`);
@@ -48,5 +52,13 @@ await runCommand('npm start', async () => {
   console.log(`problems: ${s.problems}, gaps: ${s.gaps}`);
   console.log(`LOST: ${s.lost}`);
   console.log(`(${s.realSeconds.toFixed(1)} s real time)`);
+  if (s.dumped.length) {
+    console.log(`\n== flash and NVS of each charger, as the device holds them ==`);
+    for (const d of s.dumped) console.log(`  ${d}/  ${readdirSync(d).sort().join(' ')}`);
+    const one = s.dumped[0];
+    console.log(`try:  npx roam inspect ${one}`);
+    console.log(`      npx roam lookup ${s.cards.member} --dump ${one}    (a Blink member, whitelist ALWAYS)`);
+    console.log(`      npx roam lookup ${s.cards.blocked} --dump ${one}    (the card US-BLK blocked at 08:00)`);
+  }
   return s.lost === 0 && s.problems === 0 && s.gaps === 0 ? 0 : 1;
 });

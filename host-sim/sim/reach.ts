@@ -2,7 +2,7 @@ import mqtt from 'mqtt';
 import { RunError } from './args.js';
 
 /** Exit code of `npm start` and `fleet` when the broker cannot be reached. */
-export const UNREACHABLE = 3;
+export const UNREACHABLE = 4;
 
 /**
  * One MQTT connection attempt, no retries: resolves once the broker answers

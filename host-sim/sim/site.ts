@@ -4,6 +4,7 @@ import { brokerFor } from '../broker/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto, SeededRandom } from '../hal/index.js';
 import { RunError } from './args.js';
 import { SimCharger } from './charger.js';
+import { dumpCharger } from './dump.js';
 import { reachBroker, UNREACHABLE } from './reach.js';
 import { tallyRecords } from './tally.js';
 
@@ -13,6 +14,8 @@ export interface SiteOptions {
   outageHours: number;
   broker?: string;
   seed: number;
+  /** Where to write each charger's flash partitions and NVS at the end of the day (host-sim/sim/dump.ts). */
+  dump?: string;
   log: (line: string) => void;
 }
 
@@ -33,6 +36,10 @@ export interface SiteSummary {
   listVersions: number[];
   backend: BackendPeer['counters'];
   realSeconds: number;
+  /** The directories written by `dump`, one per charger. */
+  dumped: string[];
+  /** Cards of the day, to try `roam lookup` on a dump with. */
+  cards: { member: string; blocked: string; listedInvalid: string };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -202,6 +209,7 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
   await settle(30_000);
   minute = 24 * 60;
 
+  const dumped = o.dump ? chargers.map((c) => dumpCharger(c, o.dump!, { siteId: 'site1', broker: broker.url, backendKey: backendKey.publicKey })) : [];
   const t = tallyRecords(backend.records, chargers, (id, p) => say(`PROBLEM ${id} seq ${p.seq}: ${p.kind} ${p.detail}`));
   const summary: SiteSummary = {
     taps, decisions, sessionsRecorded: t.recorded, retransmissions: chargers.reduce((n, c) => n + c.totals().retransmissions, 0), recordsUploaded: t.stored, recordsVerified: t.verified, duplicatesIgnored: t.duplicatesIgnored, problems: t.problems, gaps: t.gaps, lost: t.lost,
@@ -213,6 +221,8 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
     unreachable: site.current!.report.unreachable.map((u) => describeUnreachable(u, site.current!.report.reader)),
     backend: backend.counters,
     realSeconds: (Date.now() - t0) / 1000,
+    dumped,
+    cards: { member: blkMembers.find((t) => t.whitelist === 'ALWAYS')!.uid, blocked: blockedCard.uid, listedInvalid: invalidCard.uid },
   };
   for (const c of chargers) { c.sync.stop(); c.link.close(); }
   backendTransport.close();

@@ -1,7 +1,8 @@
 // npm start and npm run fleet as a user runs them: bad input is refused with
 // one line naming the option and its rule (exit 2), --help works, an
-// unreachable broker ends the run naming its URL (exit 3), the fleet's time
-// limit ends it with one line naming --limit-seconds (exit 1). No stack trace.
+// unreachable broker ends the run naming its URL (exit 4: as in roam's scheme,
+// something the command needs is not available), the fleet's time limit ends
+// it with one line naming --limit-seconds (exit 1). No stack trace.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,7 +54,7 @@ describe('npm start and fleet: bad input', () => {
     const r = await run(script, '--help');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(new RegExp(`^usage: ${name}`));
-    expect(r.out).toMatch(/exit codes: 0 .*; 1 .*; 2 bad input .*; 3 the MQTT broker cannot be\s+reached/s);
+    expect(r.out).toMatch(/exit codes: 0 .*; 1 .*; 2 bad input .*; 4 the MQTT broker cannot be\s+reached/s);
     expect(r.out).toContain('--broker');
     if (script === 'fleet.ts') expect(r.out).toMatch(/--limit-seconds\s+time limit of the whole run, in seconds \(default 900\)/);
     noTrace(r);
@@ -61,10 +62,10 @@ describe('npm start and fleet: bad input', () => {
 });
 
 describe('npm start and fleet: a broker that cannot be reached', () => {
-  it.each([['main.ts', 'npm start'], ['fleet.ts', 'npm run fleet']])('%s: one line naming the URL, exit 3', async (script, name) => {
+  it.each([['main.ts', 'npm start'], ['fleet.ts', 'npm run fleet']])('%s: one line naming the URL, exit 4', async (script, name) => {
     const url = `mqtt://127.0.0.1:${await freePort()}`; // nothing listens there
     const r = await run(script, '--broker', url, ...(script === 'fleet.ts' ? ['--chargers', '5'] : []));
-    expect(r.code).toBe(3);
+    expect(r.code).toBe(4);
     expect(r.err.trim()).toBe(`${name}: cannot reach the MQTT broker at ${url}: ECONNREFUSED (connect ECONNREFUSED ${url.slice(7)})`);
     noTrace(r);
   });
