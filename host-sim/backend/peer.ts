@@ -4,6 +4,7 @@ import {
   anyDeviceFilter, decodeMessage, encodeMessage, MAX_CHUNK_BYTES, parseTopic, SyncDecodeError, topicOf,
   type AuthRequest, type AuthResponse, type DeviceStatus, type MessageKind, type MessageOf,
 } from '../../src/sync/index.js';
+import type { DeviceRepo } from './db.js';
 import { RecordStore } from './record-store.js';
 import type { SiteList } from './site-list.js';
 
@@ -15,6 +16,11 @@ export interface BackendOptions {
   chunkBytes?: number;
   /** Wall clock for real-time answers (expiry dates); default Date.now. */
   now?: () => number;
+  /**
+   * Where devices, their list state and their records are kept between runs
+   * (BackendDb); loaded at construction. Records are committed before their ack.
+   */
+  repo?: DeviceRepo;
 }
 
 export interface BackendCounters {
@@ -56,7 +62,15 @@ export class BackendPeer {
   private readonly now: () => number;
 
   constructor(private readonly o: BackendOptions) {
-    this.records = new RecordStore(o.crypto);
+    this.records = new RecordStore(o.crypto, o.repo);
+    for (const d of o.repo?.devices() ?? []) {
+      this.records.registerDevice(d.id, d.publicKey);
+      if (d.listVersion > 0 || d.keySeq > 0) {
+        this.listVersions.set(d.id, d.listVersion);
+        this.keySeqs.set(d.id, d.keySeq);
+      }
+      this.records.restore(d.id, o.repo!.records(d.id));
+    }
     this.chunkBytes = Math.min(o.chunkBytes ?? 4096, MAX_CHUNK_BYTES);
     this.now = o.now ?? Date.now;
     const kinds: MessageKind[] = ['recordBatch', 'listStatus', 'listGet', 'listResync', 'authRequest', 'status'];
@@ -66,6 +80,7 @@ export class BackendPeer {
 
   registerDevice(deviceId: string, publicKey: Uint8Array): void {
     this.records.registerDevice(deviceId, publicKey);
+    this.o.repo?.saveDevice(deviceId, publicKey);
   }
 
   /** Tells every device that reported a list version about a new one. */
@@ -119,6 +134,8 @@ export class BackendPeer {
   }
 
   private onListStatus(deviceId: string, ver: number, kseq = 0): void {
+    if (this.o.repo && (this.listVersions.get(deviceId) !== ver || this.keySeqs.get(deviceId) !== kseq) && this.records.knows(deviceId))
+      this.o.repo.saveListState(deviceId, ver, kseq);
     this.listVersions.set(deviceId, ver);
     this.keySeqs.set(deviceId, kseq);
     // Lists are signed by the site's key in force: a device must follow the rotations before it can take one.

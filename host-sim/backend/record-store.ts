@@ -34,6 +34,11 @@ export interface DeviceRecordReport {
   problems: { seq: number; kind: RecordProblem; detail: string }[];
 }
 
+/** Where stored records are kept between runs: one call per batch, committed before it returns. */
+export interface RecordSink {
+  putRecords(deviceId: string, rows: { seq: number; bytes: Uint8Array }[]): void;
+}
+
 /**
  * The backend's record store: keyed by (device, sequence number), so a
  * retransmitted batch is stored once. Every record's signature is verified
@@ -54,7 +59,8 @@ export class RecordStore {
   /** Batches from devices with no registered key: not stored, not acknowledged. */
   unknownDeviceBatches = 0;
 
-  constructor(private readonly crypto: Crypto) {}
+  /** `sink`: where each batch's new records are committed before storeBatch returns (and so before the ack). */
+  constructor(private readonly crypto: Crypto, private readonly sink?: RecordSink) {}
 
   registerDevice(deviceId: string, publicKey: Uint8Array): void {
     this.keys.set(deviceId, publicKey.slice());
@@ -64,8 +70,16 @@ export class RecordStore {
     return this.keys.has(deviceId);
   }
 
+  /**
+   * Records a sink kept, loaded at start: checked again as they arrive
+   * (signature, chain), not written back, not counted as duplicates.
+   */
+  restore(deviceId: string, rows: { seq: number; bytes: Uint8Array }[]): void {
+    for (const r of rows) this.storeBatch(deviceId, r.seq, [r.bytes], false);
+  }
+
   /** Stores records first, first+1, …; returns false (nothing stored) for an unknown device. */
-  storeBatch(deviceId: string, first: number, records: Uint8Array[]): boolean {
+  storeBatch(deviceId: string, first: number, records: Uint8Array[], persist = true): boolean {
     const key = this.keys.get(deviceId);
     if (!key) {
       this.unknownDeviceBatches++;
@@ -73,6 +87,7 @@ export class RecordStore {
     }
     let table = this.devices.get(deviceId);
     if (!table) this.devices.set(deviceId, (table = new Map()));
+    const kept: { seq: number; bytes: Uint8Array }[] = [];
     records.forEach((bytes, i) => {
       const seq = first + i;
       const existing = table.get(seq);
@@ -88,9 +103,11 @@ export class RecordStore {
       }
       // New, or an authentic record for a seq whose stored bytes never verified (mangled on the way).
       table.set(seq, stored);
+      kept.push({ seq, bytes: stored.bytes });
       this.checkLink(table.get(seq - 1), stored);
       this.checkLink(stored, table.get(seq + 1));
     });
+    if (persist) this.sink?.putRecords(deviceId, kept);
     return true;
   }
 

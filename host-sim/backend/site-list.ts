@@ -4,6 +4,7 @@ import { SIGNATURE_BYTES } from '../../src/tokens/format.js';
 import {
   compileDiff, compileTable, describeUnreachable, encodeKeyRotation, signDiff, signKeyRotation, signTable, type CompileReport, type ReaderConfig,
 } from '../../src/tokens/index.js';
+import type { SiteRepo } from './db.js';
 import type { OcpiToken, PartnerList } from './ocpi-tokens.js';
 
 export interface SiteImage {
@@ -69,6 +70,7 @@ export class SiteList {
   private partners: PartnerList[] = [];
   private byUid = new Map<string, OcpiToken>();
   private latest?: SiteImage;
+  private repo?: { repo: SiteRepo; name: string };
 
   constructor(
     private signer: Signer,
@@ -134,11 +136,33 @@ export class SiteList {
     return this.diffs.get(version);
   }
 
-  /** Replaces all partner lists and publishes a new version. */
-  publish(partners: PartnerList[]): SiteImage {
+  /**
+   * Keeps every version published from now on in `repo` under `name`, and takes
+   * up the versions it already holds (the newest in force, its differentials):
+   * a restarted backend serves the same signed bytes, so a device's transfer
+   * under way resumes. Key rotations are not kept (a restart starts at the key given).
+   */
+  persistTo(repo: SiteRepo, name: string): void {
+    const images = repo.images(name);
+    for (const image of images) this.images.set(image.version, image);
+    for (const [v, d] of repo.diffs(name)) this.diffs.set(v, d);
+    const latest = images[images.length - 1];
+    if (latest) {
+      this.latest = latest;
+      this.setPartners(latest.partners);
+    }
+    this.repo = { repo, name };
+  }
+
+  private setPartners(partners: readonly PartnerList[]): void {
     this.partners = partners.map((p) => ({ ...p, tokens: [...p.tokens] }));
     this.byUid = new Map();
     for (const p of this.partners) for (const t of p.tokens) this.byUid.set(t.uid.toUpperCase(), t);
+  }
+
+  /** Replaces all partner lists and publishes a new version. */
+  publish(partners: PartnerList[]): SiteImage {
+    this.setPartners(partners);
     const version = (this.latest?.version ?? 0) + 1;
     const createdAt = this.clock();
     const compiled = compileTable({
@@ -154,13 +178,17 @@ export class SiteList {
     this.log(`list v${version}: ${r.accepted} tokens compiled, ${r.excluded.length} never presented (app users), ${r.invalid.length} invalid, ${r.unreachable.reduce((n, u) => n + u.count, 0)} unreachable with readers ${JSON.stringify(r.reader)}`);
     for (const u of r.unreachable) this.log(`  unreachable: ${describeUnreachable(u, r.reader)}`);
     const previous = this.latest;
-    this.images.set(version, image);
-    this.latest = image;
+    let diff: Uint8Array | undefined;
     if (previous && this.diffBuilder) {
-      const diff = this.diffBuilder(previous, image, this.signer, this.reader);
+      diff = this.diffBuilder(previous, image, this.signer, this.reader);
       if (diff) this.diffs.set(previous.version, diff);
     }
+    // Kept before it is in force: no device is offered a version a restart would not know.
+    this.repo?.repo.saveImage(this.repo.name, image, diff);
+    this.images.set(version, image);
+    this.latest = image;
     for (const v of [...this.images.keys()]) if (v <= version - this.keepImages) this.images.delete(v);
+    this.repo?.repo.dropImagesBelow(this.repo.name, version - this.keepImages + 1);
     return image;
   }
 

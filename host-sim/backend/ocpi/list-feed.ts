@@ -62,6 +62,22 @@ export class ListFeed {
     return site.partners.map((p) => ({ countryCode: p.countryCode, partyId: p.partyId, allowedUsesTable: p.allowedUsesTable ?? true, tokens: this.tokens.list(p.countryCode, p.partyId) }));
   }
 
+  /**
+   * At start: publishes each site whose list in force was not compiled from the
+   * tokens held now (changes accepted, then the process stopped before they
+   * were published), or that has no list yet. Returns the sites published.
+   */
+  catchUp(): string[] {
+    const fingerprint = (lists: readonly PartnerList[]) => lists.map((p) => `${p.countryCode}*${p.partyId}*${p.allowedUsesTable}:${p.tokens.map((t) => JSON.stringify(t)).sort().join('\n')}`).join('\n\n');
+    for (const s of this.sites) {
+      const current = s.list.current;
+      if (!current || fingerprint(current.partners) !== fingerprint(this.partnerLists(s))) this.dirty.add(s);
+    }
+    const names = [...this.dirty].map((s) => s.name);
+    this.publishNow();
+    return names;
+  }
+
   /** Compiles and announces every site with changes now; returns the images published. */
   publishNow(): SiteImage[] {
     if (this.timer) clearTimeout(this.timer);
