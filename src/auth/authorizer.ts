@@ -145,10 +145,13 @@ export class Authorizer {
       throw new TapError(`connector must be an integer in 0..255, got ${String(connector)}`);
     const clock = this.deps.clock;
     const windowMs = this.current.retapGuardMs;
-    if (this.retaps.repeats(uid, connector, clock.monotonic(), windowMs)) return done(ignoredTap(uid, connector, windowMs));
+    // One clock read for a tap decided at once (a native call on a device): nothing waits in between.
+    const now = clock.monotonic();
+    if (this.retaps.repeats(uid, connector, now, windowMs)) return done(ignoredTap(uid, connector, windowMs));
     const link = this.link;
+    let decidedAt: number | undefined = now;
     const decide = (d: Decision) => {
-      this.guard(d);
+      this.guard(d, decidedAt);
       // A start without a fresh answer: post-authorize it on the next turn, once the session exists (the
       // caller starts it in done). On a known-offline link recheck() would send nothing: the reconnect's asks.
       if (d.accept && d.action === 'start' && d.checkLater && link !== 'offline') this.recheckSoon();
@@ -156,6 +159,7 @@ export class Authorizer {
     };
     const p = plan(this.src, uid, connector, link);
     if (p.kind === 'decided') return decide(p.decision);
+    decidedAt = undefined; // decided later: the guard reads the clock then
     const sentAt = clock.monotonic();
     if (link === 'unknown') {
       this.send(p, (info) => this.late(p.fallback, info));
@@ -314,8 +318,8 @@ export class Authorizer {
   }
 
   /** The window runs from the decision (the user sees the outcome then); a refusal opens none. */
-  private guard(d: Decision): void {
-    if (d.accept) this.retaps.open(d.uid, d.connector, this.deps.clock.monotonic(), this.current.retapGuardMs);
+  private guard(d: Decision, now?: number): void {
+    if (d.accept) this.retaps.open(d.uid, d.connector, now ?? this.deps.clock.monotonic(), this.current.retapGuardMs);
     else this.retaps.forget(d.uid, d.connector);
   }
 
