@@ -14,8 +14,8 @@ export const SECTION_KINDS = [4, 7, 10, 0];
 export const CHUNK_BITS = 24;
 /** Hex digits of a section's common key prefix at most (an exact double), always leaving a byte of remainder. */
 export const MAX_PREFIX_HEX = 12;
-/** Zero bytes after a key section's entries: a 32-bit read where the last field begins stays inside the section. */
-export const TAIL_PAD = 3;
+/** Zero bytes after a key section's entries: two 32-bit reads where its last field begins stay inside the section. */
+export const TAIL_PAD = 8;
 /** A grouped entry of a key section: entry index u32, group u24 (little-endian). */
 export const GROUP_PAIR_BYTES = 7;
 export const NO_GROUP = 0xffffff;
