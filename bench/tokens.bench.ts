@@ -66,7 +66,7 @@ g.bootDefault = (key: string, collect = false) => {
   store = new TokenStore({ platform: collect ? collectingMapped : p, backendKey: k });
   return store.status.overlayChanges;
 };
-g.dropOverlay = () => { (store as any).overlay.reset(); };
+g.dropOverlay = () => { (store as any).list.overlay.reset(); };
 // An offline tap decided from the store. A fresh authorizer per tap: no re-tap window held (a
 // charger's usual state; each window held adds a scan to every tap, src/auth's cost, not the list's).
 let auth: Authorizer;
