@@ -5,7 +5,7 @@
 export type OptionSpec =
   | { kind: 'int' | 'number'; default: number; min: number; max: number; about: string; rule?: string }
   | { kind: 'url'; default: string; about: string }
-  | { kind: 'path'; default: string; about: string };
+  | { kind: 'path'; default: string; about: string; rule: string };
 
 export type Spec = Record<string, OptionSpec>;
 export type Values<S extends Spec> = { [K in keyof S]: S[K] extends { kind: 'int' | 'number' } ? number : string };
@@ -23,7 +23,7 @@ const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 /** The rule of an option, as the error and the help say it. */
 export function ruleOf(o: OptionSpec): string {
   if (o.kind === 'url') return 'an MQTT URL, mqtt://host:port (or mqtts://, ws://, wss://)';
-  if (o.kind === 'path') return 'a directory path';
+  if (o.kind === 'path') return o.rule;
   return o.rule ?? `${o.kind === 'int' ? 'an integer' : 'a number'} from ${o.min.toLocaleString('en-US')} to ${o.max.toLocaleString('en-US')}`;
 }
 

@@ -1,8 +1,10 @@
 // npm start [-- --chargers 4 --tokens 5000 --outage-hours 4 --broker mqtt://host:1883 --seed 1]
 // A day at a charging site, in virtual time, through a real MQTT broker.
 import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { optionsHelp, parseOptions, runCommand, type Spec } from './args.js';
 import { prepareDumpDir } from './dump.js';
+import { checkPagePath, writeDayPage } from './picture.js';
 import { UNREACHABLE } from './reach.js';
 import { runSite } from './site.js';
 
@@ -12,7 +14,8 @@ const OPTIONS = {
   outageHours: { kind: 'number', default: 4, min: 0, max: 13, about: 'hours the site\'s uplink is down from 10:00 (0: no outage)', rule: 'a number of hours from 0 to 13 (the outage starts at 10:00 and ends before midnight)' },
   broker: { kind: 'url', default: '', about: 'an MQTT broker to use (default: aedes, embedded, on a free port)' },
   seed: { kind: 'int', default: 1, min: 0, max: 1_000_000, about: 'seed of the tokens, taps and keys: the same seed gives the same day' },
-  dump: { kind: 'path', default: '', about: 'at the end of the day, write each charger\'s flash partitions and NVS to DIR/<charger>/ (for roam inspect and roam lookup)' },
+  html: { kind: 'path', default: 'roam-day.html', about: 'the picture of the day: a self-contained HTML page (open it in a browser)', rule: 'a file path' },
+  dump: { kind: 'path', default: '', about: 'at the end of the day, write each charger\'s flash partitions and NVS to DIR/<charger>/ (for roam inspect and roam lookup)', rule: 'a directory path' },
 } satisfies Spec;
 
 const HELP = `usage: npm start [-- options]
@@ -37,11 +40,12 @@ await runCommand('npm start', async () => {
     console.log(HELP);
     return 0;
   }
+  checkPagePath(args.html);
   if (args.dump) prepareDumpDir(args.dump);
   const s = await runSite({ ...args, broker: args.broker || undefined, dump: args.dump || undefined, log: (l) => console.log(l) });
 
   console.log('\n== summary ==');
-  console.log(`taps: ${s.taps}`);
+  console.log(`taps: ${s.taps} (the timeline above showed ${s.day.taps.filter((t) => t.inTimeline).length} of them)`);
   for (const [k, n] of Object.entries(s.decisions).sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(4)}  ${k}`);
   console.log(`sessions recorded: ${s.sessionsRecorded}`);
   console.log(`records uploaded: ${s.recordsUploaded}, verified (signature and hash chain): ${s.recordsVerified}, retransmitted copies ignored: ${s.duplicatesIgnored} (of ${s.retransmissions} batch retransmissions)`);
@@ -52,6 +56,8 @@ await runCommand('npm start', async () => {
   console.log(`problems: ${s.problems}, gaps: ${s.gaps}`);
   console.log(`LOST: ${s.lost}`);
   console.log(`(${s.realSeconds.toFixed(1)} s real time)`);
+  writeDayPage(args.html, s.day);
+  console.log(`\npicture of the day: ${resolve(args.html)} (one lane per charger; open it in a browser)`);
   if (s.dumped.length) {
     console.log(`\n== flash and NVS of each charger, as the device holds them ==`);
     for (const d of s.dumped) console.log(`  ${d}/  ${readdirSync(d).sort().join(' ')}`);

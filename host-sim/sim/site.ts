@@ -4,6 +4,7 @@ import { brokerFor } from '../broker/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto, SeededRandom } from '../hal/index.js';
 import { RunError } from './args.js';
 import { SimCharger } from './charger.js';
+import { DayRecorder, END_OF_DAY, type Day } from './day.js';
 import { dumpCharger } from './dump.js';
 import { reachBroker, UNREACHABLE } from './reach.js';
 import { tallyRecords } from './tally.js';
@@ -38,6 +39,8 @@ export interface SiteSummary {
   realSeconds: number;
   /** The directories written by `dump`, one per charger. */
   dumped: string[];
+  /** Everything the picture of the day draws (picture.ts). */
+  day: Day;
   /** Cards of the day, to try `roam lookup` on a dump with. */
   cards: { member: string; blocked: string; listedInvalid: string };
 }
@@ -58,7 +61,11 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
   const broker = await brokerFor(o.broker);
   o.log(`broker: ${broker.kind} at ${broker.url}`);
   let minute = 0;
-  const say = (line: string) => o.log(`${hhmm(minute)}  ${line}`);
+  const timeline: string[] = [];
+  const say = (line: string) => { timeline.push(`${hhmm(minute)}  ${line}`); o.log(`${hhmm(minute)}  ${line}`); };
+  o.log('timeline: simulated clock (hh:mm of 2026-01-01 UTC; the day takes seconds of real time). A selection of the day:');
+  o.log('list updates, the outage, the power cut, every refused or ignored tap, every tap of a card that is not a member\'s,');
+  o.log('one member tap in six. The summary counts every tap; the picture (--html) draws every one.');
 
   // The backend: two partners' OCPI lists compiled into the site's signed image.
   const backendKey = new NodeSigner();
@@ -86,6 +93,10 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
     chargers.push(c);
   }
 
+  const rec = new DayRecorder({
+    date: new Date(DAY_START).toISOString().slice(0, 10), chargers: chargers.map((c) => c.id), connectors: chargers[0].connectors,
+    options: { chargers: o.chargers, tokens: o.tokens, outageHours: o.outageHours, seed: o.seed, broker: broker.kind },
+  });
   const busy = () => chargers.some((c) => c.on && c.link.connected && (c.sync.uploader.pending > 0 || c.sync.lists.progress !== undefined || c.store.version !== site.current!.version || c.sync.authorizer.waiting > 0));
   const advance = (ms: number) => { for (const c of chargers) c.platform.clock.advance(ms); };
   /** Lets the network work in real time; virtual time moves 1 s per idle spin so retransmissions happen. */
@@ -127,6 +138,7 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
   const endAt = new Map<string, number>(); // charger:connector → minute
   let taps = 0;
   let cutVictim: SimCharger | undefined;
+  let ackedBeforeOutage = 0;
 
   // A tap every ~20 minutes on each charger from 06:00 to 22:00, from the cards above.
   const tapPlan: { at: number; charger: number; uid: string; who: string }[] = [];
@@ -153,19 +165,23 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
     }
     if (minute === outageStart && o.outageHours > 0) {
       for (const c of chargers) c.link.setOutage(true);
-      say(`OUTAGE: the site's uplink is down for ${o.outageHours} h`);
+      rec.day.outage = { start: outageStart, end: outageEnd };
+      ackedBeforeOutage = chargers.reduce((n, c) => n + c.journal.ackedSeq, 0);
+      say(`OUTAGE: the site's uplink is down for ${o.outageHours} h; ${ackedBeforeOutage} records acknowledged so far`);
     }
     if (minute === outageEnd && o.outageHours > 0) {
       for (const c of chargers) c.link.setOutage(false);
       const owed = chargers.reduce((n, c) => n + c.sync.uploader.pending, 0);
-      say(`uplink back: ${owed} records waiting for upload`);
+      say(`uplink back: ${owed} records journaled since 10:00 wait for upload`);
       await settle(20_000);
-      say(`uploaded: ${chargers.reduce((n, c) => n + c.journal.ackedSeq, 0)} records acknowledged in all`);
+      const acked = chargers.reduce((n, c) => n + c.journal.ackedSeq, 0);
+      say(`uploaded: ${acked - ackedBeforeOutage} records acknowledged now; ${acked} acknowledged since 00:00 on ${chargers.length} chargers (${ackedBeforeOutage} before the outage)`);
     }
     if (minute === powerCutAt) {
       cutVictim = chargers.find((c) => c.openSessions > 0);
       if (cutVictim) {
         cutVictim.cutPower();
+        rec.day.powerCut = { charger: cutVictim.id, at: minute, back: minute + 20, sessions: rec.cut(cutVictim.id, minute) };
         say(`POWER CUT on ${cutVictim.id} with ${cutVictim.openSessions} session(s) charging`);
       }
     }
@@ -180,7 +196,10 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
       if (at !== minute) continue;
       const [id, conn] = k.split(':');
       const c = chargers.find((x) => x.id === id)!;
-      if (c.endSession(Number(conn))) endAt.delete(k);
+      if (c.endSession(Number(conn))) {
+        endAt.delete(k);
+        rec.sessionEnded(id, Number(conn), minute, 'unplugged');
+      }
     }
     for (const t of tapPlan.filter((x) => x.at === minute)) {
       const c = chargers[t.charger];
@@ -196,18 +215,26 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
       const d = await pending;
       const key = d.action === 'ignored' ? 'ignored: re-tap' : `${d.accept ? 'accepted' : 'refused'}: ${d.status}${d.offline ? ' (offline)' : ''}`;
       decisions[key] = (decisions[key] ?? 0) + 1;
-      if (d.accept && d.action === 'start') endAt.set(`${c.id}:${connector}`, minute + 30 + rnd.below(150));
-      if (!d.accept || t.who !== 'Blink member' && t.who !== 'SemaConnect member' || rnd.below(6) === 0)
+      if (d.accept && d.action === 'start') {
+        endAt.set(`${c.id}:${connector}`, minute + 30 + rnd.below(150));
+        rec.sessionStarted(c.id, connector, minute);
+      }
+      const inTimeline = !d.accept || t.who !== 'Blink member' && t.who !== 'SemaConnect member' || rnd.below(6) === 0;
+      rec.day.taps.push({ at: minute, charger: c.id, connector, uid: d.uid, who: t.who, decision: key, reason: d.reason, inTimeline });
+      if (inTimeline)
         say(`${c.id} tap ${t.who} ${d.uid}: ${d.accept ? 'ACCEPTED' : d.action === 'ignored' ? 'ignored' : 'refused'} (${d.reason})`);
     }
     // The network answers before virtual time moves on, as it would within a minute.
     if (busy()) await settle(500);
+    rec.sample(minute, chargers);
     advance(60_000);
   }
   // Evening: every session ends, everything uploads.
   for (const c of chargers) for (let k = 1; k <= c.connectors; k++) c.endSession(k);
   await settle(30_000);
-  minute = 24 * 60;
+  minute = END_OF_DAY;
+  rec.close(minute);
+  rec.sample(minute, chargers);
 
   const dumped = o.dump ? chargers.map((c) => dumpCharger(c, o.dump!, { siteId: 'site1', broker: broker.url, backendKey: backendKey.publicKey })) : [];
   const t = tallyRecords(backend.records, chargers, (id, p) => say(`PROBLEM ${id} seq ${p.seq}: ${p.kind} ${p.detail}`));
@@ -222,8 +249,12 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
     backend: backend.counters,
     realSeconds: (Date.now() - t0) / 1000,
     dumped,
+    day: rec.day,
     cards: { member: blkMembers.find((t) => t.whitelist === 'ALWAYS')!.uid, blocked: blockedCard.uid, listedInvalid: invalidCard.uid },
   };
+  const { unreachable, backend: counters, realSeconds, dumped: _d, day, cards, ...figures } = summary;
+  day.tally = { ...figures, authRequests: counters.authRequests };
+  day.timeline = timeline;
   for (const c of chargers) { c.sync.stop(); c.link.close(); }
   backendTransport.close();
   await broker.close();
