@@ -21,7 +21,7 @@ export interface DeviceRepo extends RecordSink {
   saveDevice(id: string, publicKey: Uint8Array): void;
   saveListState(id: string, listVersion: number, keySeq: number): void;
   devices(): DeviceRow[];
-  records(deviceId: string): { seq: number; bytes: Uint8Array }[];
+  records(deviceId: string): { seq: number; bytes: Uint8Array; storedAt: number }[];
 }
 
 /** A site's signed list versions, kept between runs. */
@@ -57,7 +57,9 @@ export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
       CREATE TABLE IF NOT EXISTS images (site TEXT NOT NULL, version INTEGER NOT NULL, bytes BLOB NOT NULL, created_at INTEGER NOT NULL, report TEXT NOT NULL, partners TEXT NOT NULL, PRIMARY KEY (site, version));
       CREATE TABLE IF NOT EXISTS diffs (site TEXT NOT NULL, from_version INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (site, from_version));
       CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, public_key BLOB NOT NULL, list_version INTEGER NOT NULL DEFAULT 0, key_seq INTEGER NOT NULL DEFAULT 0);
-      CREATE TABLE IF NOT EXISTS records (device TEXT NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (device, seq)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS records (device TEXT NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL, stored_at INTEGER NOT NULL, PRIMARY KEY (device, seq)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS cdr_pushes (partner TEXT NOT NULL, id TEXT NOT NULL, location TEXT NOT NULL, PRIMARY KEY (partner, id)) WITHOUT ROWID;
     `);
     this.q = {
       putToken: this.db.prepare('INSERT OR REPLACE INTO tokens (cc, pid, uid, type, json) VALUES (?, ?, ?, ?, ?)'),
@@ -72,8 +74,12 @@ export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
       putDevice: this.db.prepare('INSERT INTO devices (id, public_key) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET public_key = excluded.public_key'),
       listState: this.db.prepare('UPDATE devices SET list_version = ?, key_seq = ? WHERE id = ?'),
       devices: this.db.prepare('SELECT id, public_key, list_version, key_seq FROM devices ORDER BY id'),
-      putRecord: this.db.prepare('INSERT OR REPLACE INTO records (device, seq, bytes) VALUES (?, ?, ?)'),
-      records: this.db.prepare('SELECT seq, bytes FROM records WHERE device = ? ORDER BY seq'),
+      putRecord: this.db.prepare('INSERT OR REPLACE INTO records (device, seq, bytes, stored_at) VALUES (?, ?, ?, ?)'),
+      records: this.db.prepare('SELECT seq, bytes, stored_at FROM records WHERE device = ? ORDER BY seq'),
+      cursor: this.db.prepare('SELECT value FROM cursors WHERE name = ?'),
+      setCursor: this.db.prepare('INSERT OR REPLACE INTO cursors (name, value) VALUES (?, ?)'),
+      pushed: this.db.prepare('SELECT id FROM cdr_pushes WHERE partner = ?'),
+      setPushed: this.db.prepare('INSERT OR REPLACE INTO cdr_pushes (partner, id, location) VALUES (?, ?, ?)'),
     };
   }
 
@@ -137,14 +143,32 @@ export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
   }
 
   /** One batch's new records in one transaction: all of them or none. */
-  putRecords(deviceId: string, rows: { seq: number; bytes: Uint8Array }[]): void {
+  putRecords(deviceId: string, rows: { seq: number; bytes: Uint8Array; storedAt: number }[]): void {
     if (rows.length === 0) return;
     this.db.transaction(() => {
-      for (const r of rows) this.q.putRecord.run(deviceId, r.seq, Buffer.from(r.bytes));
+      for (const r of rows) this.q.putRecord.run(deviceId, r.seq, Buffer.from(r.bytes), r.storedAt);
     })();
   }
 
-  records(deviceId: string): { seq: number; bytes: Uint8Array }[] {
-    return (this.q.records.all(deviceId) as { seq: number; bytes: Buffer }[]).map((r) => ({ seq: r.seq, bytes: bytes(r.bytes) }));
+  records(deviceId: string): { seq: number; bytes: Uint8Array; storedAt: number }[] {
+    return (this.q.records.all(deviceId) as { seq: number; bytes: Buffer; stored_at: number }[]).map((r) => ({ seq: r.seq, bytes: bytes(r.bytes), storedAt: r.stored_at }));
+  }
+
+  // Pull cursors (the date_to of each partner's last complete pull).
+  cursor(name: string): string | undefined {
+    return (this.q.cursor.get(name) as { value: string } | undefined)?.value;
+  }
+
+  setCursor(name: string, value: string): void {
+    this.q.setCursor.run(name, value);
+  }
+
+  // CDRs pushed to each partner (id → the Location the partner answered).
+  pushedCdrs(partner: string): Set<string> {
+    return new Set((this.q.pushed.all(partner) as { id: string }[]).map((r) => r.id));
+  }
+
+  setPushed(partner: string, id: string, location: string): void {
+    this.q.setPushed.run(partner, id, location);
   }
 }

@@ -15,6 +15,8 @@ export type RecordProblem = 'bad-signature' | 'bad-record' | 'wrong-seq' | 'brok
 export interface StoredRecord {
   seq: number;
   bytes: Uint8Array;
+  /** When the backend stored it (ms): a CDR's last_updated. */
+  storedAt: number;
   verified?: VerifiedRecord;
   problem?: { kind: RecordProblem; detail: string };
 }
@@ -36,7 +38,7 @@ export interface DeviceRecordReport {
 
 /** Where stored records are kept between runs: one call per batch, committed before it returns. */
 export interface RecordSink {
-  putRecords(deviceId: string, rows: { seq: number; bytes: Uint8Array }[]): void;
+  putRecords(deviceId: string, rows: { seq: number; bytes: Uint8Array; storedAt: number }[]): void;
 }
 
 /**
@@ -66,6 +68,11 @@ export class RecordStore {
     this.keys.set(deviceId, publicKey.slice());
   }
 
+  /** The device's registered public key. */
+  keyOf(deviceId: string): Uint8Array | undefined {
+    return this.keys.get(deviceId);
+  }
+
   knows(deviceId: string): boolean {
     return this.keys.has(deviceId);
   }
@@ -74,12 +81,12 @@ export class RecordStore {
    * Records a sink kept, loaded at start: checked again as they arrive
    * (signature, chain), not written back, not counted as duplicates.
    */
-  restore(deviceId: string, rows: { seq: number; bytes: Uint8Array }[]): void {
-    for (const r of rows) this.storeBatch(deviceId, r.seq, [r.bytes], false);
+  restore(deviceId: string, rows: { seq: number; bytes: Uint8Array; storedAt: number }[]): void {
+    for (const r of rows) this.storeBatch(deviceId, r.seq, [r.bytes], r.storedAt);
   }
 
   /** Stores records first, first+1, …; returns false (nothing stored) for an unknown device. */
-  storeBatch(deviceId: string, first: number, records: Uint8Array[], persist = true): boolean {
+  storeBatch(deviceId: string, first: number, records: Uint8Array[], restoredAt?: number): boolean {
     const key = this.keys.get(deviceId);
     if (!key) {
       this.unknownDeviceBatches++;
@@ -87,7 +94,8 @@ export class RecordStore {
     }
     let table = this.devices.get(deviceId);
     if (!table) this.devices.set(deviceId, (table = new Map()));
-    const kept: { seq: number; bytes: Uint8Array }[] = [];
+    const kept: { seq: number; bytes: Uint8Array; storedAt: number }[] = [];
+    const now = restoredAt ?? Date.now();
     records.forEach((bytes, i) => {
       const seq = first + i;
       const existing = table.get(seq);
@@ -95,7 +103,7 @@ export class RecordStore {
         this.duplicates.set(deviceId, (this.duplicates.get(deviceId) ?? 0) + 1);
         return;
       }
-      const stored = this.check(deviceId, key, seq, bytes);
+      const stored = this.check(deviceId, key, seq, bytes, now);
       if (existing && !(existing.verified === undefined && stored.verified && !stored.problem)) {
         // The stored record stays as it is, verified state and all: a copy only adds a report.
         this.copyOf(deviceId, existing, stored);
@@ -103,17 +111,17 @@ export class RecordStore {
       }
       // New, or an authentic record for a seq whose stored bytes never verified (mangled on the way).
       table.set(seq, stored);
-      kept.push({ seq, bytes: stored.bytes });
+      kept.push({ seq, bytes: stored.bytes, storedAt: now });
       this.checkLink(table.get(seq - 1), stored);
       this.checkLink(stored, table.get(seq + 1));
     });
-    if (persist) this.sink?.putRecords(deviceId, kept);
+    if (restoredAt === undefined) this.sink?.putRecords(deviceId, kept);
     return true;
   }
 
   /** A record checked on its own: signature, payload, seq, and the genesis link of seq 1. */
-  private check(deviceId: string, key: Uint8Array, seq: number, bytes: Uint8Array): StoredRecord {
-    const stored: StoredRecord = { seq, bytes: bytes.slice() };
+  private check(deviceId: string, key: Uint8Array, seq: number, bytes: Uint8Array, storedAt: number): StoredRecord {
+    const stored: StoredRecord = { seq, bytes: bytes.slice(), storedAt };
     try {
       stored.verified = verifyRecord(bytes, key, this.crypto, deviceId);
       if (seq === 1 && !equalBytes(stored.verified.record.prev, GENESIS_HASH)) stored.problem = { kind: 'broken-chain', detail: 'seq 1 does not start the chain' };

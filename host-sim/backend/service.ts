@@ -5,9 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import { fromHex, toHex } from '../../src/codec/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto } from '../hal/index.js';
 import { BackendDb } from './db.js';
+import { cdrSource, type CdrContext } from './ocpi/cdr.js';
 import { ListFeed } from './ocpi/list-feed.js';
 import { PartnerTokens } from './ocpi/partner-tokens.js';
-import { ocpiServer, type CdrSource, type OcpiPartner } from './ocpi/server.js';
+import { ocpiServer, type OcpiPartner } from './ocpi/server.js';
 import { BackendPeer } from './peer.js';
 import { ocpiDiffBuilder, SiteList } from './site-list.js';
 
@@ -29,6 +30,8 @@ export interface BackendConfig {
   durability?: 'full' | 'normal';
   /** MQTT client id of the peer (default roam-backend-{site}). */
   clientId?: string;
+  /** The CPO's identity and the site's location, for CDRs (see CdrContext); CDRs are not served without it. */
+  cpo?: CdrContext;
 }
 
 /** What is wrong with a config, or undefined. */
@@ -60,7 +63,7 @@ export interface BackendService {
   close(): Promise<void>;
 }
 
-export async function startBackend(c: BackendConfig, o: { log?: (line: string) => void; cdrs?: (svc: Omit<BackendService, 'http' | 'url' | 'close' | 'feed'>) => CdrSource } = {}): Promise<BackendService> {
+export async function startBackend(c: BackendConfig, o: { log?: (line: string) => void } = {}): Promise<BackendService> {
   const log = o.log ?? (() => {});
   const db = new BackendDb(c.db, { durability: c.durability });
   const secret = db.secret(`site:${c.site}`, () => (c.siteKey ? fromHex(c.siteKey) : new NodeSigner().exportPrivateKey()));
@@ -74,7 +77,8 @@ export async function startBackend(c: BackendConfig, o: { log?: (line: string) =
   for (const d of c.devices ?? []) peer.registerDevice(d.id, fromHex(d.publicKey));
   const feed = new ListFeed(tokens, [{ name: c.site, list, partners: c.partners, announce: () => peer.announceList() }], { settleMs: c.settleMs, log });
   feed.catchUp();
-  const http = ocpiServer({ partners: c.partners, tokens, cdrs: o.cdrs?.({ db, tokens, list, peer, siteKey: signer.publicKey }) });
+  const cdrs = c.cpo ? cdrSource(peer.records, c.cpo, (id) => peer.records.keyOf(id), tokens) : undefined;
+  const http = ocpiServer({ partners: c.partners, tokens, cdrs });
   const url = await http.listen({ host: c.http?.host ?? '127.0.0.1', port: c.http?.port ?? 0 });
   return {
     db, tokens, list, peer, feed, http, url, siteKey: signer.publicKey,
