@@ -26,7 +26,7 @@ export interface OcpiPartner {
 
 /** What the CDRs sender interface serves: each partner's CDRs, oldest first. */
 export interface CdrSource {
-  cdrsFor(partner: OcpiPartner): { cdr: object; lastUpdated: number }[];
+  cdrsFor(partner: OcpiPartner): { cdr: Record<string, unknown>; lastUpdated: number }[];
 }
 
 export interface OcpiServerOptions {
