@@ -172,7 +172,7 @@ export async function runSite(o: SiteOptions): Promise<SiteSummary> {
     if (minute === outageEnd && o.outageHours > 0) {
       for (const c of chargers) c.link.setOutage(false);
       const owed = chargers.reduce((n, c) => n + c.sync.uploader.pending, 0);
-      say(`uplink back: ${owed} records journaled since 10:00 wait for upload`);
+      say(`uplink back: ${owed} records journaled while offline wait for upload`);
       await settle(20_000);
       const acked = chargers.reduce((n, c) => n + c.journal.ackedSeq, 0);
       say(`uploaded: ${acked - ackedBeforeOutage} records acknowledged now; ${acked} acknowledged since 00:00 on ${chargers.length} chargers (${ackedBeforeOutage} before the outage)`);
