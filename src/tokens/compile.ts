@@ -265,6 +265,20 @@ function commonPrefix(uids: string[], hexLength: number): number {
 }
 
 /**
+ * Bits of a key section's directory (a multiple of 4, at most 16 and `maxHex` hex digits): small
+ * sections get buckets of at most 8 keys while the directory stays within 4 KiB (a lookup bisects
+ * 1 to 3 entries); large ones the most buckets that still hold 8 keys on average (the directory
+ * costs at most half a byte a key; a lookup bisects ~8 to 128).
+ */
+function directoryBits(n: number, maxHex: number): number {
+  const most = Math.min(16, 4 * maxHex);
+  for (let d = 0; d <= most && 4 * Math.pow(2, d) <= 4096; d += 4) if (n / Math.pow(2, d) <= 8) return d;
+  let d = 0;
+  while (d + 4 <= most && n / Math.pow(2, d + 4) >= 8) d += 4;
+  return d;
+}
+
+/**
  * Hex uids of one length (format 2). Sorted keys without their common prefix (P hex digits);
  * a directory on the next D bits (D a multiple of 4, about 8 to 128 keys a bucket): 2^D + 1
  * cumulative counts; then each entry as fixed-width bits, the remainder of the key (its hex
@@ -278,8 +292,7 @@ function buildKeySection(kind: number, input: Columns, palette: Map<number, numb
   const n = uids.length;
   const hexLength = 2 * kind;
   const prefixHex = commonPrefix(uids, hexLength);
-  let dirBits = 0;
-  while (dirBits + 4 <= 16 && prefixHex + (dirBits + 4) / 4 <= hexLength - 2 && n / Math.pow(2, dirBits + 4) >= 8) dirBits += 4;
+  const dirBits = directoryBits(n, hexLength - 2 - prefixHex);
   const dirHex = dirBits / 4;
   const restHex = hexLength - prefixHex - dirHex;
   const buckets = Math.pow(2, dirBits);

@@ -4,7 +4,7 @@ import {
   CHUNK_BITS, F_GROUPED, F_TYPE_SHIFT, F_VALID, FORMAT_VERSION, GROUP_PAIR_BYTES, H, HEADER_FIXED, MAGIC, MAX_PREFIX_HEX,
   NO_GROUP, SECTION_BYTES, SECTION_KINDS, TAIL_PAD, u16, u24, u32,
 } from './format.js';
-import { TOKEN_TYPES, WHITELISTS, type Partner, type TokenEntry, type TokenLookup, type TokenType, type Whitelist } from './types.js';
+import { TOKEN_TYPES, WHITELISTS, type Partner, type TokenEntry, type TokenLookup } from './types.js';
 import { uidKind } from './uid.js';
 
 /** What the header says, checked against itself; small, read once per image. */
@@ -141,12 +141,6 @@ export class TokenTable implements TokenLookup {
   private readonly tuples: number;
   private readonly view: DataView;
   private readonly keys: KeySection[];
-  /** The palette as one array per field, so an entry is built from five reads. */
-  private readonly partnerOf: Partner[] = [];
-  private readonly whitelistOf: Whitelist[] = [];
-  private readonly validOf: boolean[] = [];
-  private readonly typeOf: TokenType[] = [];
-  private readonly grouped: boolean[] = [];
 
   /** `bytes`: the image (header + body, signature after it is ignored). */
   constructor(private readonly bytes: Uint8Array) {
@@ -160,14 +154,6 @@ export class TokenTable implements TokenLookup {
     // read past the image or answer a malformed entry.
     this.textEnd = this.body + h.groupOffset;
     this.tuples = h.palette.length / 3;
-    for (let t = 0; t < this.tuples; t++) {
-      const flags = h.palette[3 * t + 2];
-      this.partnerOf.push(h.partners[h.palette[3 * t]]);
-      this.whitelistOf.push(WHITELISTS[h.palette[3 * t + 1]]);
-      this.validOf.push((flags & F_VALID) !== 0);
-      this.typeOf.push(TOKEN_TYPES[(flags >> F_TYPE_SHIFT) & 3]);
-      this.grouped.push((flags & F_GROUPED) !== 0);
-    }
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.keys = h.sections.slice(0, 3).map((sec) => {
       const rest = remainderBits(sec);
@@ -250,7 +236,7 @@ export class TokenTable implements TokenLookup {
     const a = this.header.attrBits;
     const tuple = a === 0 ? 0 : (this.view.getUint32(at >>> 3) << (at & 7)) >>> (32 - a);
     if (tuple >= this.tuples) return undefined; // corrupt: no such palette tuple
-    return this.entry(uid, tuple, this.grouped[tuple] ? this.groupOf(k, i) : NO_GROUP);
+    return this.entry(uid, tuple, this.header.palette[3 * tuple + 2] & F_GROUPED ? this.groupOf(k, i) : NO_GROUP);
   }
 
   /** The group of grouped entry `i`: a binary search over the section's (entry, group) pairs. */
@@ -291,9 +277,11 @@ export class TokenTable implements TokenLookup {
 
   private entry(uid: string, tuple: number, group: number): TokenEntry | undefined {
     if (tuple >= this.tuples) return undefined; // corrupt: no such palette tuple
+    const p = this.header.palette;
+    const flags = p[3 * tuple + 2];
     const e: TokenEntry = {
-      uid, partner: this.partnerOf[tuple], whitelist: this.whitelistOf[tuple], valid: this.validOf[tuple],
-      type: this.typeOf[tuple], sourceVersion: this.header.listVersion,
+      uid, partner: this.header.partners[p[3 * tuple]], whitelist: WHITELISTS[p[3 * tuple + 1]], valid: (flags & F_VALID) !== 0,
+      type: TOKEN_TYPES[(flags >> F_TYPE_SHIFT) & 3], sourceVersion: this.header.listVersion,
     };
     if (group !== NO_GROUP) e.groupId = this.groupId(group);
     return e;
