@@ -4,7 +4,7 @@ import { brokerFor } from '../broker/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto, SeededRandom } from '../hal/index.js';
 import { RunError } from './args.js';
 import { SimCharger } from './charger.js';
-import { DayRecorder, END_OF_DAY, type Day } from './day.js';
+import { DayRecorder, END_OF_DAY, type Day, type DayTally } from './day.js';
 import { dumpCharger } from './dump.js';
 import { reachBroker, UNREACHABLE } from './reach.js';
 import { tallyRecords } from './tally.js';
@@ -20,21 +20,10 @@ export interface SiteOptions {
   log: (line: string) => void;
 }
 
-export interface SiteSummary {
-  taps: number;
-  decisions: Record<string, number>;
-  sessionsRecorded: number;
-  recordsUploaded: number;
-  recordsVerified: number;
-  duplicatesIgnored: number;
-  problems: number;
-  gaps: number;
-  lost: number;
+/** The day's tally (taps, decisions, records, lists: the figures the picture shows too) and the rest of the run. */
+export interface SiteSummary extends Omit<DayTally, 'authRequests'> {
   /** Per partner and reason: tokens of the site's list that no tap at its readers can produce (the compile report). */
   unreachable: string[];
-  retransmissions: number;
-  listsApplied: { full: number; differential: number; mismatches: number };
-  listVersions: number[];
   backend: BackendPeer['counters'];
   realSeconds: number;
   /** The directories written by `dump`, one per charger. */
