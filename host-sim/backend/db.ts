@@ -49,6 +49,7 @@ export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
 
   constructor(readonly path: string, o: BackendDbOptions = {}) {
     this.db = new Database(path);
+    this.db.pragma('busy_timeout = 10000'); // several processes may share the file (backend workers)
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${o.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
     this.db.exec(`
@@ -74,6 +75,7 @@ export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
       putDevice: this.db.prepare('INSERT INTO devices (id, public_key) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET public_key = excluded.public_key'),
       listState: this.db.prepare('UPDATE devices SET list_version = ?, key_seq = ? WHERE id = ?'),
       devices: this.db.prepare('SELECT id, public_key, list_version, key_seq FROM devices ORDER BY id'),
+      deviceKey: this.db.prepare('SELECT public_key FROM devices WHERE id = ?'),
       putRecord: this.db.prepare('INSERT OR REPLACE INTO records (device, seq, bytes, stored_at) VALUES (?, ?, ?, ?)'),
       records: this.db.prepare('SELECT seq, bytes, stored_at FROM records WHERE device = ? ORDER BY seq'),
       cursor: this.db.prepare('SELECT value FROM cursors WHERE name = ?'),
@@ -131,6 +133,11 @@ export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
   // Devices and records (BackendPeer's repo).
   saveDevice(id: string, publicKey: Uint8Array): void {
     this.q.putDevice.run(id, Buffer.from(publicKey));
+  }
+
+  deviceKey(id: string): Uint8Array | undefined {
+    const row = this.q.deviceKey.get(id) as { public_key: Buffer } | undefined;
+    return row && bytes(row.public_key);
   }
 
   saveListState(id: string, listVersion: number, keySeq: number): void {

@@ -21,6 +21,14 @@ export interface BackendOptions {
    * (BackendDb); loaded at construction. Records are committed before their ack.
    */
   repo?: DeviceRepo;
+  /**
+   * Subscribe through the MQTT shared subscription `$share/{shareGroup}/…`: the
+   * broker hands each device message to one of the group's peers, so a backend
+   * scales by adding peers (worker processes) that share the site's list and keys.
+   */
+  shareGroup?: string;
+  /** The key of a device not registered with this peer (kept elsewhere, e.g. a shared database). */
+  resolveKey?: (deviceId: string) => Uint8Array | undefined;
 }
 
 export interface BackendCounters {
@@ -62,7 +70,7 @@ export class BackendPeer {
   private readonly now: () => number;
 
   constructor(private readonly o: BackendOptions) {
-    this.records = new RecordStore(o.crypto, o.repo);
+    this.records = new RecordStore(o.crypto, o.repo, o.resolveKey);
     for (const d of o.repo?.devices() ?? []) {
       this.records.registerDevice(d.id, d.publicKey);
       if (d.listVersion > 0 || d.keySeq > 0) {
@@ -74,7 +82,7 @@ export class BackendPeer {
     this.chunkBytes = Math.min(o.chunkBytes ?? 4096, MAX_CHUNK_BYTES);
     this.now = o.now ?? Date.now;
     const kinds: MessageKind[] = ['recordBatch', 'listStatus', 'listGet', 'listResync', 'authRequest', 'status'];
-    for (const k of kinds) o.transport.subscribe(anyDeviceFilter(k));
+    for (const k of kinds) o.transport.subscribe(o.shareGroup ? `$share/${o.shareGroup}/${anyDeviceFilter(k)}` : anyDeviceFilter(k));
     o.transport.onMessage = (topic, payload) => this.receive(topic, payload);
   }
 

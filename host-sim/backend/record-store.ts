@@ -61,8 +61,11 @@ export class RecordStore {
   /** Batches from devices with no registered key: not stored, not acknowledged. */
   unknownDeviceBatches = 0;
 
-  /** `sink`: where each batch's new records are committed before storeBatch returns (and so before the ack). */
-  constructor(private readonly crypto: Crypto, private readonly sink?: RecordSink) {}
+  /**
+   * `sink`: where each batch's new records are committed before storeBatch returns (and so before the ack).
+   * `resolveKey`: asked for the key of a device not registered here (a worker of several that share a database).
+   */
+  constructor(private readonly crypto: Crypto, private readonly sink?: RecordSink, private readonly resolveKey?: (deviceId: string) => Uint8Array | undefined) {}
 
   registerDevice(deviceId: string, publicKey: Uint8Array): void {
     this.keys.set(deviceId, publicKey.slice());
@@ -87,7 +90,11 @@ export class RecordStore {
 
   /** Stores records first, first+1, …; returns false (nothing stored) for an unknown device. */
   storeBatch(deviceId: string, first: number, records: Uint8Array[], restoredAt?: number): boolean {
-    const key = this.keys.get(deviceId);
+    let key = this.keys.get(deviceId);
+    if (!key && this.resolveKey) {
+      key = this.resolveKey(deviceId);
+      if (key) this.keys.set(deviceId, key.slice());
+    }
     if (!key) {
       this.unknownDeviceBatches++;
       return false;

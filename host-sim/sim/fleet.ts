@@ -3,6 +3,7 @@
 // no --broker is given), each with its own MQTT connection: lists down, a
 // network outage, sessions, records up. Reports what was lost or duplicated.
 import { BackendPeer, generateOcpiTokens, SiteList } from '../backend/index.js';
+import { BackendWorkers } from '../backend/workers.js';
 import { type Broker, Mosquitto } from '../broker/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto } from '../hal/index.js';
 import { Progress } from '../progress.js';
@@ -23,6 +24,8 @@ export interface FleetOptions {
   bar?: Progress;
   /** The whole run's limit; past it the run ends with a RunError naming --limit-seconds. */
   limitSeconds?: number;
+  /** Backend worker processes on an MQTT shared subscription (host-sim/backend/workers.ts); 0 or absent: one peer in this process. */
+  workers?: number;
 }
 
 export interface FleetReport {
@@ -39,6 +42,11 @@ export interface FleetReport {
   seconds: number;
   uploadSeconds: number;
   brokerKind: string;
+  workers: number;
+  /** CPU time of the backend (the workers', or this process's share while uploading), ms. */
+  backendCpuMs: number;
+  /** Resident memory of this process (the chargers) per charger, bytes. */
+  rssPerCharger: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,16 +58,20 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
   if (o.broker) await reachBroker(o.broker);
   const broker: Broker = o.broker ? { kind: 'external', url: o.broker, port: 0, close: async () => {} } : await Mosquitto.start();
   o.log(`broker: ${broker.kind} at ${broker.url}`);
-  const backendKey = new NodeSigner();
-  const site = new SiteList(backendKey, nodeCrypto, () => Date.UTC(2026, 0, 1));
   const blk = generateOcpiTokens({ countryCode: 'US', partyId: 'BLK', count: o.tokens, seed: 1 });
   const sem = generateOcpiTokens({ countryCode: 'US', partyId: 'SEM', count: o.tokens, seed: 2 });
-  const image = site.publish([
+  const partners = [
     { countryCode: 'US', partyId: 'BLK', allowedUsesTable: true, tokens: blk },
     { countryCode: 'US', partyId: 'SEM', allowedUsesTable: true, tokens: sem },
-  ]);
-  const backendTransport = new MqttTransport(broker.url, { clientId: `roam-fleet-backend-${process.pid}` });
-  const backend = new BackendPeer({ transport: backendTransport, crypto: nodeCrypto, site, chunkBytes: 8192 });
+  ];
+  // One peer in this process, or worker processes sharing the site's list and device keys through SQLite.
+  const workers = o.workers ? await BackendWorkers.start({ workers: o.workers, broker: broker.url, partners, chunkBytes: 8192, clock: () => Date.UTC(2026, 0, 1) }) : undefined;
+  if (workers) o.log(`backend: ${o.workers} worker processes on $share/roam-${workers.site}/roam/v1/+/…`);
+  const backendKey = workers?.signer ?? new NodeSigner();
+  const site = new SiteList(backendKey, nodeCrypto, () => Date.UTC(2026, 0, 1));
+  const image = workers?.image ?? site.publish(partners);
+  const backendTransport = workers ? undefined : new MqttTransport(broker.url, { clientId: `roam-fleet-backend-${process.pid}` });
+  const backend = backendTransport && new BackendPeer({ transport: backendTransport, crypto: nodeCrypto, site, chunkBytes: 8192 });
   const cards = [...blk, ...sem].filter((t) => t.type === 'RFID' && t.valid && t.whitelist !== 'NEVER' && t.whitelist !== 'ALLOWED_OFFLINE');
 
   const chargers: SimCharger[] = [];
@@ -79,7 +91,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
   const bar = setInterval(() => o.bar?.update(...measure()), 250);
   const ticker = setInterval(() => {
     const s = status();
-    o.progress?.(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${phase}: ${chargers.length}/${o.chargers} started, ${s.connected} connected, list on ${s.lists}, records ${s.acked}/${s.appended} acknowledged, backend stored ${backend.counters.recordsReceived} received`);
+    o.progress?.(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${phase}: ${chargers.length}/${o.chargers} started, ${s.connected} connected, list on ${s.lists}, records ${s.acked}/${s.appended} acknowledged${backend ? `, backend received ${backend.counters.recordsReceived}` : ''}`);
   }, 1000);
   /** Real time passes; virtual time moves 1 s per 20 ms so that retransmission timers fire. */
   const waitFor = async (done: () => boolean, what: string) => {
@@ -98,15 +110,20 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
     for (let i = 1; i <= o.chargers; i++) {
       const id = `fleet-cp${i}`;
       const c = new SimCharger({ id, transport: new MqttTransport(broker.url, { clientId: `roam-${id}-${process.pid}`, keepalive: 120 }), backendKey: backendKey.publicKey, seed: i, partitions: FLEET_PARTITIONS, connectors: 1 });
-      backend.registerDevice(id, c.signer.publicKey);
+      (backend ?? workers!).registerDevice(id, c.signer.publicKey);
       chargers.push(c);
-      if (i % 50 === 0) await sleep(50);
+      if (i % 50 === 0) {
+        workers?.flushKeys();
+        await sleep(50);
+      }
     }
+    workers?.flushKeys();
     await waitFor(() => status().connected === o.chargers, 'every charger to connect');
     phase = 'lists';
     stage('list applied', o.chargers, () => [status().lists, '']);
     await waitFor(() => status().lists === o.chargers, 'every charger to have the list');
     const tUpload = Date.now();
+    const cpuUpload = process.cpuUsage();
     for (let round = 1; round <= o.sessions; round++) {
       // The middle round happens during a network outage of the whole fleet: records pile up offline.
       const outage = o.sessions >= 3 && round === Math.ceil(o.sessions / 2);
@@ -129,18 +146,24 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
       await waitFor(() => { const s = status(); return s.acked === s.appended; }, 'acknowledgements');
     }
     const uploadSeconds = (Date.now() - tUpload) / 1000;
-    const t = tallyRecords(backend.records, chargers);
+    const cpu = process.cpuUsage(cpuUpload);
+    const rss = process.memoryUsage().rss;
+    await workers?.stop();
+    const t = tallyRecords(workers ? workers.records() : backend!.records, chargers);
     const s = status();
     return {
       chargers: o.chargers, connected: s.connected, listsApplied: s.lists, recordsExpected: t.recorded, recordsStored: t.stored, recordsVerified: t.verified,
       recordsLost: t.lost, recordsDuplicated: t.duplicated, duplicatesIgnored: t.duplicatesIgnored, problems: t.problems, seconds: (Date.now() - t0) / 1000, uploadSeconds, brokerKind: broker.kind,
+      workers: o.workers ?? 0, backendCpuMs: workers ? workers.stats.reduce((n, w) => n + (w?.cpuMs ?? 0), 0) : Math.round((cpu.user + cpu.system) / 1000), rssPerCharger: Math.round(rss / o.chargers),
     };
   } finally {
     clearInterval(ticker);
     clearInterval(bar);
     o.bar?.end();
     for (const c of chargers) { c.sync.stop(); c.link.close(); }
-    backendTransport.close();
+    backendTransport?.close();
+    await workers?.stop();
+    workers?.close();
     await broker.close();
   }
 }
@@ -151,6 +174,7 @@ const OPTIONS = {
   tokens: { kind: 'int', default: 500, min: 10, max: 2000, about: 'tokens of each of the two partner networks (the list fits a 64 KiB slot)' },
   broker: { kind: 'url', default: '', about: 'an MQTT broker to use (default: mosquitto, started here on a free port)' },
   limitSeconds: { kind: 'int', default: 900, min: 1, max: 86_400, about: 'time limit of the whole run, in seconds' },
+  workers: { kind: 'int', default: 2, min: 0, max: 32, about: 'backend worker processes on an MQTT shared subscription ($share/…); 0: one backend peer in this process' },
 } satisfies Spec;
 
 const HELP = `usage: npm run fleet [-- options]
@@ -182,7 +206,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`lists applied: ${r.listsApplied}/${r.chargers}`);
     console.log(`records: ${r.recordsExpected} recorded, ${r.recordsStored} stored, ${r.recordsVerified} verified; retransmitted copies ignored: ${r.duplicatesIgnored}`);
     console.log(`LOST: ${r.recordsLost}, DUPLICATED: ${r.recordsDuplicated}, problems: ${r.problems}`);
-    console.log(`time: ${r.seconds.toFixed(1)} s (sessions and upload ${r.uploadSeconds.toFixed(1)} s)`);
+    console.log(`time: ${r.seconds.toFixed(1)} s (sessions and upload ${r.uploadSeconds.toFixed(1)} s, ${Math.round(r.recordsExpected / r.uploadSeconds)} records/s)`);
+    console.log(`backend: ${r.workers ? `${r.workers} worker processes` : 'one peer in this process'}, ${(r.backendCpuMs / 1000).toFixed(1)} s CPU; chargers' process: ${(r.rssPerCharger / 1024).toFixed(0)} KiB RSS per charger`);
     return r.recordsLost === 0 && r.recordsDuplicated === 0 && r.problems === 0 ? 0 : 1;
   });
 }
