@@ -3,7 +3,7 @@ import type { FlashRegion } from '../../hal/flash.js';
 import { u32 } from '../codec/bytes.js';
 import { ENTRY_OVERHEAD, readSectorHeader, SEALED_FORMAT_VERSION, SECTOR_HEADER_BYTES, T_ACK, T_RECORD, T_SIGNATURE } from './frame.js';
 import { continuesChain, freshSeq, hiddenRecords, liveRun, PRESENT, recordShaped, scanSector, SeqBits, SIGNED } from './journal-scan.js';
-import { readSeal, SEAL_BYTES, type SectorSeal } from './journal-seal.js';
+import { looksSealed, readSeal, SEAL_BYTES, sealPlaceErased, type SectorSeal } from './journal-seal.js';
 import { GENESIS_HASH, seqOfPayload } from './record.js';
 
 /**
@@ -58,13 +58,16 @@ export interface JournalScan {
 
 /**
  * The bytes entries may use in the sector at buf[base, base + bs): by its
- * header's version; with no valid header, the sealed format if a valid seal
- * is there, else the whole sector (a version-1 sector, or a hit header and no
- * seal: the seal's place is then walked as entries, and 56 bytes can hide no record).
+ * header's version. With no valid header, the sealed format when the seal's
+ * place is erased or starts as a seal does (valid or not: the same sector
+ * with its seal erased must walk the same), else the whole sector (a
+ * version-1 sector written to its end; a version-1 sector whose bytes at
+ * that place happen to read 'Z' 1 loses the entry there to the walk, a
+ * double fault with the hit header).
  */
-export function roomOf(crypto: Crypto, buf: Uint8Array, base: number, bs: number): number {
+export function roomOf(buf: Uint8Array, base: number, bs: number): number {
   if (readSectorHeader(buf, base) >= 0) return buf[base + 2] === SEALED_FORMAT_VERSION ? bs - SEAL_BYTES : bs;
-  return readSeal(crypto, buf, base, bs) ? bs - SEAL_BYTES : bs;
+  return sealPlaceErased(buf, base, bs) || looksSealed(buf, base, bs) ? bs - SEAL_BYTES : bs;
 }
 
 /**
@@ -195,7 +198,7 @@ class RecoveryScan implements JournalScan {
     const s = c % this.n;
     this.load(s);
     // A valid header in its place gives the format; otherwise the seal decides (roomOf).
-    this.room[s] = this.damaged[s] === 0 ? (this.buf[this.base + 2] === SEALED_FORMAT_VERSION ? this.bs - SEAL_BYTES : this.bs) : roomOf(this.crypto, this.buf, this.base, this.bs);
+    this.room[s] = this.damaged[s] === 0 ? (this.buf[this.base + 2] === SEALED_FORMAT_VERSION ? this.bs - SEAL_BYTES : this.bs) : roomOf(this.buf, this.base, this.bs);
     if (this.damaged[s] === 0 && this.room[s] < this.bs) {
       const seal = readSeal(this.crypto, this.buf, this.base, this.bs, c);
       if (seal && (this.maxSeq === 0 || this.maxSeq === seal.firstSeq - 1)) {
@@ -332,7 +335,7 @@ class RecoveryScan implements JournalScan {
       let opened = -1; // size of its first entry
       let hitBefore = false; // damage before its first record
       let named = 0; // the highest seq a signature or ack in it names
-      scanSector(buf, this.base, roomOf(this.crypto, buf, this.base, this.bs), (type, at, length) => {
+      scanSector(buf, this.base, roomOf(buf, this.base, this.bs), (type, at, length) => {
         if (opened < 0) opened = ENTRY_OVERHEAD + length;
         if (type === T_RECORD && first < 0) {
           first = at + 3;
@@ -379,7 +382,7 @@ class RecoveryScan implements JournalScan {
       while (i < at + 128 && b[i] === 0xff) i++;
       if (i === at + 128 || readSectorHeader(b, at) >= 0) continue;
       let max = 0;
-      scanSector(b, at, roomOf(this.crypto, b, at, this.bs), (type, p, length) => {
+      scanSector(b, at, roomOf(b, at, this.bs), (type, p, length) => {
         if (type !== T_RECORD) return;
         const seq = freshSeq(b, p, length, max);
         if (seq > 0) max = seq;
@@ -408,7 +411,7 @@ class RecoveryScan implements JournalScan {
     let lastLength = 0;
     let lastSeq = 0;
     let hitAfter = false; // damage after its last record
-    scanSector(p.b, p.at, roomOf(this.crypto, p.b, p.at, bs), (type, at, length) => {
+    scanSector(p.b, p.at, roomOf(p.b, p.at, bs), (type, at, length) => {
       if (type !== T_RECORD) return;
       const seq = freshSeq(p.b, at, length, lastSeq);
       if (seq === 0) return;
@@ -426,7 +429,7 @@ class RecoveryScan implements JournalScan {
       let first = -1;
       let firstLength = 0;
       let hitBefore = false;
-      scanSector(q.b, q.at, roomOf(this.crypto, q.b, q.at, bs), (type, at, length) => {
+      scanSector(q.b, q.at, roomOf(q.b, q.at, bs), (type, at, length) => {
         if (type === T_RECORD && first < 0 && freshSeq(q.b, at, length, 0) > 0) {
           first = at + 3;
           firstLength = length;

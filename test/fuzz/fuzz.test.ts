@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { KNOWN_DEFECTS, knownHits, runTarget, TARGETS } from './targets.js';
 
 // sessions.journal-windows: its seeds are every single damage window (512 cases); npm run fuzz adds every pair.
-const CASES: Record<string, number> = { 'sync.inflate': 400, 'sessions.journal': 1500, 'sessions.journal-windows': 150 };
+// sessions.journal-seals: three recoveries a case (sealed, unsealed, the damage properties).
+const CASES: Record<string, number> = { 'sync.inflate': 400, 'sessions.journal': 1500, 'sessions.journal-windows': 150, 'sessions.journal-seals': 150 };
 const DEFAULT_CASES = 1000;
 
 describe('fuzz: every decoder a remote party or corrupted flash can reach', () => {

@@ -28,7 +28,8 @@ import {
 import { H, put32, u32 } from '../../src/tokens/format.js';
 import { TOKEN_TYPES, WHITELISTS } from '../../src/tokens/types.js';
 import { facts } from '../sessions/helpers.js';
-import { damagedOutcome, fullJournal, windows, WINDOW, type Damage } from '../sessions/corruption.js';
+import { damage, damagedOutcome, fullJournal, windows, WINDOW, type Damage } from '../sessions/corruption.js';
+import { outcome as sealOutcome, sealedJournal, unsealed } from '../sessions/seal-world.js';
 import { ocpiToken } from '../tokens/expected.js';
 import { overlayFrame, partnerLists } from '../tokens/fixtures.js';
 import {
@@ -1080,6 +1081,38 @@ const journalWindowsTarget: FuzzTarget<WindowsInput> = {
   },
 };
 
+// ——————————————————— journal: seals (issue 16) ———————————————————
+
+const sealWorld = once(() => sealedJournal(16 * 1024));
+
+const journalSealsTarget: FuzzTarget<WindowsInput> = {
+  name: 'sessions.journal-seals',
+  about: 'a full 16 KiB journal sealed as the background step leaves it (every closed sector sealed), damaged by 64-byte windows zeroed or inverted, or single bits flipped (random sets of up to 4; the header and seal windows of each sector as seeds): recovery from the seals finds exactly what it finds with every seal erased (report, positions, lost, unsigned, records read back, the next writes), and the three damage properties of sessions.journal-windows hold',
+  arbitrary: () => fc.record({
+    hits: fc.array(fc.oneof(
+      fc.record({ at: fc.nat(16 * 1024 / WINDOW - 1).map((k) => k * WINDOW), kind: fc.constantFrom<Damage>('zero', 'invert') }),
+      fc.record({ at: fc.nat(16 * 1024 - 1), kind: fc.constant<Damage>('bit') }),
+    ), { minLength: 1, maxLength: 4 }),
+  }),
+  // Seeds: the windows of each sector's header and of its seal, alone and together (test/sessions/seal.test.ts sweeps every window alone).
+  seeds: () => (['zero', 'invert'] as Damage[]).flatMap((kind) => [0, 1, 2, 3].flatMap((s) => {
+    const header = { at: s * 4096, kind };
+    const seal = { at: (s + 1) * 4096 - WINDOW, kind };
+    return [{ hits: [header] }, { hits: [seal] }, { hits: [header, seal] }];
+  })),
+  maxCases: 20_000,
+  size: (i) => i.hits.length * WINDOW,
+  run(input) {
+    const raw = sealWorld().raw.slice();
+    for (const h of input.hits) damage(raw, h.at, h.kind);
+    const name = input.hits.map((h) => `${h.kind}@${h.at}`).join('+');
+    must(sealOutcome(raw) === sealOutcome(unsealed(raw)), `${name}: the sealed journal recovers differently from the same bytes with its seals erased`);
+    const { problems, missing } = damagedOutcome(sealWorld(), input.hits);
+    must(problems.length === 0, `${name}: ${problems.join('; ')}`);
+    return missing === 0 ? 'accepted' : 'rejected';
+  },
+};
+
 // ———————————————————————————— registry ————————————————————————————
 
 const kinds = Object.keys(MESSAGES) as MessageKind[];
@@ -1091,6 +1124,7 @@ export const TARGETS: FuzzTarget<any>[] = [
   coseTarget,
   journalTarget,
   journalWindowsTarget,
+  journalSealsTarget,
 ];
 
 export function target(name: string): FuzzTarget<any> {
