@@ -247,7 +247,7 @@ export class TokenTable implements TokenLookup {
       const mid = (low + high) >>> 1;
       const at = k.groups + GROUP_PAIR_BYTES * mid;
       const e = v.getUint32(at, true);
-      if (e === i) return u24(this.bytes, at + 4);
+      if (e === i) return v.getUint32(at + 3, true) >>> 8; // the u24 at at + 4
       if (e < i) low = mid + 1;
       else high = mid - 1;
     }
@@ -289,10 +289,11 @@ export class TokenTable implements TokenLookup {
 
   private groupId(g: number): string | undefined {
     if (g >= this.header.groupCount) return undefined;
-    const table = this.body + this.header.groupOffset;
-    const at = table + u32(this.bytes, table + 4 * g);
+    const table = this.textEnd; // the group table follows the text section
+    const at = table + this.view.getUint32(table + 4 * g, true);
     const end = this.body + this.header.bodyLength;
-    if (at >= end || at + 1 + this.bytes[at] > end) return undefined; // corrupt offset or length
-    return fromUtf8(this.bytes.subarray(at + 1, at + 1 + this.bytes[at]));
+    const len = this.bytes[at];
+    if (at >= end || at + 1 + len > end) return undefined; // corrupt offset or length
+    return fromUtf8(this.bytes.subarray(at + 1, at + 1 + len));
   }
 }
