@@ -2,21 +2,12 @@
 // A day at a charging site, in virtual time, through a real MQTT broker.
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { optionsHelp, parseOptions, runCommand, type Spec } from './args.js';
+import { optionsHelp, parseOptions, runCommand } from './args.js';
 import { prepareDumpDir } from './dump.js';
 import { checkPagePath, writeDayPage } from './picture.js';
 import { UNREACHABLE } from './reach.js';
-import { runSite } from './site.js';
+import { runSite, SITE_OPTIONS } from './site.js';
 
-const OPTIONS = {
-  chargers: { kind: 'int', default: 4, min: 1, max: 100, about: 'chargers at the site, two connectors each' },
-  tokens: { kind: 'int', default: 5000, min: 100, max: 40_000, about: 'tokens of each of the two partner networks (the list fits a 512 KiB slot)' },
-  outageHours: { kind: 'number', default: 4, min: 0, max: 13, about: 'hours the site\'s uplink is down from 10:00 (0: no outage)', rule: 'a number of hours from 0 to 13 (the outage starts at 10:00 and ends before midnight)' },
-  broker: { kind: 'url', default: '', about: 'an MQTT broker to use (default: aedes, embedded, on a free port)' },
-  seed: { kind: 'int', default: 1, min: 0, max: 1_000_000, about: 'seed of the tokens, taps and keys: the same seed gives the same day' },
-  html: { kind: 'path', default: 'roam-day.html', about: 'the picture of the day: a self-contained HTML page (open it in a browser)', rule: 'a file path' },
-  dump: { kind: 'path', default: '', about: 'at the end of the day, write each charger\'s flash partitions and NVS to DIR/<charger>/ (for roam inspect and roam lookup)', rule: 'a directory path' },
-} satisfies Spec;
 
 const HELP = `usage: npm start [-- options]
 
@@ -25,17 +16,19 @@ about 3 s of real time): the backend peer with two partner networks' token
 lists, chargers running roam's core on simulated flash, taps from members,
 unknown and blocked cards, a list update, an outage of the uplink, a power cut
 in mid-session, and every record uploaded and verified at the end. Prints a
-timeline (a selection of the day's events) and a summary.
+timeline (a selection of the day's events, stamped with the simulated clock)
+and a summary; writes the picture of the day (--html) and, with --dump, each
+charger's flash and NVS for roam inspect and roam lookup.
 
 options:
-${optionsHelp(OPTIONS)}
+${optionsHelp(SITE_OPTIONS)}
 
 exit codes: 0 every record journaled was uploaded and verified; 1 a record was
 lost or duplicated, or the backend found a problem or a gap; 2 bad input (an
 option, its value); ${UNREACHABLE} the MQTT broker cannot be reached.`;
 
 await runCommand('npm start', async () => {
-  const args = parseOptions(process.argv.slice(2), OPTIONS);
+  const args = parseOptions(process.argv.slice(2), SITE_OPTIONS);
   if (args === 'help') {
     console.log(HELP);
     return 0;

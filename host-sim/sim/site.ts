@@ -2,12 +2,23 @@ import { BackendPeer, generateOcpiTokens, ocpiDiffBuilder, SiteList, type OcpiTo
 import { DEFAULT_READER, describeUnreachable } from '../../src/tokens/index.js';
 import { brokerFor } from '../broker/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto, SeededRandom } from '../hal/index.js';
-import { RunError } from './args.js';
+import { RunError, type Spec } from './args.js';
 import { SimCharger } from './charger.js';
 import { DayRecorder, END_OF_DAY, type Day, type DayTally } from './day.js';
 import { dumpCharger } from './dump.js';
 import { reachBroker, UNREACHABLE } from './reach.js';
 import { tallyRecords } from './tally.js';
+
+/** npm start's options, each with its rule (main.ts parses them; --help lists them). */
+export const SITE_OPTIONS = {
+  chargers: { kind: 'int', default: 4, min: 1, max: 100, about: 'chargers at the site, two connectors each' },
+  tokens: { kind: 'int', default: 5000, min: 100, max: 40_000, about: 'tokens of each of the two partner networks (the list fits a 512 KiB slot)' },
+  outageHours: { kind: 'number', default: 4, min: 0, max: 13, about: 'hours the site\'s uplink is down from 10:00 (0: no outage)', rule: 'a number of hours from 0 to 13 (the outage starts at 10:00 and ends before midnight)' },
+  broker: { kind: 'url', default: '', about: 'an MQTT broker to use (default: aedes, embedded, on a free port)' },
+  seed: { kind: 'int', default: 1, min: 0, max: 1_000_000, about: 'seed of the tokens, taps and keys: the same seed gives the same day' },
+  html: { kind: 'path', default: 'roam-day.html', about: 'the picture of the day: a self-contained HTML page (open it in a browser)', rule: 'a file path' },
+  dump: { kind: 'path', default: '', about: 'at the end of the day, write each charger\'s flash partitions and NVS to DIR/<charger>/ (for roam inspect and roam lookup)', rule: 'a directory path' },
+} satisfies Spec;
 
 export interface SiteOptions {
   chargers: number;
