@@ -292,8 +292,9 @@ export class TokenTable implements TokenLookup {
     const table = this.textEnd; // the group table follows the text section
     const at = table + this.view.getUint32(table + 4 * g, true);
     const end = this.body + this.header.bodyLength;
+    if (at >= end) return undefined; // corrupt offset: nothing past the body is read
     const len = this.bytes[at];
-    if (at >= end || at + 1 + len > end) return undefined; // corrupt offset or length
+    if (at + 1 + len > end) return undefined; // corrupt length
     return fromUtf8(this.bytes.subarray(at + 1, at + 1 + len));
   }
 }
