@@ -59,6 +59,26 @@ describe('token table: compile and look up', () => {
     }), { numRuns: 60 });
   });
 
+  it('format 2: a common prefix (NXP 7-byte UIDs all start 04), a directory, and neighbours that differ in one digit', () => {
+    const r = new SeededRandom(5);
+    const hex = (n: number) => { let x = ''; for (let i = 0; i < n; i++) x += '0123456789ABCDEF'[r.below(16)]; return x; };
+    const uids = new Set<string>();
+    while (uids.size < 3000) uids.add(`04${hex(12)}`);
+    const tokens = [...uids].map((uid, i) => ocpiToken(BLK, uid, { group_id: i % 9 === 0 ? `N${i % 13}` : undefined }));
+    const lists = [{ ...BLK, tokens }];
+    const { image } = compile(lists);
+    const table = new TokenTable(image);
+    const sec = table.header.sections[1];
+    expect(sec.prefixHex).toBeGreaterThanOrEqual(2); // the 04 is stored once for the section
+    expect(sec.dirBits).toBeGreaterThan(0);
+    for (const [uid, e] of expectedEntries(lists)) expect(asExpected(table.lookup(uid)), uid).toEqual(e);
+    for (const uid of [...uids].slice(0, 500)) {
+      // Another manufacturer byte, the same serial: outside the prefix. Then the last and the 7th digit changed.
+      for (const near of [`05${uid.slice(2)}`, `${uid.slice(0, 13)}${uid[13] === 'F' ? '0' : 'F'}`, `${uid.slice(0, 6)}${uid[6] === '0' ? '1' : '0'}${uid.slice(7)}`])
+        if (!uids.has(near)) expect(table.lookup(near), near).toBeUndefined();
+    }
+  });
+
   it('keeps text uids (card numbers, odd lengths) exactly, case-insensitively', () => {
     const uids = ['1234567890', '01234567890', 'A1B2C', 'a1b2c3d', '0123ABCD0', 'CARD-42'];
     const lists = [{ ...BLK, tokens: uids.map((u) => ocpiToken(BLK, u)) }];
