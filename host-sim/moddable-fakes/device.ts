@@ -52,6 +52,8 @@ class FakeDevice {
   pins = new Map<number, FakePin>();
   /** Pins (and SPI ports, as `spi<port>`) held open by an IO object: ECMA-419 refuses a second owner. */
   inUse = new Set<string>();
+  /** Input pins with an onReadable (edge) callback, by pin: drive() changes their level. */
+  inputs = new Map<number, (level: number) => void>();
   config: Record<string, unknown> = {};
 
   /** Partition table: name → bytes (multiples of the 4 KiB sector); cells start erased. */
@@ -64,6 +66,11 @@ class FakeDevice {
     }
     if (options.tickBase !== undefined) this.tickBase = options.tickBase;
     if (options.config) this.config = options.config;
+  }
+
+  /** Drives input `pin` to `level`; an open input watching that edge gets its onReadable. */
+  drive(pin: number, level: 0 | 1): void {
+    this.inputs.get(pin)?.(level);
   }
 
   /** Throws if any mapping differs from its partition's cells: something wrote through map(). */

@@ -17,6 +17,15 @@ export default class Digital {
     if (!Number.isInteger(options.pin) || options.pin < 0 || options.pin > 48) throw new RangeError(`embedded:io/digital: invalid pin ${options.pin}`);
     if (device.inUse.has(`pin${options.pin}`)) throw new Error(`embedded:io/digital: pin ${options.pin} in use`);
     device.inUse.add(`pin${options.pin}`);
+    if (options.mode === Digital.InputPullUp) this.value = 1;
+    if (options.mode < Digital.Output) {
+      device.inputs.set(options.pin, (level) => {
+        if (this.closed || level === this.value) return;
+        const edge = level ? Digital.Rising : Digital.Falling;
+        this.value = level;
+        if ((options.edge ?? 0) & edge) options.onReadable?.call(this);
+      });
+    }
   }
   write(value: number): void {
     if (this.closed) throw new Error('embedded:io/digital: closed');
@@ -25,10 +34,13 @@ export default class Digital {
   }
   read(): number {
     if (this.closed) throw new Error('embedded:io/digital: closed');
-    return device.pins.get(this.options.pin)?.read?.() ?? this.value;
+    return device.pins.get(this.options.pin)?.read?.() ?? this.value; // an input's level is what drive() set
   }
   close(): void {
-    if (!this.closed) device.inUse.delete(`pin${this.options.pin}`);
+    if (!this.closed) {
+      device.inUse.delete(`pin${this.options.pin}`);
+      device.inputs.delete(this.options.pin);
+    }
     this.closed = true;
   }
 }

@@ -51,6 +51,28 @@ export interface RoamHooks {
   onLinkDown?(): void;
   onListApplied?(e: ListApplied): void;
   onError?(e: RoamFault): void;
+  /** One line per event (and the boot report), as eventLine() words it: for the firmware's log. */
+  log?(line: string): void;
+}
+
+type Hook = Exclude<keyof RoamHooks, 'log'>;
+
+/** An event in one line: `decision 1 start Accepted offline 04A2…`, `session-ended 1 EVDisconnected #2`, … */
+export function eventLine(name: Hook, e?: unknown): string {
+  const x = (e ?? {}) as Record<string, unknown>;
+  const seq = x.seq === undefined ? '' : ` #${String(x.seq)}`;
+  switch (name) {
+    case 'onDecision': return `decision ${x.connector} ${x.action} ${x.status}${x.offline ? ' offline' : ''} ${x.uid}`;
+    case 'onSessionStarted': return `session-started ${x.connector} ${x.id} ${x.uid} ${String(x.meterStartWh)} Wh${x.offline ? ' offline' : ''}`;
+    case 'onSessionEnded': return `session-ended ${x.connector} ${x.reason}${seq}${x.meterError ? ` meter: ${x.meterError}` : ''}${x.recordError ? ` record: ${x.recordError}` : ''}`;
+    case 'onEnergyStop': return `energy-stop ${x.connector} ${x.reason}${seq}`;
+    case 'onSuspend': return `suspend ${x.connector}`;
+    case 'onResume': return `resume ${x.connector}`;
+    case 'onLinkUp': return 'link-up';
+    case 'onLinkDown': return 'link-down';
+    case 'onListApplied': return `list-applied ${x.list} ${x.kind} v${x.version}`;
+    case 'onError': return `error ${x.source} ${x.code}: ${x.message}`;
+  }
 }
 
 /** Calls hooks so that none of their exceptions reaches the caller (a timer, a network callback, the reader). */
@@ -60,7 +82,8 @@ export class Emitter {
 
   constructor(private readonly hooks: RoamHooks = {}) {}
 
-  emit<K extends Exclude<keyof RoamHooks, 'onError'>>(name: K, ...arg: Parameters<NonNullable<RoamHooks[K]>>): void {
+  emit<K extends Exclude<Hook, 'onError'>>(name: K, ...arg: Parameters<NonNullable<RoamHooks[K]>>): void {
+    this.log(eventLine(name, arg[0]));
     const f = this.hooks[name] as ((...a: unknown[]) => void) | undefined;
     if (!f) return;
     try {
@@ -70,7 +93,19 @@ export class Emitter {
     }
   }
 
+  /** A line for the firmware's log (hooks.log); a log that throws is counted in `lost`. */
+  log(line: string): void {
+    const f = this.hooks.log;
+    if (!f) return;
+    try {
+      f.call(this.hooks, line);
+    } catch {
+      this.lost++;
+    }
+  }
+
   fault(source: FaultSource, code: string, message: string, error?: unknown): void {
+    this.log(eventLine('onError', { source, code, message }));
     const f = this.hooks.onError;
     if (!f) return;
     try {

@@ -5,4 +5,4 @@ export { DEFAULT_PARTITIONS, type ChargerOptions, type PartitionNames } from './
 export { LocalListStore, LocalListStoreError, LOCAL_LIST_HEADER_BYTES } from './local-list-store.js';
 export type { BackgroundOptions } from './background.js';
 export { Roam, RoamError, type Closeable, type RoamCoreOptions, type RoamErrorCode, type RoamParts, type RoamReader } from './roam.js';
-export { Emitter, type EnergyStop, type FaultSource, type ListApplied, type RoamFault, type RoamHooks, type SessionEnded, type SessionStarted } from './events.js';
+export { Emitter, eventLine, type EnergyStop, type FaultSource, type ListApplied, type RoamFault, type RoamHooks, type SessionEnded, type SessionStarted } from './events.js';

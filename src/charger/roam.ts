@@ -121,6 +121,8 @@ export class Roam {
       });
       this.closers.push({ close: () => this.charger.shutdown() });
       this.boot = this.charger.boot();
+      const b = this.boot;
+      this.events.log(`boot ${parts.deviceId}: list v${b.listVersion}, local list v${b.localListVersion}, closed by power loss [${b.powerLossRecords.map((s) => `#${s}`).join(' ')}]${b.tokenListError ? `, token list: ${b.tokenListError}` : ''}`);
     } catch (e) {
       this.closeParts();
       throw e instanceof RoamError ? e : new RoamError('boot', `boot failed: ${messageOf(e)}`, e);
