@@ -1,29 +1,6 @@
-// Bit-packed fields of the table, most significant bit first. Widths go up to
-// 48 bits, so values are doubles (exact to 2^53), never BigInt (slow on XS).
-
-/** Reads `width` (≤ 48) bits at bit position `pos`. */
-export function readBits(b: Uint8Array, pos: number, width: number): number {
-  if (width === 0) return 0;
-  let i = pos >>> 3;
-  const avail = 8 - (pos & 7);
-  let v = b[i] & (0xff >> (pos & 7));
-  if (width <= avail) return v >> (avail - width);
-  let left = width - avail;
-  i++;
-  while (left >= 8) {
-    v = v * 256 + b[i++];
-    left -= 8;
-  }
-  if (left > 0) v = v * (1 << left) + (b[i] >> (8 - left));
-  return v;
-}
-
-/** Set bits per byte value: lets the lookup skip whole bytes of a unary code. */
-export const POPCOUNT = (() => {
-  const t = new Uint8Array(256);
-  for (let i = 1; i < 256; i++) t[i] = (i & 1) + t[i >> 1];
-  return t;
-})();
+// Bit-packed fields of the table, most significant bit first (the compiler's
+// writer; the device reads them with 32-bit DataView reads in table.ts). Values
+// are doubles (exact to 2^53), never BigInt (slow on XS).
 
 export class BitWriter {
   private buf = new Uint8Array(4096);
