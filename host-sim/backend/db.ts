@@ -94,6 +94,10 @@ export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
     this.q.putToken.run(t.country_code.toUpperCase(), t.party_id.toUpperCase(), t.uid.toUpperCase(), t.type, JSON.stringify(t));
   }
 
+  putTokens(ts: OcpiToken[]): void {
+    this.db.transaction(() => { for (const t of ts) this.putToken(t); })();
+  }
+
   allTokens(): OcpiToken[] {
     return (this.q.allTokens.all() as { json: string }[]).map((r) => JSON.parse(r.json) as OcpiToken);
   }

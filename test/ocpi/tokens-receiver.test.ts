@@ -18,7 +18,7 @@ const token = (uid: string, extra: Partial<OcpiToken> = {}): OcpiToken => ({
 class CountingRepo implements TokenRepo {
   writes: OcpiToken[] = [];
   allTokens() { return []; }
-  putToken(t: OcpiToken) { this.writes.push(t); }
+  putTokens(ts: OcpiToken[]) { this.writes.push(...ts); }
 }
 
 let app: FastifyInstance | undefined;

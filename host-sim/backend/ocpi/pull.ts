@@ -56,6 +56,7 @@ export async function pullTokens(partner: OcpiPartner, tokens: PartnerTokens, cu
     }
     report.applied[tokens.apply(checked.token)]++;
   }
+  await tokens.committed();
   cursors?.setCursor(name, dateTo);
   return report;
 }

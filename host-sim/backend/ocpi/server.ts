@@ -109,9 +109,10 @@ export function ocpiServer(o: OcpiServerOptions): FastifyInstance {
     return t ? reply.code(200).send(envelope(OCPI_STATUS.SUCCESS, t)) : unknown(reply, at);
   });
 
-  const store = (reply: FastifyReply, t: OcpiToken) => {
+  const store = async (reply: FastifyReply, t: OcpiToken) => {
     const before = o.tokens.get(t.country_code, t.party_id, t.uid, t.type);
     const r = o.tokens.apply(t);
+    await o.tokens.committed(); // answered once on disk
     if (r === 'stale')
       return reply.code(200).send(envelope(OCPI_STATUS.CLIENT_ERROR, before, `last_updated ${t.last_updated} is older than the stored token's ${before!.last_updated}: not applied`));
     // §5: "HTTP 200 - Ok when the object already existed and has successfully been updated. HTTP 201 - Created when the object has been newly created"
