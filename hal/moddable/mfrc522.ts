@@ -58,8 +58,16 @@ export interface Mfrc522Options {
   reset?: DigitalPin;
   /** Clock for bounding waits on the chip (ms); Date.now by default. */
   now?: () => number;
-  /** Longest wait for a command the chip should finish, ms (its own timeout is 25 ms). */
+  /** Longest wait for a command the chip should finish, ms (bounds a chip that hangs). */
   commandTimeout?: number;
+  /**
+   * The chip's receive timeout, ms (1..25, default 1): how long a frame waits
+   * for a card. ISO/IEC 14443-3 §6.2.1.1: a card answers REQA, WUPA,
+   * ANTICOLLISION and SELECT after a frame delay time of 1172 or 1236 carrier
+   * cycles (~91 µs), so 1 ms is ten times that. An empty poll ends when it
+   * runs out; the JavaScript thread spins on the chip meanwhile.
+   */
+  receiveTimeout?: number;
 }
 
 /** The chip: registers, FIFO, CRC coprocessor, Transceive; and ISO 14443A on top. */
@@ -72,6 +80,8 @@ export class Mfrc522 {
   private readonly one = new Uint8Array(2);
 
   constructor(options: Mfrc522Options) {
+    const ms = options.receiveTimeout ?? 1;
+    if (!(Number.isInteger(ms) && ms >= 1 && ms <= 25)) throw new Mfrc522Error(`receiveTimeout must be an integer of 1..25 ms, got ${String(ms)}`);
     this.spi = options.spi;
     this.select = options.select;
     this.now = options.now ?? Date.now;
@@ -89,11 +99,12 @@ export class Mfrc522 {
       throw new Mfrc522Error(`no answer on SPI (VersionReg 0x${version.toString(16).padStart(2, '0')}): check power, wiring, chip select and reset`);
     this.version = version;
     this.waitFor(() => (this.readReg(Reg.Command) & 0x10) === 0, 'soft reset did not finish'); // PowerDown bit clears
-    // Timer: TAuto, 13.56 MHz / (2 × 169 + 1) = 40 kHz ticks, reload 1000: a 25 ms receive timeout.
+    // Timer: TAuto, 13.56 MHz / (2 × 169 + 1) = 40 kHz ticks (25 µs); reload 40 × ms ticks, less one.
+    const reload = 40 * ms - 1;
     this.writeReg(Reg.TMode, 0x80);
     this.writeReg(Reg.TPrescaler, 0xa9);
-    this.writeReg(Reg.TReloadH, 0x03);
-    this.writeReg(Reg.TReloadL, 0xe8);
+    this.writeReg(Reg.TReloadH, reload >> 8);
+    this.writeReg(Reg.TReloadL, reload & 0xff);
     this.writeReg(Reg.TxASK, 0x40); // 100 % ASK, as type A requires
     this.writeReg(Reg.Mode, 0x3d); // CRC preset 0x6363 (CRC_A)
     this.writeReg(Reg.TxControl, this.readReg(Reg.TxControl) | 0x03); // antenna on

@@ -4,6 +4,7 @@
 import type { DigitalPin, SpiBus } from '../../hal/moddable/mfrc522.js';
 
 const R = {
+  TMode: 0x2a, TPrescaler: 0x2b, TReloadH: 0x2c, TReloadL: 0x2d,
   Command: 0x01, ComIrq: 0x04, DivIrq: 0x05, Error: 0x06, FIFOData: 0x09, FIFOLevel: 0x0a,
   Control: 0x0c, BitFraming: 0x0d, Coll: 0x0e, Mode: 0x11, TxControl: 0x14, CRCResultH: 0x21,
   CRCResultL: 0x22, Version: 0x37,
@@ -61,6 +62,13 @@ export interface Mfrc522SimOptions {
   /** The chip never finishes a Transceive (neither receive nor its timer). */
   stuck?: boolean;
   version?: number;
+  /**
+   * The time (ms) as the code driving the chip sees it. Given, a Transceive
+   * nobody answers raises its timer interrupt only once the chip's timer has
+   * run out (TPrescaler, TReload: (2·TPrescaler+1)·(TReload+1)/13.56 MHz), as
+   * on the chip; without it, at once.
+   */
+  now?: () => number;
 }
 
 export class Mfrc522Sim implements SpiBus {
@@ -74,6 +82,8 @@ export class Mfrc522Sim implements SpiBus {
   private selected = false;
   private powered = true;
   private usesSelect = false;
+  /** When the running timer raises its interrupt (ms, options.now's clock). */
+  private timerDue?: number;
 
   constructor(private readonly options: Mfrc522SimOptions = {}) {
     this.select = { write: (v) => { this.usesSelect = true; this.selected = v === 0; } };
@@ -124,6 +134,10 @@ export class Mfrc522Sim implements SpiBus {
   }
 
   private read(reg: number): number {
+    if (reg === R.ComIrq && this.timerDue !== undefined && this.options.now!() >= this.timerDue) {
+      this.timerDue = undefined;
+      this.regs[R.ComIrq] |= IRQ_TIMER;
+    }
     switch (reg) {
       case R.FIFOData: return this.fifo.length ? this.fifo.shift()! : 0;
       case R.FIFOLevel: return this.fifo.length;
@@ -189,7 +203,9 @@ export class Mfrc522Sim implements SpiBus {
       }
     }
     if (answers.length === 0) {
-      this.regs[R.ComIrq] |= IRQ_TIMER; // nobody answered before the timer ran out
+      // Nobody answered: the timer runs out (TAuto starts it at the end of the send).
+      if (this.options.now) this.timerDue = this.options.now() + this.timerMs();
+      else this.regs[R.ComIrq] |= IRQ_TIMER;
       return;
     }
     // Superpose the answers: the first bit where cards disagree is the collision.
@@ -213,6 +229,13 @@ export class Mfrc522Sim implements SpiBus {
       this.regs[R.ComIrq] |= IRQ_ERR;
       this.regs[R.Coll] |= pos > 32 ? 0x20 : pos & 0x1f;
     }
+  }
+
+  /** The receive timeout the registers set, ms: ticks of 13.56 MHz / (2·TPrescaler+1), TReload+1 of them. */
+  timerMs(): number {
+    const prescaler = ((this.regs[R.TMode] & 0x0f) << 8) | this.regs[R.TPrescaler];
+    const reload = (this.regs[R.TReloadH] << 8) | this.regs[R.TReloadL];
+    return ((2 * prescaler + 1) * (reload + 1)) / 13_560;
   }
 
   /** ISO 14443-3 type A card logic: the bits it answers with, or undefined for silence. */

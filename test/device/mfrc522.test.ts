@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Mfrc522, Mfrc522Error, Mfrc522Reader } from '../../hal/moddable/mfrc522.js';
 import type { Tap } from '../../hal/rfid.js';
 import { crcA, Mfrc522Sim } from '../../host-sim/mfrc522/sim.js';
+import { emptyPoll } from '../../host-sim/mfrc522/poll-cost.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -180,4 +181,27 @@ describe('MFRC522 driver against the simulator', () => {
     sim.present({ uid: Uint8Array.of(0x12, 0x34, 0x56, 0x78) });
     expect(hex(chip.readUid()!)).toBe('12345678');
   });
+
+  it('an empty poll ends when the chip\'s receive timeout runs out: 1 ms by default, not the usual 25 ms', () => {
+    // ISO/IEC 14443-3 6.2.1.1: a card answers WUPA, ANTICOLLISION and SELECT after a frame delay
+    // time of 1236 (or 1172) carrier cycles, ~91 µs at 13.56 MHz: 1 ms is ten times that.
+    const fast = emptyPoll(1, 50);
+    const usual = emptyPoll(25, 50);
+    expect(fast.threadMs).toBeGreaterThanOrEqual(1);
+    expect(fast.threadMs).toBeLessThan(2);
+    expect(usual.threadMs).toBeGreaterThanOrEqual(25);
+    expect(fast.transfers).toBeLessThan(usual.transfers / 10);
+  });
+
+  it('reads cards with the short timeout on a chip whose timer takes its time, and refuses a timeout out of 1..25 ms', () => {
+    let t = 0;
+    const sim = new Mfrc522Sim({ now: () => t });
+    const spi = { transfer: (b: Uint8Array) => { t += 0.05; sim.transfer(b); } };
+    const chip = new Mfrc522({ spi, select: sim.select, reset: sim.reset, now: () => t });
+    expect(sim.timerMs()).toBeCloseTo(1, 5); // (2·169+1)·40 / 13.56 MHz
+    sim.present({ uid: Uint8Array.of(0x04, 0xa2, 0xb3, 0xc4, 0xd5, 0xe6, 0x80) });
+    expect(hex(chip.readUid()!)).toBe('04a2b3c4d5e680');
+    for (const bad of [0, 26, 1.5]) expect(() => new Mfrc522({ spi: sim, select: sim.select, receiveTimeout: bad })).toThrow(/receiveTimeout must be an integer of 1..25 ms/);
+  });
 });
+
