@@ -60,9 +60,11 @@ const open = (flash: SimFlash) => {
  * A full journal of `bytes` (4 KiB sectors): the ring wrapped twice through
  * acknowledged rounds, then filled to 'full' with an acknowledgement in the
  * middle (the oldest sector is partly acknowledged, ack entries sit between
- * records), then two records on the reserve left unsigned.
+ * records), then two records on the reserve left unsigned. `sealed`: with the
+ * device's background step (maintain(), which seals closed sectors) after
+ * each signature, as the device runs it.
  */
-export function fullJournal(bytes = 32 * 1024): JournalWorld {
+export function fullJournal(bytes = 32 * 1024, sealed = false): JournalWorld {
   const flash = new SimFlash('journal', bytes);
   const { j } = open(flash);
   let i = 0;
@@ -76,6 +78,7 @@ export function fullJournal(bytes = 32 * 1024): JournalWorld {
     for (let k = 0; k < 17; k++) {
       append();
       j.signPending();
+      if (sealed) j.maintain();
     }
     j.acknowledge(j.lastSeq - 3);
   }
@@ -83,11 +86,13 @@ export function fullJournal(bytes = 32 * 1024): JournalWorld {
   while (j.status !== 'full') {
     append();
     j.signPending();
+    if (sealed) j.maintain();
     if (!ackedMidway && j.depth > capacity / 3) {
       j.acknowledge(j.lastSeq - 5);
       ackedMidway = true;
     }
   }
+  for (let k = 0; sealed && k < 8; k++) j.maintain();
   append(true);
   append(true);
   const payloads = new Map<number, string>();

@@ -5,7 +5,7 @@ import { SimFlash } from '../../host-sim/hal/index.js';
 import { Journal } from '../../src/sessions/index.js';
 import { scanJournal } from '../../src/sessions/journal-recovery.js';
 import { SEAL_BYTES } from '../../src/sessions/journal-seal.js';
-import { fastSigner, type JournalWorld } from './corruption.js';
+import { fastSigner, fullJournal, type JournalWorld } from './corruption.js';
 import { DEVICE, facts, nodeCrypto } from './helpers.js';
 
 export const BS = 4096;
@@ -19,42 +19,7 @@ export function open(flash: SimFlash) {
 
 /** corruption.ts's full journal, with the background step (sign, maintain) after each append as the device runs it. */
 export function sealedJournal(bytes = 32 * 1024): JournalWorld {
-  const flash = new SimFlash('journal', bytes);
-  const { j } = open(flash);
-  let i = 0;
-  const written = new Map<number, string>();
-  const append = (reserved = false) => {
-    const seq = j.append(facts(i++), { reserved });
-    written.set(seq, hex(j.payloadsFrom(seq)[0]));
-  };
-  const capacity = Math.floor(bytes / 200);
-  while (i < 2 * capacity) {
-    for (let k = 0; k < 17; k++) {
-      append();
-      j.signPending();
-      j.maintain();
-    }
-    j.acknowledge(j.lastSeq - 3);
-  }
-  let ackedMidway = false;
-  while (j.status !== 'full') {
-    append();
-    j.signPending();
-    j.maintain();
-    if (!ackedMidway && j.depth > capacity / 3) {
-      j.acknowledge(j.lastSeq - 5);
-      ackedMidway = true;
-    }
-  }
-  for (let k = 0; k < 8; k++) j.maintain();
-  append(true);
-  append(true);
-  const payloads = new Map<number, string>();
-  for (const p of j.payloadsFrom(j.ackedSeq + 1)) payloads.set(j.ackedSeq + 1 + payloads.size, hex(p));
-  const signed = new Set(j.readFrom(1, Infinity).map((r) => r.seq));
-  let used = flash.raw.length;
-  while (used > 0 && flash.raw[used - 1] === 0xff) used--;
-  return { bytes, raw: flash.raw.slice(), used, ackedSeq: j.ackedSeq, lastSeq: j.lastSeq, payloads, written, signed };
+  return fullJournal(bytes, true);
 }
 
 /** The bytes with every seal place erased: what the journal was before maintain() sealed it. */
