@@ -96,7 +96,12 @@ export class BackendWorkers {
 
   /** Stops every worker (each reports its counters and closes its database). */
   async stop(): Promise<void> {
-    await Promise.all(this.children.map((c) => new Promise<void>((r) => { if (c.exitCode !== null) return r(); c.once('exit', () => r()); c.kill('SIGTERM'); })));
+    // 'close': the process ended and its output was read (the stats line).
+    await Promise.all(this.children.map((c) => new Promise<void>((r) => {
+      if (c.exitCode !== null && c.stdout!.closed) return r();
+      c.once('close', () => r());
+      if (c.exitCode === null) c.kill('SIGTERM');
+    })));
   }
 
   /**
