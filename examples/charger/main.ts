@@ -27,7 +27,7 @@ const log = (line: string) => trace(`${line}\n`);
 
 /** Starts the charger; Moddable calls it at boot. Returns what stops it (a power-down). */
 export default function charger(): { close(): void } {
-  const pins = (config as { charger: ChargerPins }).charger;
+  const pins = (config as unknown as { charger: ChargerPins }).charger;
   const contactor = new Digital({ pin: pins.contactor, mode: Digital.Output });
   const led = new Digital({ pin: pins.led, mode: Digital.Output });
   const power = (on: boolean) => {
@@ -45,7 +45,7 @@ export default function charger(): { close(): void } {
 
   let roam: Roam;
   try {
-    roam = new Roam((config as { roam: RoamOptions }).roam, {
+    roam = new Roam((config as unknown as { roam: RoamOptions }).roam, {
       onDecision: (d) => blink(d.accept ? 1 : 3),
       onSessionStarted: (e) => {
         roam.startCharging(e.connector);

@@ -21,7 +21,8 @@ export function openMfrc522(pins: ReaderPins, name = 'reader0'): Mfrc522Reader {
   let chip: Mfrc522;
   try {
     const spi = new SPI({ port: pins.spi.port, clock: pins.spi.clock, out: pins.spi.out, in: pins.spi.in, hz: pins.spi.hz ?? 4_000_000, mode: 0 });
-    opened.push(spi);
+    // ECMA-419 SPI has close(); the SDK's typings leave it out.
+    opened.push({ close: () => (spi as unknown as { close(): void }).close() });
     const select = new Digital({ pin: pins.select, mode: Digital.Output });
     opened.push(select);
     const reset = pins.reset === undefined ? undefined : new Digital({ pin: pins.reset, mode: Digital.Output });

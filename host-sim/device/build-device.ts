@@ -9,7 +9,16 @@ import { join, relative } from 'node:path';
 import { ROOT } from '../xs/bundle.js';
 import { mcconfig, requireSdk, run, type Sdk } from './sdk.js';
 
-export interface Target { name: string; platform: string; flash: '4MB' | '8MB' | '16MB' }
+export interface Target {
+  name: string;
+  platform: string;
+  flash: '4MB' | '8MB' | '16MB';
+  /** The app's manifest, from the repository root; default the standalone app (manifest.json). */
+  manifest?: string;
+}
+
+/** The example charger firmware (examples/charger): roam's includable manifest in a firmware of its own. */
+export const EXAMPLE_MANIFEST = 'examples/charger/manifest.json';
 
 /** What docs/device.md promises: classic ESP32 with 4 and 8 MB, ESP32-S3 with 8 and 16 MB. */
 export const TARGETS: Target[] = [
@@ -17,13 +26,16 @@ export const TARGETS: Target[] = [
   { name: 'esp32-8MB', platform: 'esp32', flash: '8MB' },
   { name: 'esp32s3-8MB', platform: 'esp32/esp32s3', flash: '8MB' },
   { name: 'esp32s3-16MB', platform: 'esp32/esp32s3', flash: '16MB' },
+  { name: 'example-esp32', platform: 'esp32', flash: '4MB', manifest: EXAMPLE_MANIFEST },
+  { name: 'example-esp32s3', platform: 'esp32/esp32s3', flash: '16MB', manifest: EXAMPLE_MANIFEST },
 ];
 
 const HELP = `usage: npm run build:device [-- --target NAME ...] [-- --verbose]
 
 Builds roam's XS stages for each target: mcconfig -p PLATFORM ./manifest.json with
 ROAM_FLASH, then make ... mc.xs.c (tsc, xsc, xsl) with IDF_PATH at the SDK
-install's idf-stub. Targets: ${TARGETS.map((t) => t.name).join(', ')} (default: all).
+install's idf-stub. The example-* targets build the example charger firmware
+(${EXAMPLE_MANIFEST}) the same way. Targets: ${TARGETS.map((t) => t.name).join(', ')} (default: all).
 Prints per target: modules, the xsl summary, xsl warnings, the size of mc.xs.c,
 the partition table and the time. Needs the Moddable SDK 8.2.3 ($MODDABLE).
 Exit codes: 0 all linked, 1 a stage failed, 2 bad usage or no SDK in CI.`;
@@ -62,7 +74,8 @@ async function buildTarget(sdk: Sdk, t: Target, verbose: boolean): Promise<Targe
   const start = Date.now();
   // One build folder per platform: a second flash size reuses the tsc and xsc
   // outputs (same sources), and mc.xs.c is removed so xsl always links again.
-  const tmp = await mcconfig(sdk, join(ROOT, 'manifest.json'), t.platform, t.platform.replace('/', '-'), { ROAM_FLASH: t.flash });
+  const label = `${t.manifest ? 'example-' : ''}${t.platform.replace('/', '-')}`;
+  const tmp = await mcconfig(sdk, join(ROOT, t.manifest ?? 'manifest.json'), t.platform, label, { ROAM_FLASH: t.flash });
   const makefilePath = join(tmp, 'makefile');
   const makefile = readFileSync(makefilePath, 'utf8');
   const xsc = join(tmp, 'mc.xs.c');
@@ -103,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
   const targets = names.length ? TARGETS.filter((t) => names.includes(t.name)) : TARGETS;
   let failed = 0;
   for (const t of targets) {
-    console.log(`# ${t.name}: ROAM_FLASH=${t.flash} mcconfig -p ${t.platform} manifest.json, then tsc, xsc, xsl to mc.xs.c`);
+    console.log(`# ${t.name}: ROAM_FLASH=${t.flash} mcconfig -p ${t.platform} ${t.manifest ?? 'manifest.json'}, then tsc, xsc, xsl to mc.xs.c`);
     const r = await buildTarget(sdk, t, verbose);
     const warned = [...r.warnings].sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ');
     console.log(`  modules: ${r.modules} (${r.roamModules} of roam and its packages)`);
