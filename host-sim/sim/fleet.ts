@@ -4,12 +4,12 @@
 // network outage, sessions, records up. Reports what was lost or duplicated.
 import { BackendPeer, generateOcpiTokens, SiteList } from '../backend/index.js';
 import { BackendWorkers } from '../backend/workers.js';
-import { type Broker, Mosquitto } from '../broker/index.js';
+import type { Broker } from '../broker/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto } from '../hal/index.js';
 import { Progress } from '../progress.js';
 import { optionsHelp, parseOptions, RunError, runCommand, type Spec } from './args.js';
 import { SimCharger } from './charger.js';
-import { reachBroker, UNREACHABLE } from './reach.js';
+import { reachBroker, startMosquitto, UNREACHABLE } from './reach.js';
 import { tallyRecords } from './tally.js';
 
 export interface FleetOptions {
@@ -56,7 +56,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
   const t0 = Date.now();
   const limit = t0 + (o.limitSeconds ?? 600) * 1000;
   if (o.broker) await reachBroker(o.broker);
-  const broker: Broker = o.broker ? { kind: 'external', url: o.broker, port: 0, close: async () => {} } : await Mosquitto.start();
+  const broker: Broker = o.broker ? { kind: 'external', url: o.broker, port: 0, close: async () => {} } : await startMosquitto();
   o.log(`broker: ${broker.kind} at ${broker.url}`);
   const blk = generateOcpiTokens({ countryCode: 'US', partyId: 'BLK', count: o.tokens, seed: 1 });
   const sem = generateOcpiTokens({ countryCode: 'US', partyId: 'SEM', count: o.tokens, seed: 2 });
@@ -190,7 +190,7 @@ ${optionsHelp(OPTIONS)}
 exit codes: 0 every record stored and verified once; 1 a record lost or
 duplicated, a problem, or the time limit reached (the line says what was
 awaited); 2 bad input (an option, its value); ${UNREACHABLE} the MQTT broker cannot be
-reached.`;
+reached, or mosquitto (started when there is no --broker) is not installed.`;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await runCommand('npm run fleet', async () => {

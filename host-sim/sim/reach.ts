@@ -1,7 +1,8 @@
 import mqtt from 'mqtt';
+import { type Broker, Mosquitto, mosquittoBinary } from '../broker/index.js';
 import { RunError } from './args.js';
 
-/** Exit code of `npm start` and `fleet` when the broker cannot be reached. */
+/** Exit code of `npm start` and `fleet` when the broker cannot be reached (or mosquitto is not installed): roam's "not available". */
 export const UNREACHABLE = 4;
 
 /**
@@ -25,4 +26,14 @@ export async function reachBroker(url: string, timeoutMs = 5000): Promise<void> 
   } finally {
     client.end(true);
   }
+}
+
+/** The fleet's own mosquitto; when it is not installed, a RunError (exit 4) saying how to install it. */
+export async function startMosquitto(find: () => string = mosquittoBinary): Promise<Broker> {
+  try {
+    find();
+  } catch (e) {
+    throw new RunError((e as Error).message, UNREACHABLE);
+  }
+  return Mosquitto.start();
 }

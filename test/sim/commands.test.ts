@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../../host-sim/broker/index.js';
 import { parseOptions, RunError, UsageError } from '../../host-sim/sim/args.js';
 import { runFleet } from '../../host-sim/sim/fleet.js';
+import { startMosquitto } from '../../host-sim/sim/reach.js';
 import { runSite, SITE_OPTIONS } from '../../host-sim/sim/site.js';
 import { ROOT } from '../../host-sim/xs/bundle.js';
 
@@ -95,6 +96,11 @@ describe.concurrent('npm start and fleet: a broker that cannot be reached', () =
     expect(r.code).toBe(4);
     expect(r.err.trim()).toBe(`${name}: cannot reach the MQTT broker at ${url}: ECONNREFUSED (connect ECONNREFUSED ${url.slice(7)})`);
     noTrace(r);
+  });
+
+  it('fleet without mosquitto installed: a RunError saying how to install it (exit 4)', async () => {
+    const missing = () => { throw new Error('mosquitto is not installed: run `apt-get install -y mosquitto` (the CI script .ci/run installs it)'); };
+    await expect(startMosquitto(missing)).rejects.toMatchObject({ name: 'RunError', exitCode: 4, message: expect.stringMatching(/^mosquitto is not installed: run `apt-get install -y mosquitto`/) });
   });
 
   it('fleet: the time limit ends the run with a RunError naming --limit-seconds (exit 1)', async () => {
