@@ -1,4 +1,4 @@
-// npm start [-- --chargers 4 --tokens 5000 --outage-hours 4 --broker mqtt://host:1883 --seed 1]
+// npm start [-- --chargers 4 --tokens 5000 --outage-hours 4 --broker mqtt://host:1883 --seed 1 --html FILE --dump DIR]
 // A day at a charging site, in virtual time, through a real MQTT broker.
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -7,7 +7,6 @@ import { prepareDumpDir } from './dump.js';
 import { checkPagePath, writeDayPage } from './picture.js';
 import { UNREACHABLE } from './reach.js';
 import { runSite, SITE_OPTIONS } from './site.js';
-
 
 const HELP = `usage: npm start [-- options]
 
