@@ -37,6 +37,8 @@ export interface RoamOptions extends RoamConfig {
   tls?: Pick<MqttOptions, 'Socket' | 'secure'>;
   /** OCPP ConnectionTimeOut, ms. */
   connectionTimeoutMs?: number;
+  /** With readings given by Roam.reading(): the registers at power-on (Wh, connector 1 first), for the power-cut close at boot. */
+  readings?: number[];
 }
 
 /** Where `roam provision` put the broker: mqtt(s)://host[:port]. */
@@ -93,6 +95,7 @@ export class Roam extends RoamCore {
     super({
       connectors,
       connectionTimeoutMs: options.connectionTimeoutMs,
+      readings: options.readings,
       open: (opened) => {
         // Hardware first: a missing reader is found before anything else is running.
         const readers: RoamReader[] = [];

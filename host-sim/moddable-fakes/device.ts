@@ -54,6 +54,8 @@ class FakeDevice {
   inUse = new Set<string>();
   /** Input pins with an onReadable (edge) callback, by pin: drive() changes their level. */
   inputs = new Map<number, (level: number) => void>();
+  /** The level drive() last put on each pin: an input opened later (after a power cut) reads it. */
+  levels = new Map<number, 0 | 1>();
   config: Record<string, unknown> = {};
 
   /** Partition table: name → bytes (multiples of the 4 KiB sector); cells start erased. */
@@ -70,6 +72,7 @@ class FakeDevice {
 
   /** Drives input `pin` to `level`; an open input watching that edge gets its onReadable. */
   drive(pin: number, level: 0 | 1): void {
+    this.levels.set(pin, level);
     this.inputs.get(pin)?.(level);
   }
 

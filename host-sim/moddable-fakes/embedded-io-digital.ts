@@ -17,8 +17,8 @@ export default class Digital {
     if (!Number.isInteger(options.pin) || options.pin < 0 || options.pin > 48) throw new RangeError(`embedded:io/digital: invalid pin ${options.pin}`);
     if (device.inUse.has(`pin${options.pin}`)) throw new Error(`embedded:io/digital: pin ${options.pin} in use`);
     device.inUse.add(`pin${options.pin}`);
-    if (options.mode === Digital.InputPullUp) this.value = 1;
     if (options.mode < Digital.Output) {
+      this.value = device.levels.get(options.pin) ?? (options.mode === Digital.InputPullUp ? 1 : 0);
       device.inputs.set(options.pin, (level) => {
         if (this.closed || level === this.value) return;
         const edge = level ? Digital.Rising : Digital.Falling;

@@ -66,6 +66,12 @@ export interface RoamCoreOptions {
   background?: BackgroundOptions;
   /** Authorization settings; default: read from NVS (src/auth's keys). */
   auth?: AuthSettings;
+  /**
+   * For firmware that gives readings (Roam.reading): the meter registers at
+   * power-on, Wh, connector 1 first. Boot closes the sessions a power cut left
+   * open with them; without them those records say F (read error).
+   */
+  readings?: number[];
 }
 
 /**
@@ -97,6 +103,7 @@ export class Roam {
         throw new RoamError('bad-config', `connectors[${i}].evse: an OCPI EVSE id of 1..48 characters, got ${JSON.stringify(c?.evse)}`);
     });
     this.evses = connectors.length;
+    options.readings?.forEach((wh, i) => this.readings.set(i + 1, wh));
     let parts: RoamParts;
     try {
       parts = options.open((part) => this.closers.push(part));
