@@ -2,28 +2,14 @@
 // the host's simulated hardware instead of the ESP32's (hal/moddable/roam.ts):
 // a register-level MFRC522 polled by the platform clock, flash and NVS from
 // host-sim/hal, any Transport. What the Node simulator predicts a device does.
-import type { Platform } from '../../hal/index.js';
-import type { Signer } from '../../hal/crypto.js';
-import type { EnergyMeter } from '../../hal/meter.js';
-import type { Settings } from '../../hal/settings.js';
-import type { Transport } from '../../hal/transport.js';
 import { Mfrc522, Mfrc522Reader } from '../../hal/moddable/mfrc522.js';
-import type { ReaderConfig } from '../../src/auth/index.js';
-import { Roam, type RoamCoreOptions, type RoamHooks, type RoamReader } from '../../src/charger/index.js';
+import { Roam, type RoamCoreOptions, type RoamHooks, type RoamParts, type RoamReader } from '../../src/charger/index.js';
 import type { Mfrc522Sim } from '../mfrc522/sim.js';
 
-export interface NodeRoamOptions extends Omit<RoamCoreOptions, 'open'> {
-  platform: Platform;
-  settings: Settings;
-  transport: Transport;
-  signer: Signer;
-  deviceId: string;
-  backendKey: Uint8Array;
-  /** Omitted: the caller gives readings (Roam.reading). */
-  meter?: EnergyMeter;
+/** The core's options, and the parts a platform opens (RoamParts), given ready-made, with a simulated reader. */
+export interface NodeRoamOptions extends Omit<RoamCoreOptions, 'open'>, Omit<RoamParts, 'readers'> {
   /** A simulated MFRC522 on the reader's SPI bus, the connector its taps are for, the poll period (default 100 ms). */
   rfid?: { chip: Mfrc522Sim; connector?: number; pollMs?: number };
-  reader?: ReaderConfig;
 }
 
 export class NodeRoam extends Roam {
@@ -41,10 +27,7 @@ export class NodeRoam extends Roam {
           readers.push({ reader, connector: o.rfid.connector ?? 1 });
         }
         opened(o.transport);
-        return {
-          platform: o.platform, settings: o.settings, transport: o.transport, signer: o.signer, deviceId: o.deviceId,
-          backendKey: o.backendKey, meter: o.meter, readers, reader: o.reader ?? { input: 'bytes', reversed: false },
-        };
+        return { ...o, readers, reader: o.reader ?? { input: 'bytes', reversed: false } };
       },
     }, hooks);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FlashRegion } from '../../hal/flash.js';
-import { Rig } from './rig.js';
+import { failingJournalWrite, Rig } from './rig.js';
 
 // Nothing on the tap path waits for signing or a flash erase: stops append
 // unsigned records and the journal's keeper signs them (and prepares the next
@@ -73,18 +73,7 @@ describe('Charger: taps never wait for signing', () => {
 describe('Charger: a failed flash write in the background', () => {
   it('is recovered by the keeper: taps are refused meanwhile, never thrown, and sessions resume', async () => {
     const fault = { armed: false };
-    const r = new Rig({
-      online: false,
-      flash: (inner): FlashRegion => ({
-        name: inner.name, byteLength: inner.byteLength, blockSize: inner.blockSize,
-        read: (o, n) => inner.read(o, n),
-        write: (o, d) => {
-          if (fault.armed && inner.name === 'journal') { fault.armed = false; throw new Error('SPI flash write failed'); }
-          inner.write(o, d);
-        },
-        erase: (b) => inner.erase(b),
-      }),
-    });
+    const r = new Rig({ online: false, flash: failingJournalWrite(fault) });
     const a = r.member(0);
     expect((await r.charger.tap(a, 1)).action).toBe('start');
     r.charger.plugIn(1);

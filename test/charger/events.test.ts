@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RECHECK_RETRY_MS } from '../../src/auth/index.js';
 import type { RoamHooks } from '../../src/charger/index.js';
-import { Rig, type RigOptions } from './rig.js';
+import { failingJournalWrite, Rig, type RigOptions } from './rig.js';
 
 // The events the core tells the firmware (src/charger/events.ts): each hook,
 // when it fires, and that no hook's exception (nor a background fault) reaches
@@ -98,18 +98,7 @@ describe('Charger events', () => {
 
   it('a background flash fault goes to onError (source flash), out of the timer', async () => {
     const fault = { armed: false };
-    const { r, log } = recording({
-      online: false,
-      flash: (inner) => ({
-        name: inner.name, byteLength: inner.byteLength, blockSize: inner.blockSize,
-        read: (o, n) => inner.read(o, n),
-        write: (o, d) => {
-          if (fault.armed && inner.name === 'journal') { fault.armed = false; throw new Error('SPI flash write failed'); }
-          inner.write(o, d);
-        },
-        erase: (b) => inner.erase(b),
-      }),
-    });
+    const { r, log } = recording({ online: false, flash: failingJournalWrite(fault) });
     await r.charger.tap(r.member(0), 1);
     r.charger.plugIn(1);
     r.charger.unplug(1);

@@ -30,6 +30,19 @@ export interface RigOptions {
   backendClockOffsetMs?: number;
 }
 
+/** A flash wrapper whose next write to the journal fails once `fault.armed` is set (then disarms). */
+export function failingJournalWrite(fault: { armed: boolean }): (inner: FlashRegion) => FlashRegion {
+  return (inner) => ({
+    name: inner.name, byteLength: inner.byteLength, blockSize: inner.blockSize,
+    read: (o, n) => inner.read(o, n),
+    write: (o, d) => {
+      if (fault.armed && inner.name === 'journal') { fault.armed = false; throw new Error('SPI flash write failed'); }
+      inner.write(o, d);
+    },
+    erase: (b) => inner.erase(b),
+  });
+}
+
 export class Rig {
   readonly platform: HostPlatform;
   readonly settings: FileSettings;

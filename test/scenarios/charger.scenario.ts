@@ -1,7 +1,6 @@
 import { p256 } from '@noble/curves/nist.js';
 import type { Signer } from '../../hal/crypto.js';
 import type { Platform } from '../../hal/index.js';
-import type { Settings, SettingValue } from '../../hal/settings.js';
 import type { Transport } from '../../hal/transport.js';
 import { VirtualClock } from '../../host-sim/hal/virtual-clock.js';
 import { defaultAuthSettings, type Decision } from '../../src/auth/index.js';
@@ -9,6 +8,7 @@ import { Charger } from '../../src/charger/index.js';
 import { concatBytes, encodeCbor } from '../../src/codec/index.js';
 import { decodeCoseSign1, decodeRecord } from '../../src/sessions/index.js';
 import { compileTable, signTable } from '../../src/tokens/index.js';
+import { MemorySettings } from './memory-settings.js';
 import type { Scenario } from './scenario.js';
 
 // A short offline day through src/charger's Charger, the same on Node and XS:
@@ -16,13 +16,6 @@ import type { Scenario } from './scenario.js';
 // blocked and unknown cards, a re-tap the guard ignores, an energy cap, a power
 // cut mid-session and the reboot after it. Output: every decision, the boot reports and the signed
 // records' bytes (deterministic ES256, RFC 6979).
-class MemorySettings implements Settings {
-  private m = new Map<string, SettingValue>();
-  get(k: string) { return this.m.get(k); }
-  set(k: string, v: SettingValue) { this.m.set(k, v instanceof Uint8Array ? v.slice() : v); }
-  delete(k: string) { this.m.delete(k); }
-  keys() { return [...this.m.keys()]; }
-}
 
 const offline: Transport = { connected: false, publish() {}, subscribe() {}, close() {} };
 

@@ -1,10 +1,10 @@
 import { p256 } from '@noble/curves/nist.js';
 import type { Platform } from '../../hal/index.js';
-import type { Settings, SettingValue } from '../../hal/settings.js';
 import type { Transport } from '../../hal/transport.js';
 import { VirtualClock } from '../../host-sim/hal/virtual-clock.js';
 import { defaultAuthSettings } from '../../src/auth/index.js';
 import { Roam, RoamError } from '../../src/charger/index.js';
+import { MemorySettings } from './memory-settings.js';
 import type { Scenario } from './scenario.js';
 
 // The portable Roam class and its events, the same on Node, XS and mcsim:
@@ -13,13 +13,6 @@ import type { Scenario } from './scenario.js';
 // NVS kept), readings given by the firmware, a hook that throws (to onError),
 // and the errors of a closed Roam and a bad connector. Output: the log hook's
 // lines and the RoamError codes.
-class MemorySettings implements Settings {
-  private m = new Map<string, SettingValue>();
-  get(k: string) { return this.m.get(k); }
-  set(k: string, v: SettingValue) { this.m.set(k, v instanceof Uint8Array ? v.slice() : v); }
-  delete(k: string) { this.m.delete(k); }
-  keys() { return [...this.m.keys()]; }
-}
 
 /** A broker connection the scenario brings down and up, with nobody behind it. */
 class Link implements Transport {
