@@ -59,10 +59,15 @@ export function readerConfigOf(settings: Settings): ReaderConfig {
 /** Checks config.roam before any IO is opened; each error names its key. */
 export function checkConfig(config: RoamOptions): void {
   const bad = (key: string, why: string) => new RoamError('bad-config', `config.roam.${key}: ${why}`);
+  const unknown = (at: string, o: object, keys: string[]) => {
+    for (const k of Object.keys(o)) if (!keys.includes(k)) throw bad(`${at}${k}`, `not a setting roam knows (${keys.join(', ')})`);
+  };
+  unknown('', config, ['chip', 'domain', 'partitions', 'rfid', 'connectors', 'impulsesPerKWh', 'meter', 'tls', 'connectionTimeoutMs', 'readings']);
   if (!isChip(config.chip)) throw bad('chip', `"esp32" or "esp32s3", got ${JSON.stringify(config.chip)}`);
   if (config.domain !== undefined && (typeof config.domain !== 'string' || !/^[A-Za-z0-9_]{1,15}$/.test(config.domain)))
     throw bad('domain', `an NVS namespace of 1..15 letters, digits or _, got ${JSON.stringify(config.domain)}`);
   if (!Array.isArray(config.connectors) || config.connectors.length === 0) throw bad('connectors', 'names no connector');
+  config.connectors.forEach((c, i) => unknown(`connectors[${i}].`, c ?? {}, ['evse', 'meterPin']));
   const pins = config.connectors.filter((c) => c?.meterPin !== undefined).length;
   if (pins !== 0 && pins !== config.connectors.length) throw bad('connectors', 'give a meterPin for every connector or for none');
   if (pins !== 0 && config.meter) throw bad('connectors', 'meterPin given and a meter passed: choose one');
@@ -70,6 +75,7 @@ export function checkConfig(config: RoamOptions): void {
   if (ipk !== undefined && !(Number.isInteger(ipk) && ipk >= 1 && ipk <= 100_000)) throw bad('impulsesPerKWh', `an integer in 1..100000, got ${JSON.stringify(ipk)}`);
   const r = config.rfid;
   if (r !== undefined) {
+    unknown('rfid.', r, ['spi', 'select', 'reset', 'pollMs', 'connector']);
     if (r.pollMs !== undefined && !(Number.isInteger(r.pollMs) && r.pollMs >= 20 && r.pollMs <= 10_000)) throw bad('rfid.pollMs', `an integer in 20..10000 ms, got ${JSON.stringify(r.pollMs)}`);
     if (r.spi?.hz !== undefined && !(Number.isInteger(r.spi.hz) && r.spi.hz >= 100_000 && r.spi.hz <= 10_000_000)) throw bad('rfid.spi.hz', `an integer in 100000..10000000 (the MFRC522 takes up to 10 MHz), got ${JSON.stringify(r.spi.hz)}`);
     const c = r.connector ?? 1;

@@ -83,10 +83,14 @@ g.unhex = (s: string) => Uint8Array.from(s.match(/../g)!.map((h) => parseInt(h, 
         s3: attempt({ chip: 'esp32s3', rfid, connectors: [{ evse: 'E1', meterPin: 4 }] }),
         noChip: attempt({ rfid, connectors: [{ evse: 'E1', meterPin: 4 }] }),
         meter: attempt({ chip: 'esp32', connectors: [{ evse: 'E1', meterPin: 37 }, { evse: 'E2', meterPin: 24 }] }),
+        typo: attempt({ chip: 'esp32', rfid: { ...rfid, pollMS: 50 }, connectors: [{ evse: 'E1', meterPin: 4 }] }),
+        ipk: attempt({ chip: 'esp32', impulsesPerKWh: 0, connectors: [{ evse: 'E1', meterPin: 4 }] }),
       };`);
     expect(r.s3).toBe('RoamError: config.roam.rfid.reset: GPIO 22 does not exist on the esp32s3');
     expect(r.noChip).toBe('RoamError: config.roam.chip: "esp32" or "esp32s3", got undefined');
     expect(r.meter).toBe('RoamError: config.roam.connectors[1].meterPin: GPIO 24 does not exist on the esp32');
+    expect(r.typo).toBe('RoamError: config.roam.rfid.pollMS: not a setting roam knows (spi, select, reset, pollMs, connector)');
+    expect(r.ipk).toBe('RoamError: config.roam.impulsesPerKWh: an integer in 1..100000, got 0');
   });
 
   it('boots the Charger from NVS and partitions, and decides a tap from the reader', async () => {
