@@ -28,13 +28,18 @@ export const MODDABLE_FAKES: Record<string, string> = {
   'mc/config': 'mc-config.ts',
 };
 
+/** Code that imports Moddable's modules: hal/moddable, the fakes themselves, the example firmware and its simulated board. */
+const DEVICE_CODE = [join(ROOT, 'hal', 'moddable'), HERE, join(ROOT, 'examples'), join(ROOT, 'host-sim', 'device', 'example-sim')];
+
 const moddableFakes: Plugin = {
   name: 'moddable-fakes',
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
       const fake = MODDABLE_FAKES[args.path];
       // Only the device code's imports are redirected: the npm `mqtt` stays what it is elsewhere.
-      if (fake && (args.importer.includes(join(ROOT, 'hal', 'moddable')) || args.importer.includes(HERE))) return { path: join(HERE, fake) };
+      if (fake && DEVICE_CODE.some((d) => args.importer.includes(d))) return { path: join(HERE, fake) };
+      // A firmware names roam's modules as roam's manifest maps them.
+      if (args.path.startsWith('roam/')) return { path: join(ROOT, `${args.path.slice(5)}.ts`) };
       return undefined;
     });
   },
