@@ -18,7 +18,7 @@ import { SettingKeys } from '../../../hal/moddable/settings-keys.js';
 import { BACKEND_PUB, DAY_SETTINGS, DEVICE_ID, DEVICE_KEY, DEVICE_PUB, PINS, runDay, unhex, type DayBoard } from './day.js';
 import { DAY_PARTITIONS } from './partitions.js';
 
-export { Client, Digital, Flash, SPI };
+export { Digital, Flash, SPI };
 
 /** Provisions NVS and the partitions as `roam provision` and a fresh flash would, boots the firmware, and runs the day. */
 export function startDay(firmware: () => { close(): void }): void {
@@ -30,6 +30,7 @@ export function startDay(firmware: () => { close(): void }): void {
   nvs.set(SettingKeys.deviceKey, unhex(DEVICE_KEY));
   nvs.set(SettingKeys.devicePub, unhex(DEVICE_PUB));
   for (const [key, value] of DAY_SETTINGS) nvs.set(key, value);
+  (globalThis as { roamSimBoardMqtt?: typeof Client }).roamSimBoardMqtt = Client; // for shims/mqtt.js (preloaded)
   device.configure({ partitions: DAY_PARTITIONS });
   const chip = new Mfrc522Sim();
   device.spi = chip;
