@@ -3,7 +3,7 @@ import type { FlashRegion } from '../../hal/flash.js';
 import { u32 } from '../codec/bytes.js';
 import { ENTRY_OVERHEAD, readSectorHeader, SEALED_FORMAT_VERSION, SECTOR_HEADER_BYTES, T_ACK, T_RECORD, T_SIGNATURE } from './frame.js';
 import { continuesChain, freshSeq, hiddenRecords, liveRun, PRESENT, recordShaped, scanSector, SeqBits, SIGNED } from './journal-scan.js';
-import { looksSealed, readSeal, SEAL_BYTES, sealPlaceErased, type SectorSeal } from './journal-seal.js';
+import { emptySeal, looksSealed, parseSeal, SEAL_BYTES, sealPlaceErased, sectorDigestMatches, windowDigestMatches, type SectorSeal } from './journal-seal.js';
 import { GENESIS_HASH, seqOfPayload } from './record.js';
 
 /**
@@ -75,8 +75,31 @@ export function roomOf(buf: Uint8Array, base: number, bs: number): number {
  * Sealed sectors whose seal matches are taken from the seal (journal-seal.ts);
  * every other sector is walked entry by entry.
  */
-export function scanJournal(flash: FlashRegion, crypto: Crypto): JournalScan {
-  return new RecoveryScan(flash, crypto).run();
+export function scanJournal(flash: FlashRegion, crypto: Crypto, into?: ScanArrays): JournalScan {
+  return new RecoveryScan(flash, crypto, into ?? scanArrays(flash.byteLength / flash.blockSize)).run();
+}
+
+/**
+ * The per-sector arrays a scan fills, by sector number: the journal passes
+ * its own (a boot allocates none of them again; recovery of a full journal
+ * must not churn the heap of a microcontroller).
+ */
+export interface ScanArrays {
+  firstSeqIn: Float64Array;
+  lastSeqIn: Float64Array;
+  damaged: Uint8Array;
+  room: Float64Array;
+  sealed: Uint8Array;
+  /** Scratch: sector counters, and the sectors a window digest checked. */
+  counters: Float64Array;
+  checked: Uint8Array;
+}
+
+export function scanArrays(sectors: number): ScanArrays {
+  return {
+    firstSeqIn: new Float64Array(sectors), lastSeqIn: new Float64Array(sectors), damaged: new Uint8Array(sectors),
+    room: new Float64Array(sectors), sealed: new Uint8Array(sectors), counters: new Float64Array(sectors), checked: new Uint8Array(sectors),
+  };
 }
 
 class RecoveryScan implements JournalScan {
@@ -119,19 +142,25 @@ class RecoveryScan implements JournalScan {
   private lastRecordAt = -1;
   private lastRecordLength = 0;
   private readonly hidden = new Float64Array(3); // scratch of hiddenRecords()
+  private readonly seal = emptySeal(); // scratch of parseSeal()
+  // Per sector: 1 when a window digest checked its bytes (its seal needs no digest of its own).
+  private readonly checked: Uint8Array;
+  private readonly counters: Float64Array;
   // One visitor and one damage callback for the whole scan (no closure per
   // sector: recovery of a full journal must not churn the heap of a microcontroller).
   private readonly visitor = (type: number, at: number, length: number) => this.visit(type, at, length);
   private readonly onCorrupt = (start: number, stop: number, end: number) => this.corrupt(start, stop, end);
 
-  constructor(private readonly flash: FlashRegion, private readonly crypto: Crypto) {
+  constructor(private readonly flash: FlashRegion, private readonly crypto: Crypto, arrays: ScanArrays) {
     this.bs = flash.blockSize;
     this.n = flash.byteLength / flash.blockSize;
-    this.firstSeqIn = new Float64Array(this.n);
-    this.lastSeqIn = new Float64Array(this.n);
-    this.damaged = new Uint8Array(this.n);
-    this.room = new Float64Array(this.n).fill(this.bs);
-    this.sealed = new Uint8Array(this.n);
+    this.firstSeqIn = arrays.firstSeqIn.fill(0);
+    this.lastSeqIn = arrays.lastSeqIn.fill(0);
+    this.damaged = arrays.damaged.fill(0);
+    this.room = arrays.room.fill(this.bs);
+    this.sealed = arrays.sealed.fill(0);
+    this.checked = arrays.checked.fill(0);
+    this.counters = arrays.counters.fill(-1);
     this.mapped = flash.map?.();
     this.buf = this.mapped ?? new Uint8Array(0);
     // Which records are present and which signed, as bits from the first seq
@@ -150,7 +179,7 @@ class RecoveryScan implements JournalScan {
 
   run(): JournalScan {
     const n = this.n;
-    const counters = new Float64Array(n).fill(-1);
+    const counters = this.counters;
     for (let s = 0; s < n; s++) {
       const c = this.headerOf(s);
       if (c >= 0 && c % n === s) counters[s] = c;
@@ -177,6 +206,7 @@ class RecoveryScan implements JournalScan {
       if (verdict !== 2) break;
       tail--;
     }
+    this.checkWindows(tail, head, counters);
     for (let c = tail; head >= 0 && c <= head; c++) {
       if (counters[c % n] !== c) {
         this.damagedHeaders++;
@@ -199,9 +229,9 @@ class RecoveryScan implements JournalScan {
     this.load(s);
     // A valid header in its place gives the format; otherwise the seal decides (roomOf).
     this.room[s] = this.damaged[s] === 0 ? (this.buf[this.base + 2] === SEALED_FORMAT_VERSION ? this.bs - SEAL_BYTES : this.bs) : roomOf(this.buf, this.base, this.bs);
-    if (this.damaged[s] === 0 && this.room[s] < this.bs) {
-      const seal = readSeal(this.crypto, this.buf, this.base, this.bs, c);
-      if (seal && (this.maxSeq === 0 || this.maxSeq === seal.firstSeq - 1)) {
+    const seal = this.seal;
+    if (this.damaged[s] === 0 && this.room[s] < this.bs && parseSeal(this.buf, this.base, this.bs, c, seal)) {
+      if ((this.maxSeq === 0 || this.maxSeq === seal.firstSeq - 1) && (this.checked[s] === 1 || sectorDigestMatches(this.crypto, this.buf, this.base, this.bs))) {
         this.sealed[s] = 1;
         this.sealedSectors++;
         this.applySeal(s, seal);
@@ -209,6 +239,36 @@ class RecoveryScan implements JournalScan {
       }
     }
     return scanSector(this.buf, this.base, this.room[s], this.visitor, this, this.onCorrupt);
+  }
+
+  /**
+   * From the newest sealed sector back: where a seal's window (up to 32
+   * sectors, all in the live range, valid headers) matches its digest, every
+   * sector in it is checked at once; otherwise the sector's own digest will
+   * be (scan). Only with mapped flash (a device maps its partitions).
+   */
+  private checkWindows(tail: number, head: number, counters: Float64Array): void {
+    const mapped = this.mapped;
+    if (!mapped || head < 0) return;
+    const n = this.n;
+    const bs = this.bs;
+    const seal = this.seal;
+    for (let c = head; c >= tail; c--) {
+      const s = c % n;
+      if (counters[s] !== c || mapped[s * bs + 2] !== SEALED_FORMAT_VERSION || !parseSeal(mapped, s * bs, bs, c, seal)) continue;
+      const w = seal.windowStart;
+      if (w < tail || w > c) continue;
+      let headers = true;
+      for (let x = w; x < c && headers; x++) headers = counters[x % n] === x;
+      if (!headers) continue;
+      const from = (w % n) * bs;
+      const ok = from <= s * bs
+        ? windowDigestMatches(this.crypto, mapped.subarray(from, (s + 1) * bs))
+        : windowDigestMatches(this.crypto, mapped.subarray(from, n * bs), mapped.subarray(0, (s + 1) * bs));
+      if (!ok) continue;
+      for (let x = w; x <= c; x++) this.checked[x % n] = 1;
+      c = w; // the loop's c-- goes on before the window
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Crypto } from '../../hal/crypto.js';
+import type { Crypto, Sha256 } from '../../hal/crypto.js';
 import { put32, u32 } from '../codec/bytes.js';
 import { SECTOR_HEADER_BYTES, T_ACK, T_RECORD, T_SIGNATURE } from './frame.js';
 import { freshSeq, scanSector } from './journal-scan.js';
@@ -13,7 +13,7 @@ import { seqOfPayload } from './record.js';
 // sector as it is now; anything else (torn seal, damage after sealing, a hit
 // header) makes recovery walk that sector entry by entry, as before seals.
 //
-// Seal (56 bytes, at blockSize - 56; integers little-endian):
+// Seal (76 bytes, at blockSize - 76; integers little-endian):
 //   0  'Z' (0x5A)      1  seal format 1      2  end:u16 (offset past the written part)
 //   4  counter:u32 (the sector's)             8  firstSeq:u32     12 lastSeq:u32
 //   16 lastRecordAt:u16 (the last record entry's offset)          18 lastRecordLength:u16 (its payload)
@@ -21,7 +21,10 @@ import { seqOfPayload } from './record.js';
 //   28 ackBefore:u32 (highest ack before the first record; 0: none)
 //   32 ackAfter:u32  (highest ack after it; 0: none)
 //   36 flags:u8 (bit 0: the last ack follows the last record)   37..39  0
-//   40 the first 16 bytes of SHA-256(sector bytes [12, blockSize - 16)): the entries' place and the fields above
+//   40 windowStart:u32: the counter of the first sector of the window (at most 32 sectors, this one last)
+//   44 window digest: the first 16 bytes of SHA-256 of the window's bytes in counter order, from the
+//      first byte of its first sector to byte 44 of this seal (so one digest checks up to 32 sectors)
+//   60 sector digest: the first 16 bytes of SHA-256(this sector's bytes [12, blockSize - 16))
 // A sector is sealed only when its walk is clean, which is what lets the
 // summary stand for the walk (docs/sessions.md, "Seals"): no torn or
 // corrupted stretch; at least one record; records numbered consecutively, each
@@ -30,8 +33,12 @@ import { seqOfPayload } from './record.js';
 // never decreasing, an ack before the first record below it, one after it at
 // most the last record before it.
 
-export const SEAL_BYTES = 56;
-const SEAL_FIELDS = 40;
+export const SEAL_BYTES = 76;
+/** Sectors one window digest covers at most. */
+export const SEAL_WINDOW = 32;
+const SEAL_FIELDS = 44;
+const WINDOW_DIGEST_AT = 44;
+const SECTOR_DIGEST_AT = 60;
 const DIGEST_BYTES = 16;
 const SEAL_MAGIC = 0x5a;
 const SEAL_FORMAT = 1;
@@ -48,6 +55,8 @@ export interface SectorSeal {
   ackBefore: number;
   ackAfter: number;
   ackLast: boolean;
+  /** Counter of the window's first sector (this sector's counter at most). */
+  windowStart: number;
 }
 
 /**
@@ -57,7 +66,7 @@ export interface SectorSeal {
  */
 export function summarize(buf: Uint8Array, base: number, blockSize: number): SectorSeal | undefined {
   let clean = true;
-  const s: SectorSeal = { end: 0, firstSeq: 0, lastSeq: 0, lastRecordAt: 0, lastRecordLength: 0, sigFrom: 0, sigTo: 0, ackBefore: 0, ackAfter: 0, ackLast: false };
+  const s = emptySeal();
   let sigBeforeFirst = 0;
   let lastAck = 0;
   let lastRecordPos = -1;
@@ -100,59 +109,94 @@ export function summarize(buf: Uint8Array, base: number, blockSize: number): Sec
   return s;
 }
 
-// The seal's fields follow the entries' place: one digest covers both.
-function digestOf(crypto: Crypto, buf: Uint8Array, base: number, blockSize: number): Uint8Array {
-  return crypto.sha256(buf.subarray(base + SECTOR_HEADER_BYTES, base + blockSize - SEAL_BYTES + SEAL_FIELDS)).digest();
+/** A seal record to fill (recovery reuses one: no allocation per sector). */
+export function emptySeal(): SectorSeal {
+  return { end: 0, firstSeq: 0, lastSeq: 0, lastRecordAt: 0, lastRecordLength: 0, sigFrom: 0, sigTo: 0, ackBefore: 0, ackAfter: 0, ackLast: false, windowStart: 0 };
 }
 
-/** The seal bytes of sector `counter`, whose bytes are buf[base, base + blockSize). */
-export function encodeSeal(crypto: Crypto, buf: Uint8Array, base: number, blockSize: number, counter: number, s: SectorSeal): Uint8Array {
-  const seal = new Uint8Array(SEAL_BYTES);
-  seal[0] = SEAL_MAGIC;
-  seal[1] = SEAL_FORMAT;
-  seal[2] = s.end & 0xff;
-  seal[3] = s.end >>> 8;
-  put32(seal, 4, counter);
-  put32(seal, 8, s.firstSeq);
-  put32(seal, 12, s.lastSeq);
-  seal[16] = s.lastRecordAt & 0xff;
-  seal[17] = s.lastRecordAt >>> 8;
-  seal[18] = s.lastRecordLength & 0xff;
-  seal[19] = s.lastRecordLength >>> 8;
-  put32(seal, 20, s.sigFrom);
-  put32(seal, 24, s.sigTo);
-  put32(seal, 28, s.ackBefore);
-  put32(seal, 32, s.ackAfter);
-  seal[36] = s.ackLast ? 1 : 0;
-  const sector = buf.slice(base, base + blockSize); // the sector as it will be with the seal's fields written
-  sector.set(seal.subarray(0, SEAL_FIELDS), blockSize - SEAL_BYTES);
-  seal.set(digestOf(crypto, sector, 0, blockSize).subarray(0, DIGEST_BYTES), SEAL_FIELDS);
-  return seal;
+function prefixEquals(digest: Uint8Array, buf: Uint8Array, at: number): boolean {
+  for (let i = 0; i < DIGEST_BYTES; i++) if (digest[i] !== buf[at + i]) return false;
+  return true;
 }
 
 /**
- * The seal of the sector at buf[base, base + blockSize) if one is there, names
- * `counter` (any, if undefined) and its digest matches the sector as it is
- * now; else undefined.
+ * The seal of sector `counter`, whose bytes (without the seal) are
+ * sector[0, blockSize): `window` is a SHA-256 already given the bytes of the
+ * window's earlier sectors, oldest first (read by the caller from flash).
  */
-export function readSeal(crypto: Crypto, buf: Uint8Array, base: number, blockSize: number, counter?: number): SectorSeal | undefined {
+export function encodeSeal(crypto: Crypto, sector: Uint8Array, blockSize: number, counter: number, s: SectorSeal, window: Sha256): Uint8Array {
+  const image = sector.slice(0, blockSize); // the sector as it will be with its seal
+  const at = blockSize - SEAL_BYTES;
+  image[at] = SEAL_MAGIC;
+  image[at + 1] = SEAL_FORMAT;
+  image[at + 2] = s.end & 0xff;
+  image[at + 3] = s.end >>> 8;
+  put32(image, at + 4, counter);
+  put32(image, at + 8, s.firstSeq);
+  put32(image, at + 12, s.lastSeq);
+  image[at + 16] = s.lastRecordAt & 0xff;
+  image[at + 17] = s.lastRecordAt >>> 8;
+  image[at + 18] = s.lastRecordLength & 0xff;
+  image[at + 19] = s.lastRecordLength >>> 8;
+  put32(image, at + 20, s.sigFrom);
+  put32(image, at + 24, s.sigTo);
+  put32(image, at + 28, s.ackBefore);
+  put32(image, at + 32, s.ackAfter);
+  image[at + 36] = s.ackLast ? 1 : 0;
+  image[at + 37] = image[at + 38] = image[at + 39] = 0;
+  put32(image, at + 40, s.windowStart);
+  image.set(window.update(image.subarray(0, at + WINDOW_DIGEST_AT)).digest().subarray(0, DIGEST_BYTES), at + WINDOW_DIGEST_AT);
+  image.set(crypto.sha256(image.subarray(SECTOR_HEADER_BYTES, at + SECTOR_DIGEST_AT)).digest().subarray(0, DIGEST_BYTES), at + SECTOR_DIGEST_AT);
+  return image.slice(at);
+}
+
+/**
+ * Reads the seal of the sector at buf[base, base + blockSize) into `out` if
+ * one is there and names `counter` (any, if undefined), without checking a
+ * digest (sectorDigestMatches, windowDigestMatches do). Allocates nothing.
+ */
+export function parseSeal(buf: Uint8Array, base: number, blockSize: number, counter: number | undefined, out: SectorSeal): boolean {
   const at = base + blockSize - SEAL_BYTES;
-  if (buf[at] !== SEAL_MAGIC || buf[at + 1] !== SEAL_FORMAT) return undefined;
-  if (counter !== undefined && u32(buf, at + 4) !== counter) return undefined;
-  const digest = digestOf(crypto, buf, base, blockSize);
-  for (let i = 0; i < DIGEST_BYTES; i++) if (digest[i] !== buf[at + SEAL_FIELDS + i]) return undefined;
-  return {
-    end: buf[at + 2] | (buf[at + 3] << 8),
-    firstSeq: u32(buf, at + 8),
-    lastSeq: u32(buf, at + 12),
-    lastRecordAt: buf[at + 16] | (buf[at + 17] << 8),
-    lastRecordLength: buf[at + 18] | (buf[at + 19] << 8),
-    sigFrom: u32(buf, at + 20),
-    sigTo: u32(buf, at + 24),
-    ackBefore: u32(buf, at + 28),
-    ackAfter: u32(buf, at + 32),
-    ackLast: (buf[at + 36] & 1) === 1,
-  };
+  if (buf[at] !== SEAL_MAGIC || buf[at + 1] !== SEAL_FORMAT) return false;
+  if (counter !== undefined && u32(buf, at + 4) !== counter) return false;
+  out.end = buf[at + 2] | (buf[at + 3] << 8);
+  out.firstSeq = u32(buf, at + 8);
+  out.lastSeq = u32(buf, at + 12);
+  out.lastRecordAt = buf[at + 16] | (buf[at + 17] << 8);
+  out.lastRecordLength = buf[at + 18] | (buf[at + 19] << 8);
+  out.sigFrom = u32(buf, at + 20);
+  out.sigTo = u32(buf, at + 24);
+  out.ackBefore = u32(buf, at + 28);
+  out.ackAfter = u32(buf, at + 32);
+  out.ackLast = (buf[at + 36] & 1) === 1;
+  out.windowStart = u32(buf, at + 40);
+  return true;
+}
+
+/** Does the sector digest of the seal at the end of buf[base, base + blockSize) match the sector as it is now? */
+export function sectorDigestMatches(crypto: Crypto, buf: Uint8Array, base: number, blockSize: number): boolean {
+  const at = base + blockSize - SEAL_BYTES;
+  return prefixEquals(crypto.sha256(buf.subarray(base + SECTOR_HEADER_BYTES, at + SECTOR_DIGEST_AT)).digest(), buf, at + SECTOR_DIGEST_AT);
+}
+
+/**
+ * Does the window digest of a seal match the window's bytes as they are now?
+ * The window in counter order is `first` then `second` (two pieces when the
+ * ring wraps; views of mapped flash), the last piece ending at that seal's end.
+ */
+export function windowDigestMatches(crypto: Crypto, first: Uint8Array, second?: Uint8Array): boolean {
+  const last = second ?? first;
+  const at = last.length - SEAL_BYTES + WINDOW_DIGEST_AT;
+  const h = crypto.sha256();
+  if (second) h.update(first);
+  h.update(last.subarray(0, at));
+  return prefixEquals(h.digest(), last, at);
+}
+
+/** The seal of the sector at buf[base, base + blockSize) if it names `counter` (any, if undefined) and its sector digest matches. */
+export function readSeal(crypto: Crypto, buf: Uint8Array, base: number, blockSize: number, counter?: number): SectorSeal | undefined {
+  const s = emptySeal();
+  return parseSeal(buf, base, blockSize, counter, s) && sectorDigestMatches(crypto, buf, base, blockSize) ? s : undefined;
 }
 
 /** Does the seal's place of the sector at buf[base, …) start as a seal does (whether or not its digest matches)? */

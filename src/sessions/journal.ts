@@ -10,8 +10,8 @@ import {
   SIG_BODY_BYTES, SIG_ENTRY_BYTES, T_ACK, T_RECORD, T_SIGNATURE,
 } from './frame.js';
 import { freshSeq, lostRanges, PRESENT, recordShaped, scanSector, SeqBits, SIGNED } from './journal-scan.js';
-import { scanJournal } from './journal-recovery.js';
-import { encodeSeal, ErasedCheck, SEAL_BYTES, sealPlaceErased, summarize } from './journal-seal.js';
+import { scanArrays, scanJournal, type ScanArrays } from './journal-recovery.js';
+import { emptySeal, encodeSeal, ErasedCheck, parseSeal, SEAL_BYTES, SEAL_WINDOW, sealPlaceErased, sectorDigestMatches, summarize } from './journal-seal.js';
 import { decodeRecord, encodeRecord, GENESIS_HASH, seqOfPayload, type SessionFacts } from './record.js';
 
 export { liveRun } from './journal-scan.js';
@@ -100,6 +100,7 @@ export class Journal {
   private sealed: Uint8Array;
   private sealFrom = 0; // counter of the oldest sector the sealer may still have to seal
   private readonly erasedCheck: ErasedCheck;
+  private readonly arrays: ScanArrays; // what recover() scans into: the per-sector arrays above, and scratch
   // Per sector: 1 when inside the journal with an unreadable header (recovery
   // finds the oldest sector by its header: it must never become the tail).
   private damaged: Uint8Array;
@@ -139,11 +140,12 @@ export class Journal {
     this.protectedBytes = protectedHeader(options.deviceId);
     this.nearlyFullRatio = options.nearlyFullRatio ?? 0.1;
     this.reservedRecords = options.reservedRecords ?? 4;
-    this.lastSeqIn = new Float64Array(this.sectors);
-    this.firstSeqIn = new Float64Array(this.sectors);
-    this.damaged = new Uint8Array(this.sectors);
-    this.room = new Float64Array(this.sectors).fill(this.bs - SEAL_BYTES);
-    this.sealed = new Uint8Array(this.sectors);
+    this.arrays = scanArrays(this.sectors);
+    this.lastSeqIn = this.arrays.lastSeqIn;
+    this.firstSeqIn = this.arrays.firstSeqIn;
+    this.damaged = this.arrays.damaged;
+    this.room = this.arrays.room.fill(this.bs - SEAL_BYTES);
+    this.sealed = this.arrays.sealed;
     this.erasedCheck = new ErasedCheck(options.crypto, this.bs);
     const refused = options.settings?.get(REFUSED_KEY);
     if (typeof refused === 'number' && Number.isSafeInteger(refused) && refused > 0) this.refusedCount = refused;
@@ -218,7 +220,7 @@ export class Journal {
    */
   recover(): RecoveryReport {
     this.ready = false;
-    const scan = scanJournal(this.flash, this.options.crypto);
+    const scan = scanJournal(this.flash, this.options.crypto, this.arrays);
     const { maxSeq, seqs } = scan;
     this.firstSeqIn = scan.firstSeqIn;
     this.lastSeqIn = scan.lastSeqIn;
@@ -519,7 +521,22 @@ export class Journal {
       // Something there already: a seal torn by a power cut (or damage). The sector is walked at each boot instead.
       if (!sealPlaceErased(buf, 0, this.bs)) return;
       const summary = summarize(buf, 0, this.bs);
-      if (summary) this.guard(() => this.flash.write(at + this.bs - SEAL_BYTES, encodeSeal(this.options.crypto, buf, 0, this.bs, c, summary)));
+      if (!summary) return;
+      // The window: the sealed sectors just before this one (up to 31, from the tail on, each seal whole: its own
+      // digest matches), so that a boot checks up to 32 with one digest. Read one sector at a time (twice: no
+      // window kept in RAM).
+      const other = emptySeal();
+      let start = c;
+      while (start - 1 >= Math.max(c - SEAL_WINDOW + 1, this.tailCounter)) {
+        const bytes = this.flash.read(((start - 1) % this.sectors) * this.bs, this.bs);
+        if (this.room[(start - 1) % this.sectors] === this.bs || !parseSeal(bytes, 0, this.bs, start - 1, other) || !sectorDigestMatches(this.options.crypto, bytes, 0, this.bs)) break;
+        start--;
+      }
+      summary.windowStart = start;
+      const window = this.options.crypto.sha256();
+      for (let w = start; w < c; w++) window.update(this.flash.read((w % this.sectors) * this.bs, this.bs));
+      const seal = encodeSeal(this.options.crypto, buf, this.bs, c, summary, window);
+      this.guard(() => this.flash.write(at + this.bs - SEAL_BYTES, seal));
       return;
     }
   }
