@@ -117,6 +117,9 @@ interface KeySection {
   shift0: number;
   /** Bits of the remainder, and of an entry (remainder + palette index). */
   rest: number;
+  /** Bits of the remainder past its first chunk, and where their hex digits start in the uid. */
+  tail: number;
+  tailAt: number;
   width: number;
   /** Absolute offsets: the directory (bytes), the first entry (bits), the group pairs (bytes). */
   dir: number;
@@ -163,6 +166,7 @@ export class TokenTable implements TokenLookup {
       return {
         count: sec.count, grouped: sec.grouped, prefixHex: sec.prefixHex, prefix: this.view.getFloat64(dir, true),
         headHex: (sec.dirBits + c0) / 4, chunk0: Math.pow(2, c0), shift0: 32 - c0, rest, width: rest + h.attrBits,
+        tail: rest - c0, tailAt: sec.prefixHex + (sec.dirBits + c0) / 4,
         dir: dir + 8, bits, groups: this.body + sec.dataOffset + Math.ceil((sec.count * (rest + h.attrBits)) / 8) + TAIL_PAD,
       };
     });
@@ -199,11 +203,21 @@ export class TokenTable implements TokenLookup {
     let high = v.getUint32(k.dir + 4 * bucket + 4, true) - 1;
     if (high >= k.count) return undefined; // corrupt directory
     const width = k.width, bits = k.bits, shift = k.shift0;
+    let tail = -1; // the uid's rest past the first chunk, parsed at the first tie
     while (low <= high) {
       const mid = (low + high) >>> 1;
       const pos = bits + mid * width;
       let c = ((v.getUint32(pos >>> 3) << (pos & 7)) >>> shift) - first;
-      if (c === 0) c = this.compareRest(uid, k, pos);
+      if (c === 0 && k.tail > 0) {
+        if (k.tail > 32) c = this.compareRest(uid, k, pos);
+        else {
+          // The usual case, inline: the rest is one field of up to 32 bits (two reads), the uid's rest one parse.
+          const at = pos + 32 - shift, s = at & 7, byte = at >>> 3;
+          const word = s === 0 ? v.getUint32(byte) : ((v.getUint32(byte) << s) | (v.getUint32(byte + 4) >>> (32 - s))) >>> 0;
+          if (tail < 0) tail = parseInt(uid.substring(k.tailAt), 16);
+          c = (k.tail === 32 ? word : word >>> (32 - k.tail)) - tail;
+        }
+      }
       if (c === 0) return this.keyEntry(uid, k, mid, pos + k.rest);
       if (c < 0) low = mid + 1;
       else high = mid - 1;
