@@ -1,9 +1,9 @@
 import type { Crypto } from '../../hal/crypto.js';
 import type { FlashRegion } from '../../hal/flash.js';
 import { u32 } from '../codec/bytes.js';
-import { ENTRY_OVERHEAD, readSectorHeader, SEALED_FORMAT_VERSION, SECTOR_HEADER_BYTES, T_ACK, T_RECORD, T_SIGNATURE } from './frame.js';
+import { ENTRY_OVERHEAD, FORMAT_VERSION, readSectorHeader, SEALED_FORMAT_VERSION, SECTOR_HEADER_BYTES, T_ACK, T_RECORD, T_SIGNATURE } from './frame.js';
 import { continuesChain, freshSeq, hiddenRecords, liveRun, PRESENT, recordShaped, scanSector, SeqBits, SIGNED } from './journal-scan.js';
-import { emptySeal, looksSealed, parseSeal, SEAL_BYTES, sealPlaceErased, sectorDigestMatches, windowDigestMatches, type SectorSeal } from './journal-seal.js';
+import { emptySeal, parseSeal, SEAL_BYTES, sectorDigestMatches, windowDigestMatches, type SectorSeal } from './journal-seal.js';
 import { GENESIS_HASH, seqOfPayload } from './record.js';
 
 /**
@@ -58,16 +58,17 @@ export interface JournalScan {
 
 /**
  * The bytes entries may use in the sector at buf[base, base + bs): by its
- * header's version. With no valid header, the sealed format when the seal's
- * place is erased or starts as a seal does (valid or not: the same sector
- * with its seal erased must walk the same), else the whole sector (a
- * version-1 sector written to its end; a version-1 sector whose bytes at
- * that place happen to read 'Z' 1 loses the entry there to the walk, a
- * double fault with the hit header).
+ * header's version. With no valid header: by the version byte if the
+ * header's first four bytes still read 'R' 'J' version 0xFF, else the sealed
+ * format, which the journal writes (never the seal's place, whatever is
+ * there: a seal, erased or damaged bytes, so that a seal never changes what
+ * the walk finds). A version-1 sector, written before seals, whose header's
+ * first bytes were hit loses to the walk what lies in its last 76 bytes.
  */
 export function roomOf(buf: Uint8Array, base: number, bs: number): number {
-  if (readSectorHeader(buf, base) >= 0) return buf[base + 2] === SEALED_FORMAT_VERSION ? bs - SEAL_BYTES : bs;
-  return sealPlaceErased(buf, base, bs) || looksSealed(buf, base, bs) ? bs - SEAL_BYTES : bs;
+  const v = buf[base + 2];
+  if (buf[base] === 0x52 && buf[base + 1] === 0x4a && buf[base + 3] === 0xff && v === FORMAT_VERSION) return bs;
+  return bs - SEAL_BYTES;
 }
 
 /**
@@ -227,7 +228,7 @@ class RecoveryScan implements JournalScan {
     this.cur = c;
     const s = c % this.n;
     this.load(s);
-    // A valid header in its place gives the format; otherwise the seal decides (roomOf).
+    // A valid header in its place gives the format; otherwise roomOf decides.
     this.room[s] = this.damaged[s] === 0 ? (this.buf[this.base + 2] === SEALED_FORMAT_VERSION ? this.bs - SEAL_BYTES : this.bs) : roomOf(this.buf, this.base, this.bs);
     const seal = this.seal;
     if (this.damaged[s] === 0 && this.room[s] < this.bs && parseSeal(this.buf, this.base, this.bs, c, seal)) {

@@ -199,12 +199,6 @@ export function readSeal(crypto: Crypto, buf: Uint8Array, base: number, blockSiz
   return parseSeal(buf, base, blockSize, counter, s) && sectorDigestMatches(crypto, buf, base, blockSize) ? s : undefined;
 }
 
-/** Does the seal's place of the sector at buf[base, …) start as a seal does (whether or not its digest matches)? */
-export function looksSealed(buf: Uint8Array, base: number, blockSize: number): boolean {
-  const at = base + blockSize - SEAL_BYTES;
-  return buf[at] === SEAL_MAGIC && buf[at + 1] === SEAL_FORMAT;
-}
-
 /** Is the seal's place of the sector at buf[base, …) erased (nothing written there yet)? */
 export function sealPlaceErased(buf: Uint8Array, base: number, blockSize: number): boolean {
   for (let i = base + blockSize - SEAL_BYTES; i < base + blockSize; i++) if (buf[i] !== 0xff) return false;
