@@ -282,7 +282,8 @@ function directoryBits(n: number, maxHex: number): number {
  * Hex uids of one length (format 2). Sorted keys without their common prefix (P hex digits);
  * a directory on the next D bits (D a multiple of 4, about 8 to 128 keys a bucket): 2^D + 1
  * cumulative counts; then each entry as fixed-width bits, the remainder of the key (its hex
- * digits after prefix and bucket) then its palette index; then the group of each grouped entry.
+ * digits after prefix and bucket) then its palette index; then the group of each grouped entry,
+ * found through a second directory of the grouped entries per bucket.
  * A lookup parses a few hex digits of the uid, reads two directory words and bisects one
  * bucket with one 32-bit read a step.
  */
@@ -296,7 +297,11 @@ function buildKeySection(kind: number, input: Columns, palette: Map<number, numb
   const dirHex = dirBits / 4;
   const restHex = hexLength - prefixHex - dirHex;
   const buckets = Math.pow(2, dirBits);
-  const index = new Uint8Array(8 + 4 * (buckets + 1));
+  const groupedCount = order.reduce((c, i) => c + (input.group[i] >= 0 ? 1 : 0), 0);
+  // The directory, and with grouped entries a second one over their pairs: a hit's group is looked up in its bucket's pairs.
+  const index = new Uint8Array(8 + 4 * (buckets + 1) * (groupedCount > 0 ? 2 : 1));
+  const groupDir = 8 + 4 * (buckets + 1);
+  let groupBucket = 0;
   new DataView(index.buffer).setFloat64(0, prefixHex > 0 && n > 0 ? parseInt(uids[0].slice(0, prefixHex), 16) : 0, true);
   const data = new BitWriter();
   const grouped: number[] = [];
@@ -311,9 +316,13 @@ function buildKeySection(kind: number, input: Columns, palette: Map<number, numb
       data.write(parseInt(digits, 16), 4 * digits.length);
     }
     data.write(palette.get(input.attr[order[e]])!, attrBits);
-    if (input.group[order[e]] >= 0) grouped.push(e);
+    if (input.group[order[e]] >= 0) {
+      while (groupBucket <= b) put32(index, groupDir + 4 * groupBucket++, grouped.length);
+      grouped.push(e);
+    }
   }
   while (bucket <= buckets) put32(index, 8 + 4 * bucket++, n);
+  if (groupedCount > 0) while (groupBucket <= buckets) put32(index, groupDir + 4 * groupBucket++, grouped.length);
   data.alignByte();
   data.skip(8 * TAIL_PAD); // a lookup reads 32 bits wherever an entry's field begins
   for (const e of grouped) {

@@ -79,7 +79,7 @@ export function readHeader(bytes: Uint8Array): TableHeader {
     if (sec.kind === 0 ? sec.prefixHex !== 0 || sec.dirBits !== 0 || sec.grouped !== 0
       : sec.prefixHex > MAX_PREFIX_HEX || sec.dirBits % 4 !== 0 || sec.dirBits > 16 || remainderBits(sec) < 8)
       throw bad(`section ${s} layout`);
-    const indexBytes = sec.kind === 0 ? 4 * sec.count : 8 + 4 * (Math.pow(2, sec.dirBits) + 1);
+    const indexBytes = sec.kind === 0 ? 4 * sec.count : 8 + 4 * (Math.pow(2, sec.dirBits) + 1) * (sec.grouped > 0 ? 2 : 1);
     if (sec.indexOffset < end || sec.dataOffset !== sec.indexOffset + indexBytes || sec.dataOffset > bodyLength) throw bad(`section ${s} offsets`);
     end = sec.dataOffset;
     sections.push(sec);
@@ -121,8 +121,9 @@ interface KeySection {
   tail: number;
   tailAt: number;
   width: number;
-  /** Absolute offsets: the directory (bytes), the first entry (bits), the group pairs (bytes). */
+  /** Absolute offsets: the directory and the grouped entries' (bytes), the first entry (bits), the group pairs (bytes). */
   dir: number;
+  groupDir: number;
   bits: number;
   groups: number;
 }
@@ -167,7 +168,7 @@ export class TokenTable implements TokenLookup {
         count: sec.count, grouped: sec.grouped, prefixHex: sec.prefixHex, prefix: this.view.getFloat64(dir, true),
         headHex: (sec.dirBits + c0) / 4, chunk0: Math.pow(2, c0), shift0: 32 - c0, rest, width: rest + h.attrBits,
         tail: rest - c0, tailAt: sec.prefixHex + (sec.dirBits + c0) / 4,
-        dir: dir + 8, bits, groups: this.body + sec.dataOffset + Math.ceil((sec.count * (rest + h.attrBits)) / 8) + TAIL_PAD,
+        dir: dir + 8, groupDir: dir + 8 + 4 * (Math.pow(2, sec.dirBits) + 1), bits, groups: this.body + sec.dataOffset + Math.ceil((sec.count * (rest + h.attrBits)) / 8) + TAIL_PAD,
       };
     });
   }
@@ -208,17 +209,18 @@ export class TokenTable implements TokenLookup {
       const mid = (low + high) >>> 1;
       const pos = bits + mid * width;
       let c = ((v.getUint32(pos >>> 3) << (pos & 7)) >>> shift) - first;
-      if (c === 0 && k.tail > 0) {
-        if (k.tail > 32) c = this.compareRest(uid, k, pos);
-        else {
-          // The usual case, inline: the rest is one field of up to 32 bits (two reads), the uid's rest one parse.
-          const at = pos + 32 - shift, s = at & 7, byte = at >>> 3;
-          const word = s === 0 ? v.getUint32(byte) : ((v.getUint32(byte) << s) | (v.getUint32(byte + 4) >>> (32 - s))) >>> 0;
-          if (tail < 0) tail = parseInt(uid.substring(k.tailAt), 16);
-          c = (k.tail === 32 ? word : word >>> (32 - k.tail)) - tail;
-        }
+      // Most steps end on the first chunk; a tie (usually the hit) compares the rest.
+      if (c < 0) { low = mid + 1; continue; }
+      if (c > 0) { high = mid - 1; continue; }
+      if (k.tail > 32) c = this.compareRest(uid, k, pos);
+      else if (k.tail > 0) {
+        // The usual case, inline: the rest is one field of up to 32 bits (two reads), the uid's rest one parse.
+        const at = pos + 32 - shift, s = at & 7, byte = at >>> 3;
+        const word = s === 0 ? v.getUint32(byte) : ((v.getUint32(byte) << s) | (v.getUint32(byte + 4) >>> (32 - s))) >>> 0;
+        if (tail < 0) tail = parseInt(uid.substring(k.tailAt), 16);
+        c = (k.tail === 32 ? word : word >>> (32 - k.tail)) - tail;
       }
-      if (c === 0) return this.keyEntry(uid, k, mid, pos + k.rest);
+      if (c === 0) return this.keyEntry(uid, k, mid, bucket, pos + k.rest);
       if (c < 0) low = mid + 1;
       else high = mid - 1;
     }
@@ -245,18 +247,20 @@ export class TokenTable implements TokenLookup {
     return 0;
   }
 
-  /** The entry found at index `i`, its palette index at bit `at`. */
-  private keyEntry(uid: string, k: KeySection, i: number, at: number): TokenEntry | undefined {
+  /** The entry found at index `i` of `bucket`, its palette index at bit `at`. */
+  private keyEntry(uid: string, k: KeySection, i: number, bucket: number, at: number): TokenEntry | undefined {
     const a = this.header.attrBits;
     const tuple = a === 0 ? 0 : (this.view.getUint32(at >>> 3) << (at & 7)) >>> (32 - a);
     if (tuple >= this.tuples) return undefined; // corrupt: no such palette tuple
-    return this.entry(uid, tuple, this.header.palette[3 * tuple + 2] & F_GROUPED ? this.groupOf(k, i) : NO_GROUP);
+    return this.entry(uid, tuple, this.header.palette[3 * tuple + 2] & F_GROUPED ? this.groupOf(k, i, bucket) : NO_GROUP);
   }
 
-  /** The group of grouped entry `i`: a binary search over the section's (entry, group) pairs. */
-  private groupOf(k: KeySection, i: number): number {
+  /** The group of grouped entry `i`: a binary search over its bucket's (entry, group) pairs (the second directory: usually one). */
+  private groupOf(k: KeySection, i: number, bucket: number): number {
+    if (k.grouped === 0) return NO_GROUP; // corrupt: a grouped tuple in a section without pairs (nor their directory)
     const v = this.view;
-    let low = 0, high = k.grouped - 1;
+    let low = v.getUint32(k.groupDir + 4 * bucket, true), high = v.getUint32(k.groupDir + 4 * bucket + 4, true) - 1;
+    if (high >= k.grouped) return NO_GROUP; // corrupt directory
     while (low <= high) {
       const mid = (low + high) >>> 1;
       const at = k.groups + GROUP_PAIR_BYTES * mid;
