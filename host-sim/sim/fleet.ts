@@ -47,6 +47,9 @@ export interface FleetReport {
   backendCpuMs: number;
   /** Resident memory of this process (the chargers) per charger, bytes. */
   rssPerCharger: number;
+  /** Record batches the chargers sent, and those each worker received (a shared subscription hands each to one). */
+  batchesSent: number;
+  workerBatches: number[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -155,6 +158,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetReport> {
       chargers: o.chargers, connected: s.connected, listsApplied: s.lists, recordsExpected: t.recorded, recordsStored: t.stored, recordsVerified: t.verified,
       recordsLost: t.lost, recordsDuplicated: t.duplicated, duplicatesIgnored: t.duplicatesIgnored, problems: t.problems, seconds: (Date.now() - t0) / 1000, uploadSeconds, brokerKind: broker.kind,
       workers: o.workers ?? 0, backendCpuMs: workers ? workers.stats.reduce((n, w) => n + (w?.cpuMs ?? 0), 0) : Math.round((cpu.user + cpu.system) / 1000), rssPerCharger: Math.round(rss / o.chargers),
+      batchesSent: chargers.reduce((n, c) => n + c.sync.uploader.stats.batchesSent, 0), workerBatches: workers ? workers.stats.map((w) => w?.batches ?? 0) : [],
     };
   } finally {
     clearInterval(ticker);

@@ -15,5 +15,10 @@ describe('fleet with backend workers', () => {
     expect([r.recordsLost, r.recordsDuplicated, r.problems]).toEqual([0, 0, 0]);
     expect(r.workers).toBe(2);
     expect(r.backendCpuMs).toBeGreaterThan(0); // the workers did the verifying, and said so at exit
+    // A shared subscription hands each message to one member of the group: both workers took batches, and
+    // together no more than the chargers sent (plain subscriptions would give every worker every batch).
+    expect(r.workerBatches).toHaveLength(2);
+    expect(Math.min(...r.workerBatches)).toBeGreaterThan(0);
+    expect(r.workerBatches[0] + r.workerBatches[1]).toBeLessThanOrEqual(r.batchesSent);
   });
 });
