@@ -11,9 +11,11 @@ const HELP = `usage: npm run backend -- --config FILE
 Runs the backend peer of one site: the OCPI 2.2.1 Tokens receiver and CDRs
 sender over HTTP, the roam/v1 MQTT peer of the site's devices, state in SQLite.
 FILE (JSON): db (file), broker (mqtt://host:port), site (name), partners
-[{countryCode, partyId, credentialsToken, allowedUsesTable?}], optional http
-{host, port}, siteKey (hex), devices [{id, publicKey}], chunkBytes, settleMs,
-durability ('full' | 'normal').
+[{countryCode, partyId, credentialsToken, allowedUsesTable?, tokensUrl?,
+cdrsUrl?, outgoingToken?}], optional http {host, port}, siteKey (hex), devices
+[{id, publicKey}], cpo (CDR context: countryCode, partyId, currency, location),
+chunkBytes, settleMs, durability ('full' | 'normal'), pullEveryMs, pushEveryMs.
+docs/backend.md describes each.
 Prints "ready url=… site=… version=… key=…" once serving.
 Exit codes: 0 stopped (SIGTERM, SIGINT), 1 failed while running, 2 bad input.`;
 

@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { fromHex, toHex } from '../../src/codec/index.js';
 import { MqttTransport, NodeSigner, nodeCrypto } from '../hal/index.js';
 import { BackendDb } from './db.js';
-import { cdrSource, type CdrContext } from './ocpi/cdr.js';
+import { cdrSource, pushCdrs, type CdrContext, type PushReport } from './ocpi/cdr.js';
+import { pullTokens, type PullReport } from './ocpi/pull.js';
 import { ListFeed } from './ocpi/list-feed.js';
 import { PartnerTokens } from './ocpi/partner-tokens.js';
 import { ocpiServer, type OcpiPartner } from './ocpi/server.js';
@@ -32,6 +33,10 @@ export interface BackendConfig {
   clientId?: string;
   /** The CPO's identity and the site's location, for CDRs (see CdrContext); CDRs are not served without it. */
   cpo?: CdrContext;
+  /** Pull every partner with a tokensUrl this often (ms; OCPI advises hours, §4.1.3); absent: only on pull(). */
+  pullEveryMs?: number;
+  /** Push new CDRs to every partner with a cdrsUrl this often (ms); absent: only on pushCdrs(). */
+  pushEveryMs?: number;
 }
 
 /** What is wrong with a config, or undefined. */
@@ -47,6 +52,8 @@ export function checkConfig(c: unknown): string | undefined {
     if (typeof p?.countryCode !== 'string' || typeof p.partyId !== 'string' || typeof p.credentialsToken !== 'string' || p.credentialsToken.length < 8)
       return 'each partner needs countryCode, partyId and a credentialsToken of at least 8 characters';
   for (const d of o.devices ?? []) if (typeof d?.id !== 'string' || !/^[0-9a-fA-F]{130}$/.test(d.publicKey ?? '')) return 'each device needs an id and a 65-byte hex publicKey';
+  for (const k of ['pullEveryMs', 'pushEveryMs', 'settleMs', 'chunkBytes'] as const)
+    if (o[k] !== undefined && (!Number.isInteger(o[k]) || o[k]! < 1)) return `${k} must be a positive integer`;
   return undefined;
 }
 
@@ -60,6 +67,10 @@ export interface BackendService {
   /** Base URL of the OCPI interfaces. */
   url: string;
   siteKey: Uint8Array;
+  /** Pulls every partner that has a tokensUrl (from its last date_to); the reports by partner. */
+  pull(): Promise<Record<string, PullReport | { error: string }>>;
+  /** Pushes the CDRs each partner with a cdrsUrl has not accepted yet. */
+  pushCdrs(): Promise<Record<string, PushReport | { error: string }>>;
   close(): Promise<void>;
 }
 
@@ -80,9 +91,26 @@ export async function startBackend(c: BackendConfig, o: { log?: (line: string) =
   const cdrs = c.cpo ? cdrSource(peer.records, c.cpo, (id) => peer.records.keyOf(id), tokens) : undefined;
   const http = ocpiServer({ partners: c.partners, tokens, cdrs });
   const url = await http.listen({ host: c.http?.host ?? '127.0.0.1', port: c.http?.port ?? 0 });
+  const name = (p: OcpiPartner) => `${p.countryCode}/${p.partyId}`;
+  const each = async <R>(has: (p: OcpiPartner) => boolean, run: (p: OcpiPartner) => Promise<R>) => {
+    const out: Record<string, R | { error: string }> = {};
+    for (const p of c.partners.filter(has)) {
+      try {
+        out[name(p)] = await run(p);
+      } catch (e) {
+        out[name(p)] = { error: (e as Error).message };
+        log(`${name(p)}: ${(e as Error).message}`);
+      }
+    }
+    return out;
+  };
+  const pull = () => each((p) => !!p.tokensUrl, (p) => pullTokens(p, tokens, db));
+  const push = () => each((p) => !!p.cdrsUrl && !!cdrs, (p) => pushCdrs(p, cdrs!.cdrsFor(p), db));
+  const timers = [c.pullEveryMs && setInterval(() => void pull(), c.pullEveryMs), c.pushEveryMs && setInterval(() => void push(), c.pushEveryMs)];
   return {
-    db, tokens, list, peer, feed, http, url, siteKey: signer.publicKey,
+    db, tokens, list, peer, feed, http, url, siteKey: signer.publicKey, pull, pushCdrs: push,
     close: async () => {
+      for (const t of timers) if (t) clearInterval(t);
       feed.stop();
       await http.close();
       transport.close();
