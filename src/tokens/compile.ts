@@ -3,7 +3,7 @@ import { concatBytes, utf8 } from '../codec/bytes.js';
 import { BitWriter } from './bits.js';
 import { CompileError } from './errors.js';
 import {
-  CHUNK_BITS, F_GROUPED, F_TYPE_SHIFT, F_VALID, FORMAT_VERSION, GROUP_PAIR_BYTES, H, HEADER_FIXED, MAGIC, MAX_PREFIX_HEX,
+  CHUNK_BITS, F_GROUPED, F_TYPE_SHIFT, F_VALID, FORMAT_VERSION, GROUP_PAIR_BYTES, GROUPED_DIRECTORY_FROM, H, HEADER_FIXED, MAGIC, MAX_PREFIX_HEX,
   NO_GROUP, SECTION_BYTES, SECTION_KINDS, TAIL_PAD, put16, put24, put32, u32,
 } from './format.js';
 import { checkOcpiToken, type TokenIssue } from './ocpi.js';
@@ -265,14 +265,16 @@ function commonPrefix(uids: string[], hexLength: number): number {
 }
 
 /**
- * Bits of a key section's directory (a multiple of 4, at most 16 and `maxHex` hex digits): small
- * sections get buckets of at most 8 keys while the directory stays within 4 KiB (a lookup bisects
- * 1 to 3 entries); large ones the most buckets that still hold 8 keys on average (the directory
- * costs at most half a byte a key; a lookup bisects ~8 to 128).
+ * Bits of a key section's directory (a multiple of 4, at most 16 and `maxHex` hex digits): buckets
+ * of at most 8 keys where the directory fits its budget (a lookup bisects 1 to 3 entries); else the
+ * most buckets that still hold 8 keys on average (a lookup bisects ~8 to 128).
  */
 function directoryBits(n: number, maxHex: number): number {
   const most = Math.min(16, 4 * maxHex);
-  for (let d = 0; d <= most && 4 * Math.pow(2, d) <= 4096; d += 4) if (n / Math.pow(2, d) <= 8) return d;
+  // Bytes the directory may take: 2.5 a key below 4,096 keys (a 1,000-token list, not its size, is what
+  // matters there), half a byte a key above (at 1M tokens: ≤ 6 bytes a token in all), 64 at least.
+  const budget = Math.max(64, n < 4096 ? 2.5 * n : n / 2);
+  for (let d = 0; d <= most && 4 * Math.pow(2, d) <= budget; d += 4) if (n / Math.pow(2, d) <= 8) return d;
   let d = 0;
   while (d + 4 <= most && n / Math.pow(2, d + 4) >= 8) d += 4;
   return d;
@@ -299,7 +301,7 @@ function buildKeySection(kind: number, input: Columns, palette: Map<number, numb
   const buckets = Math.pow(2, dirBits);
   const groupedCount = order.reduce((c, i) => c + (input.group[i] >= 0 ? 1 : 0), 0);
   // The directory, and with grouped entries a second one over their pairs: a hit's group is looked up in its bucket's pairs.
-  const index = new Uint8Array(8 + 4 * (buckets + 1) * (groupedCount > 0 ? 2 : 1));
+  const index = new Uint8Array(8 + 4 * (buckets + 1) * (groupedCount > GROUPED_DIRECTORY_FROM ? 2 : 1));
   const groupDir = 8 + 4 * (buckets + 1);
   let groupBucket = 0;
   new DataView(index.buffer).setFloat64(0, prefixHex > 0 && n > 0 ? parseInt(uids[0].slice(0, prefixHex), 16) : 0, true);
@@ -317,12 +319,12 @@ function buildKeySection(kind: number, input: Columns, palette: Map<number, numb
     }
     data.write(palette.get(input.attr[order[e]])!, attrBits);
     if (input.group[order[e]] >= 0) {
-      while (groupBucket <= b) put32(index, groupDir + 4 * groupBucket++, grouped.length);
+      if (groupedCount > GROUPED_DIRECTORY_FROM) while (groupBucket <= b) put32(index, groupDir + 4 * groupBucket++, grouped.length);
       grouped.push(e);
     }
   }
   while (bucket <= buckets) put32(index, 8 + 4 * bucket++, n);
-  if (groupedCount > 0) while (groupBucket <= buckets) put32(index, groupDir + 4 * groupBucket++, grouped.length);
+  if (groupedCount > GROUPED_DIRECTORY_FROM) while (groupBucket <= buckets) put32(index, groupDir + 4 * groupBucket++, grouped.length);
   data.alignByte();
   data.skip(8 * TAIL_PAD); // a lookup reads 32 bits wherever an entry's field begins
   for (const e of grouped) {

@@ -18,6 +18,8 @@ export const MAX_PREFIX_HEX = 12;
 export const TAIL_PAD = 8;
 /** A grouped entry of a key section: entry index u32, group u24 (little-endian). */
 export const GROUP_PAIR_BYTES = 7;
+/** Past this many grouped entries a key section has a second directory, over its pairs (below it, they are few: bisected whole). */
+export const GROUPED_DIRECTORY_FROM = 16;
 export const NO_GROUP = 0xffffff;
 
 export const H = {

@@ -1,7 +1,7 @@
 import { fromUtf8 } from '../codec/bytes.js';
 import { TokenUpdateError } from './errors.js';
 import {
-  CHUNK_BITS, F_GROUPED, F_TYPE_SHIFT, F_VALID, FORMAT_VERSION, GROUP_PAIR_BYTES, H, HEADER_FIXED, MAGIC, MAX_PREFIX_HEX,
+  CHUNK_BITS, F_GROUPED, F_TYPE_SHIFT, F_VALID, FORMAT_VERSION, GROUP_PAIR_BYTES, GROUPED_DIRECTORY_FROM, H, HEADER_FIXED, MAGIC, MAX_PREFIX_HEX,
   NO_GROUP, SECTION_BYTES, SECTION_KINDS, TAIL_PAD, u16, u24, u32,
 } from './format.js';
 import { TOKEN_TYPES, WHITELISTS, type Partner, type TokenEntry, type TokenLookup } from './types.js';
@@ -79,7 +79,7 @@ export function readHeader(bytes: Uint8Array): TableHeader {
     if (sec.kind === 0 ? sec.prefixHex !== 0 || sec.dirBits !== 0 || sec.grouped !== 0
       : sec.prefixHex > MAX_PREFIX_HEX || sec.dirBits % 4 !== 0 || sec.dirBits > 16 || remainderBits(sec) < 8)
       throw bad(`section ${s} layout`);
-    const indexBytes = sec.kind === 0 ? 4 * sec.count : 8 + 4 * (Math.pow(2, sec.dirBits) + 1) * (sec.grouped > 0 ? 2 : 1);
+    const indexBytes = sec.kind === 0 ? 4 * sec.count : 8 + 4 * (Math.pow(2, sec.dirBits) + 1) * (sec.grouped > GROUPED_DIRECTORY_FROM ? 2 : 1);
     if (sec.indexOffset < end || sec.dataOffset !== sec.indexOffset + indexBytes || sec.dataOffset > bodyLength) throw bad(`section ${s} offsets`);
     end = sec.dataOffset;
     sections.push(sec);
@@ -255,12 +255,15 @@ export class TokenTable implements TokenLookup {
     return this.entry(uid, tuple, this.header.palette[3 * tuple + 2] & F_GROUPED ? this.groupOf(k, i, bucket) : NO_GROUP);
   }
 
-  /** The group of grouped entry `i`: a binary search over its bucket's (entry, group) pairs (the second directory: usually one). */
+  /** The group of grouped entry `i`: a binary search over its bucket's (entry, group) pairs (the second directory: usually one), or all of a few. */
   private groupOf(k: KeySection, i: number, bucket: number): number {
-    if (k.grouped === 0) return NO_GROUP; // corrupt: a grouped tuple in a section without pairs (nor their directory)
     const v = this.view;
-    let low = v.getUint32(k.groupDir + 4 * bucket, true), high = v.getUint32(k.groupDir + 4 * bucket + 4, true) - 1;
-    if (high >= k.grouped) return NO_GROUP; // corrupt directory
+    let low = 0, high = k.grouped - 1;
+    if (k.grouped > GROUPED_DIRECTORY_FROM) {
+      low = v.getUint32(k.groupDir + 4 * bucket, true);
+      high = v.getUint32(k.groupDir + 4 * bucket + 4, true) - 1;
+      if (high >= k.grouped) return NO_GROUP; // corrupt directory
+    }
     while (low <= high) {
       const mid = (low + high) >>> 1;
       const at = k.groups + GROUP_PAIR_BYTES * mid;
