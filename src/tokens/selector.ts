@@ -247,10 +247,12 @@ export class SlotSelector {
    */
   private erasedFrom(at: number, length: number, blockEnd: number): number {
     const rest = this.region.read(at, blockEnd - at);
+    const words = new DataView(rest.buffer, rest.byteOffset, rest.byteLength);
     let from = 0;
     while (from + length <= rest.length) {
+      // 32 bits a step, last first (records and slots are whole words): a written byte past the window's start moves it.
       let last = -1;
-      for (let i = from + length - 1; i >= from; i--) if (rest[i] !== 0xff) { last = i; break; }
+      for (let i = from + length - 4; i >= from; i -= 4) if (words.getUint32(i) !== 0xffffffff) { last = i; break; }
       if (last < 0) return at + from;
       from = (Math.floor(last / SLOT) + 1) * SLOT;
     }
