@@ -166,7 +166,8 @@ class RecoveryScan implements JournalScan {
     this.buf = this.mapped ?? new Uint8Array(0);
     // Which records are present and which signed, as bits from the first seq
     // found: no object per record, whatever the journal holds.
-    this.seqs = new SeqBits(Math.ceil(flash.byteLength / 64));
+    // (Sized for a record and its signature every 128 bytes; it grows in the rare journal that holds more.)
+    this.seqs = new SeqBits(Math.ceil(flash.byteLength / 128));
   }
 
   private load(s: number): void {
@@ -243,7 +244,7 @@ class RecoveryScan implements JournalScan {
   }
 
   /**
-   * From the newest sealed sector back: where a seal's window (up to 32
+   * From the newest sealed sector back: where a seal's window (up to 64
    * sectors, all in the live range, valid headers) matches its digest, every
    * sector in it is checked at once; otherwise the sector's own digest will
    * be (scan). Only with mapped flash (a device maps its partitions).

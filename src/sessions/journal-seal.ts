@@ -21,9 +21,9 @@ import { seqOfPayload } from './record.js';
 //   28 ackBefore:u32 (highest ack before the first record; 0: none)
 //   32 ackAfter:u32  (highest ack after it; 0: none)
 //   36 flags:u8 (bit 0: the last ack follows the last record)   37..39  0
-//   40 windowStart:u32: the counter of the first sector of the window (at most 32 sectors, this one last)
+//   40 windowStart:u32: the counter of the first sector of the window (at most 64 sectors, this one last)
 //   44 window digest: the first 16 bytes of SHA-256 of the window's bytes in counter order, from the
-//      first byte of its first sector to byte 44 of this seal (so one digest checks up to 32 sectors)
+//      first byte of its first sector to byte 44 of this seal (so one digest checks up to 64 sectors)
 //   60 sector digest: the first 16 bytes of SHA-256(this sector's bytes [12, blockSize - 16))
 // A sector is sealed only when its walk is clean, which is what lets the
 // summary stand for the walk (docs/sessions.md, "Seals"): no torn or
@@ -35,7 +35,7 @@ import { seqOfPayload } from './record.js';
 
 export const SEAL_BYTES = 76;
 /** Sectors one window digest covers at most. */
-export const SEAL_WINDOW = 32;
+export const SEAL_WINDOW = 64;
 const SEAL_FIELDS = 44;
 const WINDOW_DIGEST_AT = 44;
 const SECTOR_DIGEST_AT = 60;
@@ -206,21 +206,17 @@ export function sealPlaceErased(buf: Uint8Array, base: number, blockSize: number
 }
 
 /**
- * A blank check by one native digest instead of a JavaScript loop over every
- * byte (~19 XS units a byte): equal SHA-256 means equal bytes.
+ * Is every byte 0xFF? Read 32 bits at a time where the bytes are aligned (a
+ * sector always is): a quarter of the iterations of a byte loop, and no
+ * allocation but one view.
  */
-export class ErasedCheck {
-  private erased?: Uint8Array;
-  constructor(private readonly crypto: Crypto, private readonly blockSize: number) {}
-  isErased(bytes: Uint8Array): boolean {
-    if (!this.erased) {
-      const ff = new Uint8Array(256).fill(0xff);
-      const h = this.crypto.sha256();
-      for (let i = 0; i < this.blockSize; i += 256) h.update(i + 256 <= this.blockSize ? ff : ff.subarray(0, this.blockSize - i));
-      this.erased = h.digest();
-    }
-    const d = this.crypto.sha256(bytes).digest();
-    for (let i = 0; i < d.length; i++) if (d[i] !== this.erased[i]) return false;
+export function isErased(bytes: Uint8Array): boolean {
+  if (bytes[0] !== 0xff || bytes[bytes.length - 1] !== 0xff) return false;
+  if ((bytes.byteOffset & 3) === 0 && (bytes.length & 3) === 0) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
+    for (let i = 0; i < words.length; i++) if (words[i] !== 0xffffffff) return false;
     return true;
   }
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0xff) return false;
+  return true;
 }

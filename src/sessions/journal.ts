@@ -11,7 +11,7 @@ import {
 } from './frame.js';
 import { freshSeq, lostRanges, PRESENT, recordShaped, scanSector, SeqBits, SIGNED } from './journal-scan.js';
 import { scanArrays, scanJournal, type ScanArrays } from './journal-recovery.js';
-import { emptySeal, encodeSeal, ErasedCheck, parseSeal, SEAL_BYTES, SEAL_WINDOW, sealPlaceErased, sectorDigestMatches, summarize } from './journal-seal.js';
+import { emptySeal, encodeSeal, isErased, parseSeal, SEAL_BYTES, SEAL_WINDOW, sealPlaceErased, sectorDigestMatches, summarize } from './journal-seal.js';
 import { decodeRecord, encodeRecord, GENESIS_HASH, seqOfPayload, type SessionFacts } from './record.js';
 
 export { liveRun } from './journal-scan.js';
@@ -99,7 +99,6 @@ export class Journal {
   private room: Float64Array;
   private sealed: Uint8Array;
   private sealFrom = 0; // counter of the oldest sector the sealer may still have to seal
-  private readonly erasedCheck: ErasedCheck;
   private readonly arrays: ScanArrays; // what recover() scans into: the per-sector arrays above, and scratch
   // Per sector: 1 when inside the journal with an unreadable header (recovery
   // finds the oldest sector by its header: it must never become the tail).
@@ -146,7 +145,6 @@ export class Journal {
     this.damaged = this.arrays.damaged;
     this.room = this.arrays.room.fill(this.bs - SEAL_BYTES);
     this.sealed = this.arrays.sealed;
-    this.erasedCheck = new ErasedCheck(options.crypto, this.bs);
     const refused = options.settings?.get(REFUSED_KEY);
     if (typeof refused === 'number' && Number.isSafeInteger(refused) && refused > 0) this.refusedCount = refused;
   }
@@ -522,8 +520,8 @@ export class Journal {
       if (!sealPlaceErased(buf, 0, this.bs)) return;
       const summary = summarize(buf, 0, this.bs);
       if (!summary) return;
-      // The window: the sealed sectors just before this one (up to 31, from the tail on, each seal whole: its own
-      // digest matches), so that a boot checks up to 32 with one digest. Read one sector at a time (twice: no
+      // The window: the sealed sectors just before this one (up to 63, from the tail on, each seal whole: its own
+      // digest matches), so that a boot checks up to 64 with one digest. Read one sector at a time (twice: no
       // window kept in RAM).
       const other = emptySeal();
       let start = c;
@@ -630,7 +628,7 @@ export class Journal {
     for (let c = first; c < end; c++) {
       const s = c % this.sectors;
       const b = mapped ? mapped.subarray(s * this.bs, (s + 1) * this.bs) : this.flash.read(s * this.bs, this.bs);
-      if (!this.erasedCheck.isErased(b)) {
+      if (!isErased(b)) {
         this.guard(() => this.flash.erase(s));
         erased++;
       }
@@ -647,7 +645,7 @@ export class Journal {
 
   /** A free sector may hold a torn header or a half-finished erase: erase it unless blank. */
   private ensureBlank(s: number): void {
-    if (!this.erasedCheck.isErased(this.flash.read(s * this.bs, this.bs))) this.guard(() => this.flash.erase(s));
+    if (!isErased(this.flash.read(s * this.bs, this.bs))) this.guard(() => this.flash.erase(s));
   }
 
   /**
