@@ -1056,16 +1056,18 @@ function checkJournal(f: SimFlash, highestRecord: number, garbage: Uint8Array): 
 
 interface WindowsInput { hits: Array<{ at: number; kind: Damage }> }
 const windowWorld = once(() => fullJournal(16 * 1024));
+/** Up to 4 hits on a 16 KiB journal: 64-byte windows zeroed or inverted, or single bits flipped. */
+const damageHits = () => fc.record({
+  hits: fc.array(fc.oneof(
+    fc.record({ at: fc.nat(16 * 1024 / WINDOW - 1).map((k) => k * WINDOW), kind: fc.constantFrom<Damage>('zero', 'invert') }),
+    fc.record({ at: fc.nat(16 * 1024 - 1), kind: fc.constant<Damage>('bit') }),
+  ), { minLength: 1, maxLength: 4 }),
+});
 
 const journalWindowsTarget: FuzzTarget<WindowsInput> = {
   name: 'sessions.journal-windows',
   about: 'a full 16 KiB journal (wrapped, acknowledged in the middle, unsigned records at its end) damaged by 64-byte windows zeroed or inverted, or single bits flipped: every window alone (seeds), every pair of windows (exhaustive, npm run fuzz), random sets of up to 4. After the device\'s recovery: the acknowledged position is at most the true one; every unacknowledged record is read back intact or counted in `lost`; going on (sign, append, upload to a backend holding every record signed before, take its acks, reboot) nothing counts as acknowledged that the backend does not hold with the device\'s payload, and no number is used twice',
-  arbitrary: () => fc.record({
-    hits: fc.array(fc.oneof(
-      fc.record({ at: fc.nat(16 * 1024 / WINDOW - 1).map((k) => k * WINDOW), kind: fc.constantFrom<Damage>('zero', 'invert') }),
-      fc.record({ at: fc.nat(16 * 1024 - 1), kind: fc.constant<Damage>('bit') }),
-    ), { minLength: 1, maxLength: 4 }),
-  }),
+  arbitrary: damageHits,
   seeds: () => (['zero', 'invert'] as Damage[]).flatMap((kind) => windows(windowWorld()).map((at) => ({ hits: [{ at, kind }] }))),
   *exhaustive() {
     const ws = windows(windowWorld());
@@ -1088,12 +1090,7 @@ const sealWorld = once(() => sealedJournal(16 * 1024));
 const journalSealsTarget: FuzzTarget<WindowsInput> = {
   name: 'sessions.journal-seals',
   about: 'a full 16 KiB journal sealed as the background step leaves it (every closed sector sealed), damaged by 64-byte windows zeroed or inverted, or single bits flipped (random sets of up to 4; the header and seal windows of each sector as seeds): recovery from the seals finds exactly what it finds in the same journal without seals damaged alike (report, positions, lost, unsigned, records read back, the next writes), and the three damage properties of sessions.journal-windows hold',
-  arbitrary: () => fc.record({
-    hits: fc.array(fc.oneof(
-      fc.record({ at: fc.nat(16 * 1024 / WINDOW - 1).map((k) => k * WINDOW), kind: fc.constantFrom<Damage>('zero', 'invert') }),
-      fc.record({ at: fc.nat(16 * 1024 - 1), kind: fc.constant<Damage>('bit') }),
-    ), { minLength: 1, maxLength: 4 }),
-  }),
+  arbitrary: damageHits,
   // Seeds: the windows of each sector's header and of its seal, alone and together (test/sessions/seal.test.ts sweeps every window alone).
   seeds: () => (['zero', 'invert'] as Damage[]).flatMap((kind) => [0, 1, 2, 3].flatMap((s) => {
     const header = { at: s * 4096, kind };
