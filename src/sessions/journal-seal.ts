@@ -1,4 +1,5 @@
 import type { Crypto, Sha256 } from '../../hal/crypto.js';
+import type { FlashRegion } from '../../hal/flash.js';
 import { put32, u32 } from '../codec/bytes.js';
 import { SECTOR_HEADER_BYTES, T_ACK, T_RECORD, T_SIGNATURE } from './frame.js';
 import { freshSeq, scanSector } from './journal-scan.js';
@@ -203,6 +204,35 @@ export function readSeal(crypto: Crypto, buf: Uint8Array, base: number, blockSiz
 export function sealPlaceErased(buf: Uint8Array, base: number, blockSize: number): boolean {
   for (let i = base + blockSize - SEAL_BYTES; i < base + blockSize; i++) if (buf[i] !== 0xff) return false;
   return true;
+}
+
+/**
+ * The seal of the closed sector of counter `c`, or undefined: its seal's
+ * place already holds something (a seal torn by a power cut, or damage: the
+ * sector is walked at each boot instead), or its walk is not clean. The
+ * window: the sealed sectors just before it (up to 63, from `tail` on, each
+ * of a sealed-format sector (`room`) whose seal is whole: its own digest
+ * matches), so that a boot checks up to 64 with one digest. Reads one sector
+ * at a time (twice: no window kept in RAM).
+ */
+export function sealFor(flash: FlashRegion, crypto: Crypto, c: number, tail: number, room: Float64Array): Uint8Array | undefined {
+  const bs = flash.blockSize;
+  const n = flash.byteLength / bs;
+  const buf = flash.read((c % n) * bs, bs);
+  if (!sealPlaceErased(buf, 0, bs)) return undefined;
+  const summary = summarize(buf, 0, bs);
+  if (!summary) return undefined;
+  const other = emptySeal();
+  let start = c;
+  while (start - 1 >= Math.max(c - SEAL_WINDOW + 1, tail)) {
+    const bytes = flash.read(((start - 1) % n) * bs, bs);
+    if (room[(start - 1) % n] === bs || !parseSeal(bytes, 0, bs, start - 1, other) || !sectorDigestMatches(crypto, bytes, 0, bs)) break;
+    start--;
+  }
+  summary.windowStart = start;
+  const window = crypto.sha256();
+  for (let w = start; w < c; w++) window.update(flash.read((w % n) * bs, bs));
+  return encodeSeal(crypto, buf, bs, c, summary, window);
 }
 
 /**

@@ -11,7 +11,7 @@ import {
 } from './frame.js';
 import { freshSeq, lostRanges, PRESENT, recordShaped, scanSector, SeqBits, SIGNED } from './journal-scan.js';
 import { scanArrays, scanJournal, type ScanArrays } from './journal-recovery.js';
-import { emptySeal, encodeSeal, isErased, parseSeal, SEAL_BYTES, SEAL_WINDOW, sealPlaceErased, sectorDigestMatches, summarize } from './journal-seal.js';
+import { isErased, SEAL_BYTES, sealFor } from './journal-seal.js';
 import { decodeRecord, encodeRecord, GENESIS_HASH, seqOfPayload, type SessionFacts } from './record.js';
 
 export { liveRun } from './journal-scan.js';
@@ -514,26 +514,9 @@ export class Journal {
       const s = c % this.sectors;
       if (this.sealed[s] === 1 || this.damaged[s] !== 0 || this.room[s] === this.bs) continue; // a version-1 sector has no seal place
       this.sealed[s] = 1;
+      const seal = sealFor(this.flash, this.options.crypto, c, this.tailCounter, this.room);
+      if (!seal) return;
       const at = s * this.bs;
-      const buf = this.flash.read(at, this.bs);
-      // Something there already: a seal torn by a power cut (or damage). The sector is walked at each boot instead.
-      if (!sealPlaceErased(buf, 0, this.bs)) return;
-      const summary = summarize(buf, 0, this.bs);
-      if (!summary) return;
-      // The window: the sealed sectors just before this one (up to 63, from the tail on, each seal whole: its own
-      // digest matches), so that a boot checks up to 64 with one digest. Read one sector at a time (twice: no
-      // window kept in RAM).
-      const other = emptySeal();
-      let start = c;
-      while (start - 1 >= Math.max(c - SEAL_WINDOW + 1, this.tailCounter)) {
-        const bytes = this.flash.read(((start - 1) % this.sectors) * this.bs, this.bs);
-        if (this.room[(start - 1) % this.sectors] === this.bs || !parseSeal(bytes, 0, this.bs, start - 1, other) || !sectorDigestMatches(this.options.crypto, bytes, 0, this.bs)) break;
-        start--;
-      }
-      summary.windowStart = start;
-      const window = this.options.crypto.sha256();
-      for (let w = start; w < c; w++) window.update(this.flash.read((w % this.sectors) * this.bs, this.bs));
-      const seal = encodeSeal(this.options.crypto, buf, this.bs, c, summary, window);
       this.guard(() => this.flash.write(at + this.bs - SEAL_BYTES, seal));
       return;
     }
