@@ -117,10 +117,10 @@ interface KeySection {
   shift0: number;
   /** Bits of the remainder, and of an entry (remainder + palette index). */
   rest: number;
+  width: number;
   /** Bits of the remainder past its first chunk, and where their hex digits start in the uid. */
   tail: number;
   tailAt: number;
-  width: number;
   /** Absolute offsets: the directory and the grouped entries' (bytes), the first entry (bits), the group pairs (bytes). */
   dir: number;
   groupDir: number;
