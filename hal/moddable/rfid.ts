@@ -10,6 +10,24 @@ export interface ReaderPins {
   pollMs?: number;
 }
 
+/** A reader polled by a Timer; close() also stops the poll and closes the SPI and pins it was opened with. */
+class PolledReader extends Mfrc522Reader {
+  private readonly timer: Timer;
+
+  constructor(chip: Mfrc522, name: string, pollMs: number, private readonly io: Array<{ close(): void }>) {
+    super(chip, name);
+    this.timer = Timer.repeat(() => this.poll(), pollMs); // poll() never throws
+  }
+
+  // A method, not an assigned property: on a device the preloaded prototype is frozen,
+  // and assigning `reader.close = …` threw "set close: not writable" (found on mcsim).
+  override close(): void {
+    Timer.clear(this.timer);
+    super.close();
+    while (this.io.length > 0) this.io.pop()!.close();
+  }
+}
+
 /**
  * The MFRC522 on the charger's SPI bus, polled by a Timer (10 Hz by default).
  * A chip that does not answer closes the SPI and pins it opened, then throws
@@ -17,7 +35,6 @@ export interface ReaderPins {
  */
 export function openMfrc522(pins: ReaderPins, name = 'reader0'): Mfrc522Reader {
   const opened: Array<{ close(): void }> = [];
-  const closeAll = () => { while (opened.length > 0) opened.pop()!.close(); };
   let chip: Mfrc522;
   try {
     const spi = new SPI({ port: pins.spi.port, clock: pins.spi.clock, out: pins.spi.out, in: pins.spi.in, hz: pins.spi.hz ?? 4_000_000, mode: 0 });
@@ -29,16 +46,8 @@ export function openMfrc522(pins: ReaderPins, name = 'reader0'): Mfrc522Reader {
     if (reset) opened.push(reset);
     chip = new Mfrc522({ spi: { transfer: (b) => spi.transfer(b) }, select, reset });
   } catch (e) {
-    closeAll();
+    while (opened.length > 0) opened.pop()!.close();
     throw e;
   }
-  const reader = new Mfrc522Reader(chip, name);
-  const timer = Timer.repeat(() => reader.poll(), pins.pollMs ?? 100); // poll() never throws
-  const close = reader.close.bind(reader);
-  reader.close = () => {
-    Timer.clear(timer);
-    close();
-    closeAll();
-  };
-  return reader;
+  return new PolledReader(chip, name, pins.pollMs ?? 100, opened);
 }

@@ -13,6 +13,7 @@ import SPI from '../../moddable-fakes/embedded-io-spi.js';
 import Flash from '../../moddable-fakes/flash.js';
 import Client, { broker } from '../../moddable-fakes/mqtt.js';
 import { Mfrc522Sim } from '../../mfrc522/sim.js';
+import { installTextGlobals } from '../../../hal/moddable/globals.js';
 import { PreferenceSettings } from '../../../hal/moddable/settings.js';
 import { SettingKeys } from '../../../hal/moddable/settings-keys.js';
 import { BACKEND_PUB, DAY_SETTINGS, DEVICE_ID, DEVICE_KEY, DEVICE_PUB, PINS, runDay, unhex, type DayBoard } from './day.js';
@@ -22,6 +23,16 @@ export { Digital, Flash, SPI };
 
 /** Provisions NVS and the partitions as `roam provision` and a fresh flash would, boots the firmware, and runs the day. */
 export function startDay(firmware: () => { close(): void }): void {
+  try {
+    boot(firmware);
+  } catch (e) {
+    trace(`@day error ${(e as Error)?.name}: ${(e as Error)?.message}\n`);
+    trace('@day end\n');
+  }
+}
+
+function boot(firmware: () => { close(): void }): void {
+  installTextGlobals(); // NVS strings are encoded before the firmware's Roam would install them
   for (const key of Preference.keys('roam')) Preference.delete('roam', key); // mcsim keeps NVS between runs
   const nvs = new PreferenceSettings('roam');
   nvs.set(SettingKeys.deviceId, DEVICE_ID);
