@@ -2,7 +2,7 @@ import type { Crypto } from '../../hal/crypto.js';
 import type { FlashRegion } from '../../hal/flash.js';
 import { u32 } from '../codec/bytes.js';
 import { ENTRY_OVERHEAD, FORMAT_VERSION, readSectorHeader, SEALED_FORMAT_VERSION, SECTOR_HEADER_BYTES, T_ACK, T_RECORD, T_SIGNATURE } from './frame.js';
-import { continuesChain, freshSeq, hiddenRecords, liveRun, PRESENT, recordShaped, scanSector, SeqBits, SIGNED } from './journal-scan.js';
+import { continuesChain, freshSeq, hiddenRecords, liveRun, lostRanges, PRESENT, recordShaped, scanSector, SeqBits, SIGNED } from './journal-scan.js';
 import { emptySeal, parseSeal, SEAL_BYTES, sectorDigestMatches, windowDigestMatches, type SectorSeal } from './journal-seal.js';
 import { GENESIS_HASH, seqOfPayload } from './record.js';
 
@@ -54,6 +54,47 @@ export interface JournalScan {
   damagedHeaders: number;
   /** Sectors taken from their seal (for the figures in docs/sessions.md). */
   sealedSectors: number;
+}
+
+/** The positions recovery decides from a scan (recovery rule 4, docs/sessions.md). */
+export interface Positions {
+  acked: number;
+  lastSeq: number;
+  /** Sectors from this counter on are never reclaimed. */
+  keepCounter: number;
+  /** Numbers in (acked, lastSeq] with no record read back: [from, to] pairs, ascending. */
+  lostRanges: number[];
+  /** Records damage after the last record found may hide beyond those numbers (an upper bound). */
+  lostBeyond: number;
+}
+
+export function positionsOf(scan: JournalScan): Positions {
+  const { maxSeq, seqs } = scan;
+  // Everything before the oldest record kept was acknowledged (only
+  // acknowledged records are ever erased), but for the records damage
+  // before it may hide (they may be unacknowledged: the position counts
+  // them out); with records in the sector before the oldest one that
+  // recovery could not join to the journal, only an ack entry counts. The
+  // position may go back (records are sent again, and the backend keeps
+  // one copy), never forward.
+  const inferred = seqs.first > 0 && !scan.beforeTailHasRecords ? Math.max(0, seqs.first - 1 - scan.hiddenBeforeFirst) : 0;
+  const acked = Math.max(scan.persistedAck, inferred);
+  // Records damage hid after the last one found keep their numbers: the next
+  // record never reuses the number of one that may have been signed and
+  // sent (the backend would hold the old one, and its ack would cover the
+  // new one). Certain ones (a record entry whose frame is whole), and as many
+  // as a signature or ack after them names, within what the damage could hold.
+  const bump = Math.max(scan.hiddenCertain, Math.min(Math.max(0, scan.evidence - maxSeq), scan.hiddenPossible + scan.hiddenTorn));
+  const lastSeq = Math.max(maxSeq + bump, acked);
+  const keepCounter = Math.min(scan.adoptedOn, scan.lastRecordCounter >= 0 ? scan.lastRecordCounter : scan.damageCounter >= 0 ? scan.damageCounter : Infinity);
+  // Records found without a gap (the usual case): only the ends can be missing, no walk over the numbers.
+  let lost: number[];
+  if (seqs.first > 0 && scan.records === maxSeq - seqs.first + 1) {
+    lost = [];
+    if (seqs.first - 1 > acked) lost.push(acked + 1, seqs.first - 1);
+    if (lastSeq > maxSeq) lost.push(Math.max(maxSeq, acked) + 1, lastSeq);
+  } else lost = lostRanges(seqs, acked, lastSeq);
+  return { acked, lastSeq, keepCounter, lostRanges: lost, lostBeyond: Math.max(0, scan.hiddenPossible - bump) };
 }
 
 /**

@@ -9,8 +9,8 @@ import {
   ACK_ENTRY_BYTES, ENTRY_OVERHEAD, frameEntry, MAX_RECORD_ENTRY_BYTES, SEALED_FORMAT_VERSION, SECTOR_HEADER_BYTES, sectorHeader,
   SIG_BODY_BYTES, SIG_ENTRY_BYTES, T_ACK, T_RECORD, T_SIGNATURE,
 } from './frame.js';
-import { freshSeq, lostRanges, PRESENT, recordShaped, scanSector, SeqBits, SIGNED } from './journal-scan.js';
-import { scanArrays, scanJournal, type ScanArrays } from './journal-recovery.js';
+import { freshSeq, PRESENT, recordShaped, scanSector, SeqBits, SIGNED } from './journal-scan.js';
+import { positionsOf, scanArrays, scanJournal, type ScanArrays } from './journal-recovery.js';
 import { isErased, SEAL_BYTES, sealFor } from './journal-seal.js';
 import { decodeRecord, encodeRecord, GENESIS_HASH, seqOfPayload, type SessionFacts } from './record.js';
 
@@ -215,6 +215,9 @@ export class Journal {
   /**
    * Scans the region and rebuilds the state; erases what is acknowledged,
    * torn or stale. Safe to run again after a power cut at any point in it.
+   * Three steps: the scan (scanJournal: reads only, sealed sectors from their
+   * seals), the positions it implies (positionsOf), then the ring's sector
+   * management (free sectors blanked, acknowledged ones reclaimed, the next one prepared).
    */
   recover(): RecoveryReport {
     this.ready = false;
@@ -237,31 +240,13 @@ export class Journal {
       liveSectors: 0, records: scan.records, lastSeq: 0, ackedSeq: 0, unsigned: 0, lostRecords: 0,
       corruptEntries: scan.corruptEntries, damagedHeaders: scan.damagedHeaders, erasedSectors: 0,
     };
-    // Everything before the oldest record kept was acknowledged (only
-    // acknowledged records are ever erased), but for the records damage
-    // before it may hide (they may be unacknowledged: the position counts
-    // them out); with records in the sector before the oldest one that
-    // recovery could not join to the journal, only an ack entry counts. The
-    // position may go back (records are sent again, and the backend keeps
-    // one copy), never forward.
-    const inferred = seqs.first > 0 && !scan.beforeTailHasRecords ? Math.max(0, seqs.first - 1 - scan.hiddenBeforeFirst) : 0;
-    this.acked = Math.max(this.persistedAck, inferred);
-    // Records damage hid after the last one found keep their numbers: the next
-    // record never reuses the number of one that may have been signed and
-    // sent (the backend would hold the old one, and its ack would cover the
-    // new one). Certain ones (a record entry whose frame is whole), and as many
-    // as a signature or ack after them names, within what the damage could hold.
-    const bump = Math.max(scan.hiddenCertain, Math.min(Math.max(0, scan.evidence - maxSeq), scan.hiddenPossible + scan.hiddenTorn));
-    this.lastSeqValue = Math.max(maxSeq + bump, this.acked);
+    const at = positionsOf(scan);
+    this.acked = at.acked;
+    this.lastSeqValue = at.lastSeq;
     this.lastRecordSeq = maxSeq;
-    this.keepCounter = Math.min(scan.adoptedOn, scan.lastRecordCounter >= 0 ? scan.lastRecordCounter : scan.damageCounter >= 0 ? scan.damageCounter : Infinity);
-    // Records found without a gap (the usual case): only the ends can be missing, no walk over the numbers.
-    if (seqs.first > 0 && report.records === maxSeq - seqs.first + 1) {
-      this.lostRanges = [];
-      if (seqs.first - 1 > this.acked) this.lostRanges.push(this.acked + 1, seqs.first - 1);
-      if (this.lastSeqValue > maxSeq) this.lostRanges.push(Math.max(maxSeq, this.acked) + 1, this.lastSeqValue);
-    } else this.lostRanges = lostRanges(seqs, this.acked, this.lastSeqValue);
-    this.lostBeyond = Math.max(0, scan.hiddenPossible - bump);
+    this.keepCounter = at.keepCounter;
+    this.lostRanges = at.lostRanges;
+    this.lostBeyond = at.lostBeyond;
     this.pending = this.locateUnsigned(seqs, maxSeq);
     this.unsaved.clear();
     this.nextBlank = false;
