@@ -19,6 +19,8 @@ import { bundleForDevice, scenarioNotes } from './bundle.js';
 import { clientId, DEVICE_CHECKS, echo, mqttTopics, type CheckEnv } from './checks.js';
 import { nodeHal } from './node-hal.js';
 import { compareRuns, parseDeviceOutput, type Expected } from './report.js';
+import { bundleBoard, compareDay, dayTrace, EXAMPLE_SIM } from './example-day.js';
+import { predictDay } from './example-sim/predict.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const APP = join(HERE, 'test-app');
@@ -33,6 +35,11 @@ runs it on mcsim under xvfb-run, and compares the output of every shared
 scenario (test/scenarios) and device check (RFC 6979 vectors and the device
 signer, Preference settings, an MQTT round trip to a local broker) with Node's,
 byte for byte (length and SHA-256, the device's computed by crypt's Digest).
+Then it builds the example charger firmware (examples/charger) for lin through
+host-sim/device/example-sim (a simulated board for what mcsim lacks) and runs
+its scripted day (taps, plug, meter pulses, a power cut, the link down and up),
+comparing the firmware's log line by line with the Node simulator's prediction
+of the same day (host-sim/device/example-sim/predict.ts).
 
 Needs $MODDABLE (the pinned SDK ${SDK_VERSION}, built; see ../shared/moddable/README.md),
 xvfb-run and stdbuf; TypeScript 6 from this repository's node_modules is put
@@ -41,6 +48,8 @@ Logs: host-sim/device/.build/mcconfig-test-app.log and mcsim.log.
 
   --timeout S   kill mcsim after S seconds (default 900)
   --broker B    mosquitto or aedes (default: mosquitto if installed)
+  --example     only the example charger's day (examples/charger on mcsim
+                against the Node prediction), not the scenarios and checks
 
 Exit codes:
   0  every scenario and check ran on mcsim and equals Node's output
@@ -92,7 +101,7 @@ function findFile(dir: string, name: string): string | undefined {
 interface McsimRun { lines: string[]; finished: boolean; exit: string; ms: number }
 
 /** mcsim in its own process group under xvfb-run; the group is ended when the app's last line arrives, or at the timeout. */
-function runMcsim(mcsim: string, mcso: string, timeoutMs: number, log: string, echoLine: (l: string) => void): Promise<McsimRun> {
+function runMcsim(mcsim: string, mcso: string, timeoutMs: number, log: string, echoLine: (l: string) => void, endLine = '@roam end'): Promise<McsimRun> {
   return new Promise((resolve) => {
     const start = Date.now();
     const out = createWriteStream(log);
@@ -117,7 +126,7 @@ function runMcsim(mcsim: string, mcso: string, timeoutMs: number, log: string, e
         buffer = buffer.slice(nl + 1);
         lines.push(l);
         echoLine(l);
-        if (l.startsWith('@roam end')) { finished = true; stop(); }
+        if (l.startsWith(endLine)) { finished = true; stop(); }
         // XS aborts (stack or memory exhausted, a fatal native error) leave mcsim open with nothing more to say.
         if (l.startsWith('XS abort')) stop();
       }
@@ -132,10 +141,49 @@ function runMcsim(mcsim: string, mcso: string, timeoutMs: number, log: string, e
   });
 }
 
+/**
+ * The example charger firmware (examples/charger) built for lin through
+ * host-sim/device/example-sim, run on mcsim through the scripted day, its
+ * trace compared with the Node simulator's prediction of the same day.
+ */
+async function exampleDay(sdk: ReturnType<typeof requireSdk>, mcsim: string, timeoutS: number): Promise<boolean> {
+  console.log('');
+  const t0 = Date.now();
+  const predicted = await predictDay();
+  console.log(`# example charger: Node prediction of the day: ${dayTrace(predicted).length} trace lines (${secs(Date.now() - t0)})`);
+  writeFileSync(join(BUILD_DIR, 'roam-sim-board.js'), await bundleBoard());
+  const out = join(BUILD_DIR, 'example-sim');
+  mkdirSync(out, { recursive: true });
+  const args = ['-i', '-m', '-p', 'lin', '-o', out, join(EXAMPLE_SIM, 'manifest.json')];
+  console.log(`# mcconfig ${args.join(' ')}`);
+  const tBuild = Date.now();
+  const buildLog = join(BUILD_DIR, 'mcconfig-example-sim.log');
+  const { code, out: log } = await run('mcconfig', args, { ...sdk.env, MAKEFLAGS: process.env.MAKEFLAGS ?? `-j${availableParallelism()}` });
+  writeFileSync(buildLog, log);
+  const mcso = findFile(join(out, 'bin'), 'mc.so');
+  if (code !== 0 || !mcso) {
+    console.log(spawnSync('tail', ['-n', '60', buildLog], { encoding: 'utf8' }).stdout);
+    console.log(`test:device: FAILED: the example's lin build failed (exit ${code}); full log: ${buildLog}`);
+    return false;
+  }
+  console.log(`# built ${mcso} in ${secs(Date.now() - tBuild)}`);
+  const simLog = join(BUILD_DIR, 'mcsim-example.log');
+  const sim = await runMcsim(mcsim, mcso, timeoutS * 1000, simLog, (l) => { if (/^(@day |roam: |charger: )/.test(l)) console.log(`  ${l}`); }, '@day end');
+  const c = compareDay(predicted, sim.lines);
+  console.log(`# example charger on mcsim: ${dayTrace(sim.lines).length} trace lines in ${secs(sim.ms)}${sim.finished ? '' : ` (NOT finished: killed after ${timeoutS} s)`}`);
+  if (!c.ok) {
+    const d = c.firstDifference;
+    console.log(`test:device: FAILED: the example charger's day on mcsim ${d ? `differs from the Node prediction at trace line ${d.line}: Node ${JSON.stringify(d.node)}, mcsim ${JSON.stringify(d.device)}` : c.error ?? 'did not finish'}; mcsim output: ${simLog}`);
+    return false;
+  }
+  console.log(`test:device: the example charger's day on mcsim equals the Node prediction (${dayTrace(predicted).length} lines)`);
+  return true;
+}
+
 async function main(argv: string[]): Promise<number> {
-  let values: { timeout?: string; broker?: string; help?: boolean };
+  let values: { timeout?: string; broker?: string; example?: boolean; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { timeout: { type: 'string' }, broker: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { timeout: { type: 'string' }, broker: { type: 'string' }, example: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -151,6 +199,7 @@ async function main(argv: string[]): Promise<number> {
 
   const t0 = Date.now();
   mkdirSync(BUILD_DIR, { recursive: true });
+  if (values.example) return (await exampleDay(sdk, mcsim, timeoutS)) ? 0 : 1;
   const broker = await startBroker(values.broker);
   const prefix = `roam-device-test/${(Date.now() % 2 ** 32).toString(36)}${process.pid.toString(36)}`;
   const env: CheckEnv = { broker: { host: '127.0.0.1', port: broker.port, prefix } };
@@ -234,7 +283,7 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     console.log(`test:device: ${expected.length} of ${expected.length} equal to Node on mcsim (${basename(mcso)} from roam's includable manifest)`);
-    return 0;
+    return (await exampleDay(sdk, mcsim, timeoutS)) ? 0 : 1;
   } finally {
     await peer.close();
     await broker.close();
