@@ -26,6 +26,11 @@ import { Roam, brokerOf } from './hal/moddable/roam.ts';
 import { roamRegionNames } from './hal/moddable/regions.ts';
 import { Mfrc522Sim } from './host-sim/mfrc522/sim.ts';
 import { p256 } from '@noble/curves/nist.js';
+import { Mfrc522, Mfrc522Reader } from './hal/moddable/mfrc522.ts';
+import { PulseMeter } from './hal/moddable/meter.ts';
+import { Charger, Emitter, Roam as RoamCore } from './src/charger/index.ts';
+// On a device the prototypes of preloaded modules are frozen: assigning over one of their methods throws there.
+for (const C of [Mfrc522, Mfrc522Reader, PulseMeter, Charger, Emitter, RoamCore, Roam]) Object.freeze(C.prototype);
 const g = globalThis as any;
 Object.assign(g, { device, broker, PreferenceSettings, SettingKeys, Roam, brokerOf, roamRegionNames, Mfrc522Sim, p256 });
 g.unhex = (s: string) => Uint8Array.from(s.match(/../g)!.map((h) => parseInt(h, 16)));
