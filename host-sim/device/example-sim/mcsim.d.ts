@@ -14,3 +14,11 @@ declare module 'timer' {
   export default Timer;
 }
 declare function trace(text: string): void;
+declare module 'text/decoder' {
+  const Decoder: typeof globalThis.TextDecoder;
+  export default Decoder;
+}
+declare module 'text/encoder' {
+  const Encoder: typeof globalThis.TextEncoder;
+  export default Encoder;
+}
