@@ -117,7 +117,7 @@ export class Roam {
         if (!Number.isInteger(r.connector) || r.connector < 1 || r.connector > this.evses)
           throw new RoamError('bad-config', `reader connector: 1..${this.evses}, got ${JSON.stringify(r.connector)}`);
       this.charger = new Charger({
-        platform: parts.platform, settings: parts.settings, transport: parts.transport, signer: parts.signer,
+        platform: parts.platform, settings: parts.settings, transport: guarded(parts.transport, this.events), signer: parts.signer,
         meter: parts.meter ?? { readWh: (c) => this.lastReading(c) },
         deviceId: parts.deviceId, backendKey: parts.backendKey, reader: parts.reader, partitions: parts.partitions,
         evseIds: Object.fromEntries(connectors.map((c, i) => [i + 1, c.evse])),
@@ -216,6 +216,34 @@ export class Roam {
       }
     }
   }
+}
+
+/**
+ * The transport as the core sees it: a publish or subscribe that throws (a
+ * socket refusing a write) is told to onError and dropped, never thrown into
+ * the sync layer's timers. Delivery is at most once anyway: the sync layer
+ * sends again what the backend has not acknowledged.
+ */
+function guarded(t: Transport, events: Emitter): Transport {
+  const attempt = (what: string, topic: string, f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      events.fault('transport', `${what}-failed`, `${what} ${topic} failed (dropped): ${messageOf(e)}`, e);
+    }
+  };
+  return {
+    get connected() { return t.connected; },
+    publish: (topic, payload) => attempt('publish', topic, () => t.publish(topic, payload)),
+    subscribe: (filter) => attempt('subscribe', filter, () => t.subscribe(filter)),
+    get onMessage() { return t.onMessage; },
+    set onMessage(f) { t.onMessage = f; },
+    get onConnect() { return t.onConnect; },
+    set onConnect(f) { t.onConnect = f; },
+    get onDisconnect() { return t.onDisconnect; },
+    set onDisconnect(f) { t.onDisconnect = f; },
+    close: () => t.close(),
+  };
 }
 
 function closedError(what: string): RoamError {

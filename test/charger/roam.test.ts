@@ -81,4 +81,27 @@ describe('Roam', () => {
     expect(() => new Roam({ connectors: [{ evse: '' }], open })).toThrow(/^connectors\[0\]\.evse: an OCPI EVSE id/);
     expect(opened).toBe(0);
   });
+
+  it('a transport that throws on publish is told to onError (transport publish-failed), never thrown out of a timer', () => {
+    const p = parts();
+    const faults: string[] = [];
+    let up = false;
+    const transport = {
+      get connected() { return up; },
+      onConnect: undefined as undefined | (() => void),
+      publish() { throw new Error("can't write all data"); },
+      subscribe() {},
+      close() {},
+    };
+    const roam = new NodeRoam({ ...p, connectors: [{ evse: 'E1' }], transport, meter: { readWh: () => 0 } }, {
+      onError: (e) => faults.push(`${e.source} ${e.code}: ${e.message}`),
+    });
+    up = true;
+    expect(() => transport.onConnect?.()).not.toThrow(); // the status and list version go out on connect
+    expect(() => p.platform.clock.advance(60_000)).not.toThrow();
+    roam.close();
+    expect(faults.length).toBeGreaterThan(0);
+    expect(faults[0]).toMatch(/^transport publish-failed: publish roam\/v1\/cp-roam-1\/\S+ failed \(dropped\): can't write all data$/);
+  });
 });
+
