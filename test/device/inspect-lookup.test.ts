@@ -116,6 +116,17 @@ function partitionDir(settingValues: Record<string, SettingValue>, then?: (flash
   return dir;
 }
 
+/** A copy of the dump whose tokens-a image body has one bit flipped (its SHA-256 then fails). */
+function withBodyBitFlipped(dump: { file: string; dir: string; offsets: Map<string, number> }, name: string): string {
+  const bytes = new Uint8Array(readFileSync(dump.file));
+  const slot = dump.offsets.get('tokens-a')!;
+  const header = readHeader(bytes.subarray(slot, slot + 4096));
+  bytes[slot + header.headerLength + 5] ^= 0x01;
+  const file = join(dump.dir, name);
+  writeFileSync(file, bytes);
+  return file;
+}
+
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 describe('roam inspect', () => {
@@ -151,12 +162,7 @@ describe('roam inspect', () => {
   }
 
   it('a changed image body fails its SHA-256; a wrong backend key fails the signature', async () => {
-    const bytes = new Uint8Array(readFileSync(whole.file));
-    const slot = whole.offsets.get('tokens-a')!;
-    const header = readHeader(bytes.subarray(slot, slot + 4096));
-    bytes[slot + header.headerLength + 5] ^= 0x01;
-    const bad = join(whole.dir, 'body.bin');
-    writeFileSync(bad, bytes);
+    const bad = withBodyBitFlipped(whole, 'body.bin');
     const r = await roam('inspect', bad);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/SHA-256 of the body: MISMATCH/);
@@ -338,12 +344,7 @@ describe('roam lookup', () => {
   });
 
   it('refuses to answer from a token image that fails verification (exit 1); --unverified shows the answer, marked', async () => {
-    const bytes = new Uint8Array(readFileSync(whole.file));
-    const slot = whole.offsets.get('tokens-a')!;
-    const header = readHeader(bytes.subarray(slot, slot + 4096));
-    bytes[slot + header.headerLength + 5] ^= 0x01;
-    const bad = join(whole.dir, 'lookup-body.bin');
-    writeFileSync(bad, bytes);
+    const bad = withBodyBitFlipped(whole, 'lookup-body.bin');
     const r = await roam('lookup', '04A2B3C4D5E680', '--dump', bad);
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
