@@ -9,11 +9,14 @@ import type { Settings } from '../settings.js';
 import { PulseMeter } from './meter.js';
 import { deviceSigner, moddablePlatform, ModdableMqttTransport, SettingKeys, type MqttOptions } from './platform.js';
 import { partitionsOf } from './regions.js';
+import { brokerOf, type Broker } from './broker-url.js';
 import { installTextGlobals } from './globals.js';
 import { checkPins, isChip } from './pins.js';
 import { openMfrc522, type ReaderPins } from './rfid.js';
 
 export { RoamError, type RoamHooks } from '../../src/charger/index.js';
+/** Where `roam provision` put the broker (hal/moddable/broker-url.ts: the rule provision checks too). */
+export { brokerOf } from './broker-url.js';
 
 /** The manifest's config.roam (docs/api.md#configuration has every key). */
 export interface RoamConfig {
@@ -39,14 +42,6 @@ export interface RoamOptions extends RoamConfig {
   connectionTimeoutMs?: number;
   /** With readings given by Roam.reading(): the registers at power-on (Wh, connector 1 first), for the power-cut close at boot. */
   readings?: number[];
-}
-
-/** Where `roam provision` put the broker: mqtt(s)://host[:port]. */
-export function brokerOf(url: string): { host: string; port: number; tls: boolean } {
-  const m = /^(mqtts?):\/\/([^/\s:]+)(?::(\d{1,5}))?\/?$/.exec(url);
-  if (!m) throw new TypeError(`broker setting must be mqtt://host[:port] or mqtts://host[:port], got ${JSON.stringify(url)}`);
-  const tls = m[1] === 'mqtts';
-  return { host: m[2], port: m[3] ? Number(m[3]) : tls ? 8883 : 1883, tls };
 }
 
 /** The reader's byte order as provisioned (uidOrder: msb | lsb). */
@@ -125,7 +120,7 @@ export class Roam extends RoamCore {
         const signer = deviceSigner(settings);
         if (typeof deviceId !== 'string' || !(backendKey instanceof Uint8Array) || typeof broker !== 'string' || !signer)
           throw new RoamError('not-provisioned', 'not provisioned: run `roam provision` and flash its NVS image');
-        let b: ReturnType<typeof brokerOf>;
+        let b: Broker;
         try {
           b = brokerOf(broker);
         } catch (e) {

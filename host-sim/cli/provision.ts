@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SettingValue } from '../../hal/settings.js';
 import { SettingsError } from '../../hal/settings.js';
+import { brokerOf, BrokerUrlError } from '../../hal/moddable/broker-url.js';
 import { encodeValue } from '../../hal/moddable/nvs-encoding.js';
 import { checkDeviceId } from '../../src/sync/topics.js';
 import { NodeSigner, nodeCrypto, p256PublicKey } from '../hal/node-crypto.js';
@@ -22,7 +23,8 @@ be committed (--allow-in-repo silences it).
 options:
   --out DIR            output directory (created if missing)
   --site ID            site id
-  --broker URL         MQTT broker, mqtt://host:port or mqtts://host:port
+  --broker URL         MQTT broker, mqtt://host[:port] or mqtts://host[:port]: a DNS
+                       name or IPv4 address, port 1..65535 (default 1883, 8883)
   --backend-key KEY    backend's P-256 public key, 65 bytes SEC1 hex (04 x y, a point
                        on the curve), or @FILE holding it (roam keygen writes backend.hex)
   --device-id ID       device id, one MQTT topic level: 1..64 of A-Z a-z 0-9 _ . : * -
@@ -102,11 +104,14 @@ export const provision: Command = {
   },
 };
 
-/** --broker: the form the device parses (hal/moddable/roam.ts brokerOf: mqtt(s)://host[:port]), a TCP port 1..65535. */
+/** --broker: the device's own rule (hal/moddable/broker-url.ts), so it never boots into a broker it cannot parse. */
 function brokerOption(url: string): string {
-  const m = /^mqtts?:\/\/[^/\s:]+(?::(\d{1,5}))?\/?$/.exec(url);
-  if (!m) throw new BadInput(`--broker must look like mqtt://host:port or mqtts://host:port, got ${JSON.stringify(url)}`);
-  if (m[1] !== undefined && (Number(m[1]) < 1 || Number(m[1]) > 65535)) throw new BadInput(`--broker port must be 1..65535, got ${m[1]}`);
+  try {
+    brokerOf(url);
+  } catch (e) {
+    if (e instanceof BrokerUrlError) throw new BadInput(`--broker ${e.message}`);
+    throw e;
+  }
   return url;
 }
 

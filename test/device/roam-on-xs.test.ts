@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWithModdableFakes } from '../../host-sim/moddable-fakes/bundle.js';
 import { XsWorker } from '../../host-sim/xs/worker.js';
+import { BAD_BROKERS, GOOD_BROKERS } from './broker-urls.js';
 
 // The device's Roam class (hal/moddable/roam.ts) inside XS on the Moddable
 // fakes: provisioning read from NVS, partitions opened by name, the core
@@ -143,9 +144,34 @@ g.unhex = (s: string) => Uint8Array.from(s.match(/../g)!.map((h) => parseInt(h, 
     expect(r.decisions).toEqual([[false, 'Unknown', true]]);
   });
 
-  it('refuses a broker setting that is not an MQTT URL', async () => {
-    const r = await run(`try { brokerOf('http://x'); return 'accepted'; } catch (e) { return e.message; }`);
-    expect(r).toMatch(/broker setting must be mqtt/);
-    expect(await run(`return brokerOf('mqtts://h')`)).toEqual({ host: 'h', port: 8883, tls: true });
+  it('parses the broker setting by the rule roam provision checks: the same table as on Node', async () => {
+    const urls = [...GOOD_BROKERS, ...BAD_BROKERS].map(([url]) => url);
+    const r = await run(`return ${JSON.stringify(urls)}.map((url) => { try { return brokerOf(url); } catch (e) { return e.name + ': ' + e.message; } });`);
+    expect(r).toEqual([...GOOD_BROKERS.map(([, broker]) => broker), ...BAD_BROKERS.map(([, message]) => `BrokerUrlError: ${message}`)]);
+  });
+
+  it('refuses a provisioned broker it cannot use with one RoamError naming the NVS key, nothing left open', async () => {
+    const r = await run(`
+      device.configure({ partitions: Object.fromEntries(roamRegionNames().map((n) => [n, 64 * 1024])) });
+      device.now = 0; device.timers = [];
+      const s = new PreferenceSettings('roam');
+      const d = new Uint8Array(32).fill(7);
+      s.set(SettingKeys.deviceId, 'dev-1');
+      s.set(SettingKeys.backendKey, p256.getPublicKey(new Uint8Array(32).fill(9), false));
+      s.set(SettingKeys.deviceKey, d);
+      s.set(SettingKeys.devicePub, p256.getPublicKey(d, false));
+      const out = ['mqtt://broker.local:0', 'mqtt://user@broker.local', 'mqtts://broker.local'].map((url) => {
+        s.set(SettingKeys.broker, url);
+        try { new Roam({ chip: 'esp32', connectors: [{ evse: 'E1' }], meter: { readWh: () => 0 } }).close(); return 'started'; }
+        catch (e) { return e.name + ' ' + e.code + ': ' + e.message; }
+      });
+      return { out, open: [...device.inUse], clients: broker.clients.size };`);
+    expect(r.out).toEqual([
+      'RoamError bad-config: NVS broker: port must be 1..65535, got 0',
+      'RoamError bad-config: NVS broker: must be mqtt://host[:port] or mqtts://host[:port] (no user, path or query), got "mqtt://user@broker.local"',
+      'RoamError bad-config: NVS broker is mqtts://broker.local: it needs options.tls (SecureSocket)',
+    ]);
+    expect(r.open).toEqual([]);
+    expect(r.clients).toBe(0);
   });
 });
