@@ -124,7 +124,7 @@ describe('roam provision', () => {
       [[...args(dir), '--uid-order', 'middle'], /--uid-order must be msb or lsb/],
       [[...args(dir), '--flash', '2MB'], /--flash must be one of/],
       [[...args(dir), '--device-id', 'x'.repeat(4000)], /--device-id must be 1\.\.64 of/],
-      [['provision', '--out', dir, '--site', 's', '--broker', 'http://x', '--backend-key', hex(backend)], /--broker must look like/],
+      [['provision', '--out', dir, '--site', 's', '--broker', 'http://x', '--backend-key', hex(backend)], /--broker must be mqtt:\/\/host\[:port\] or mqtts:/],
       [[...args(dir), '--bogus'], /unknown option --bogus \(roam provision --help lists its options\)/],
     ];
     for (const [a, message] of cases) {
