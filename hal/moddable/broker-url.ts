@@ -26,7 +26,9 @@ const DEFAULT_PORT = { mqtt: 1883, mqtts: 8883 };
 // RFC 1123 §2.1 host names: labels of letters, digits and hyphens, neither
 // starting nor ending with a hyphen, 1..63 characters; RFC 1035 §2.3.4: 255
 // octets on the wire, 253 characters written out (lwip's DNS takes up to 255).
-const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+// The length is counted apart: XS (xsnap) lets a bounded quantifier inside an
+// optional group match past its bound (/^(?:a{0,2}a)?$/ takes "aaaa").
+const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 // RFC 3986 §3.2.2 IPv4address: four dec-octets 0..255, without leading zeros
 // (lwip's ipaddr_aton would read 010 as octal 8).
 const OCTET = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
@@ -52,5 +54,5 @@ function isHost(host: string): boolean {
   const labels = host.split('.');
   // All-numeric labels: an IPv4 address or nothing (RFC 1123 §2.1: a host name is never dotted-decimal).
   if (labels.every((l) => /^\d+$/.test(l))) return labels.length === 4 && labels.every((l) => OCTET.test(l));
-  return labels.every((l) => LABEL.test(l));
+  return labels.every((l) => l.length <= 63 && LABEL.test(l));
 }
