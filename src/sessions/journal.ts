@@ -6,12 +6,11 @@ import { encodeCoseSign1, protectedHeader, SIGNATURE_BYTES, toBeSigned } from '.
 import { JournalError } from './errors.js';
 import { put32, u32 } from '../codec/bytes.js';
 import {
-  ACK_ENTRY_BYTES, ENTRY_OVERHEAD, frameEntry, MAX_RECORD_ENTRY_BYTES, SEALED_FORMAT_VERSION, SECTOR_HEADER_BYTES, sectorHeader,
-  SIG_BODY_BYTES, SIG_ENTRY_BYTES, T_ACK, T_RECORD, T_SIGNATURE,
+  ACK_ENTRY_BYTES, ENTRY_OVERHEAD, MAX_RECORD_ENTRY_BYTES, SIG_BODY_BYTES, SIG_ENTRY_BYTES, T_ACK, T_RECORD, T_SIGNATURE,
 } from './frame.js';
-import { freshSeq, PRESENT, recordShaped, scanSector, SeqBits, SIGNED } from './journal-scan.js';
-import { positionsOf, scanArrays, scanJournal, type ScanArrays } from './journal-recovery.js';
-import { isErased, SEAL_BYTES, sealFor } from './journal-seal.js';
+import { freshSeq, recordShaped, scanSector, SeqBits, SIGNED } from './journal-scan.js';
+import { positionsOf, scanJournal } from './journal-recovery.js';
+import { SectorRing } from './journal-ring.js';
 import { decodeRecord, encodeRecord, GENESIS_HASH, seqOfPayload, type SessionFacts } from './record.js';
 
 export { liveRun } from './journal-scan.js';
@@ -82,40 +81,19 @@ const ACK_RESERVE = 4;
  * An append-only journal of session records in a flash region used as a ring of
  * sectors (format in frame.ts). Records are appended unsigned, signed later by
  * signPending() (ECDSA is too slow for the tap path), read for upload with
- * readFrom(), and acknowledged by sequence number; fully acknowledged sectors
- * are erased, oldest first. recover() must run at boot before anything else.
+ * readFrom(), and acknowledged by sequence number. recover() must run at boot
+ * before anything else. Which sector is opened, blanked, sealed or erased, and
+ * when, is the ring's decision (SectorRing, journal-ring.ts): it erases fully
+ * acknowledged sectors oldest first, and asks the journal (coverErase) to keep
+ * the acknowledged position on flash before each erase.
  */
 export class Journal {
-  private readonly sectors: number;
-  private readonly bs: number;
+  private readonly ring: SectorRing;
   private readonly protectedBytes: Uint8Array;
   private readonly nearlyFullRatio: number;
   private reservedRecords: number;
-  // Per sector (indexed by sector number): highest and lowest record seq in it (0: none).
-  private lastSeqIn: Float64Array;
-  private firstSeqIn: Float64Array;
-  // Per sector: bytes entries may use (less the seal's place in the sealed
-  // format), and 1 once sealed or found not sealable (the sealer skips it).
-  private room: Float64Array;
-  private sealed: Uint8Array;
-  private sealFrom = 0; // counter of the oldest sector the sealer may still have to seal
-  private readonly arrays: ScanArrays; // what recover() scans into: the per-sector arrays above, and scratch
-  // Per sector: 1 when inside the journal with an unreadable header (recovery
-  // finds the oldest sector by its header: it must never become the tail).
-  private damaged: Uint8Array;
   private ready = false;
-  private headCounter = -1; // counter of the sector being written; -1 before the first
-  private tailCounter = 0; // counter of the oldest sector kept
-  private writePos = 0; // offset in the head sector of the next entry
-  private nextBlank = false; // the sector after the head is known erased
   private lastSeqValue = 0;
-  // The last record on flash: its sector is never erased (its hash continues
-  // the chain; with the damage after it, it gives the next recovery the same last seq).
-  private lastRecordSeq = 0;
-  // Sectors from this counter on are never reclaimed: the last record's, or
-  // with none, the first one damage hides records in (the next recovery must
-  // find the same last seq).
-  private keepCounter = Infinity;
   private lastHash: Uint8Array = GENESIS_HASH;
   private acked = 0;
   private persistedAck = 0; // highest ack entry on flash…
@@ -132,19 +110,16 @@ export class Journal {
   private lostBeyond = 0;
 
   constructor(readonly flash: FlashRegion, private readonly options: JournalOptions) {
-    this.bs = flash.blockSize;
-    this.sectors = flash.byteLength / flash.blockSize;
-    if (!Number.isInteger(this.sectors) || this.sectors < 2 || this.bs < 512 || this.bs > 65536)
-      throw new JournalError('bad-region', `journal region ${flash.name} needs ≥ 2 blocks of 512..65536 bytes`);
+    this.ring = new SectorRing(flash, options.crypto, {
+      beforeErase: (c) => this.coverErase(c),
+      tailMoved: () => this.writeOwedAck(),
+      failed: () => {
+        this.ready = false;
+      },
+    });
     this.protectedBytes = protectedHeader(options.deviceId);
     this.nearlyFullRatio = options.nearlyFullRatio ?? 0.1;
     this.reservedRecords = options.reservedRecords ?? 4;
-    this.arrays = scanArrays(this.sectors);
-    this.lastSeqIn = this.arrays.lastSeqIn;
-    this.firstSeqIn = this.arrays.firstSeqIn;
-    this.damaged = this.arrays.damaged;
-    this.room = this.arrays.room.fill(this.bs - SEAL_BYTES);
-    this.sealed = this.arrays.sealed;
     const refused = options.settings?.get(REFUSED_KEY);
     if (typeof refused === 'number' && Number.isSafeInteger(refused) && refused > 0) this.refusedCount = refused;
   }
@@ -206,10 +181,8 @@ export class Journal {
 
   get status(): JournalStatus {
     this.assertReady();
-    if (!this.fits(this.appendSizes(MAX_RECORD_ENTRY_BYTES, false))) return 'full';
-    const usable = this.bs - SEAL_BYTES - SECTOR_HEADER_BYTES;
-    const free = this.freeSectors() * usable + (this.headCounter < 0 ? 0 : this.headRoom() - this.writePos);
-    return free < this.nearlyFullRatio * this.sectors * usable ? 'nearly-full' : 'ok';
+    if (!this.ring.fits(this.appendSizes(MAX_RECORD_ENTRY_BYTES, false))) return 'full';
+    return this.ring.freeBytes() < this.nearlyFullRatio * this.ring.sectors * this.ring.usableBytes ? 'nearly-full' : 'ok';
   }
 
   /**
@@ -221,42 +194,29 @@ export class Journal {
    */
   recover(): RecoveryReport {
     this.ready = false;
-    const scan = scanJournal(this.flash, this.options.crypto, this.arrays);
-    const { maxSeq, seqs } = scan;
-    this.firstSeqIn = scan.firstSeqIn;
-    this.lastSeqIn = scan.lastSeqIn;
-    this.damaged = scan.damaged;
-    this.room = scan.room;
-    this.sealed = scan.sealed;
+    const scan = scanJournal(this.flash, this.options.crypto, this.ring.arrays);
     this.persistedAck = scan.persistedAck;
     this.persistedAckCounter = scan.persistedAckCounter;
     this.ackAfterLast = scan.ackAfterLast;
-    this.writePos = scan.writePos;
     this.lastHash = scan.lastHash;
-    this.headCounter = scan.head;
-    this.tailCounter = scan.tail;
-    this.sealFrom = scan.tail;
     const report: RecoveryReport = {
       liveSectors: 0, records: scan.records, lastSeq: 0, ackedSeq: 0, unsigned: 0, lostRecords: 0,
       corruptEntries: scan.corruptEntries, damagedHeaders: scan.damagedHeaders, erasedSectors: 0,
     };
     const at = positionsOf(scan);
+    this.ring.adopt(scan, at.keepCounter);
     this.acked = at.acked;
     this.lastSeqValue = at.lastSeq;
-    this.lastRecordSeq = maxSeq;
-    this.keepCounter = at.keepCounter;
     this.lostRanges = at.lostRanges;
     this.lostBeyond = at.lostBeyond;
-    this.pending = this.locateUnsigned(seqs, maxSeq);
+    this.pending = this.locateUnsigned(scan.seqs, scan.maxSeq);
     this.unsaved.clear();
-    this.nextBlank = false;
     this.ready = true;
-    // Free sectors first: once reclaim shortens the live run, a stale or forged
-    // run left outside it could be as long, and win at the next recovery.
-    report.erasedSectors = this.blankFreeSectors(this.flash.map?.());
-    report.erasedSectors += this.reclaim();
-    this.prepareNextSector();
-    report.liveSectors = this.headCounter < 0 ? 0 : this.headCounter - this.tailCounter + 1;
+    // Free sectors first (SectorRing.blankFreeSectors says why), then the acknowledged ones.
+    report.erasedSectors = this.ring.blankFreeSectors();
+    report.erasedSectors += this.ring.reclaim(this.acked);
+    this.ring.prepareNextSector();
+    report.liveSectors = this.ring.liveSectors;
     report.lastSeq = this.lastSeqValue;
     report.ackedSeq = this.acked;
     report.unsigned = this.pending.length;
@@ -307,18 +267,14 @@ export class Journal {
     // An ordinary append needs room for the largest record, so that 'full' means
     // exactly "ordinary appends are refused", whatever the record's size.
     const entry = options.reserved === true ? ENTRY_OVERHEAD + payload.length : Math.max(ENTRY_OVERHEAD + payload.length, MAX_RECORD_ENTRY_BYTES);
-    if (!this.fits(this.appendSizes(entry, options.reserved === true)))
+    if (!this.ring.fits(this.appendSizes(entry, options.reserved === true)))
       throw new JournalError('full', `journal ${this.flash.name} is full: ${this.depth} records wait for acknowledgement`);
     const hash = this.options.crypto.sha256(payload).digest();
-    const at = this.writeEntry(T_RECORD, payload);
-    const s = this.sectorOf(at);
-    if (this.firstSeqIn[s] === 0) this.firstSeqIn[s] = seq;
-    this.lastSeqIn[s] = seq;
+    const at = this.ring.write(T_RECORD, payload);
+    this.ring.recordWritten(at, seq);
     this.pending.push({ seq, at: at + 3, length: payload.length });
     this.ackAfterLast = false;
     this.lastSeqValue = seq;
-    this.lastRecordSeq = seq;
-    this.keepCounter = this.headCounter;
     this.lastHash = hash;
     return seq;
   }
@@ -349,11 +305,11 @@ export class Journal {
       // end of the head moves the next write on. Then the signature is kept
       // in RAM until the record is acknowledged (signed again after a
       // reboot): no record waits for room that only its own upload can free.
-      if (this.fits([SIG_ENTRY_BYTES])) {
+      if (this.ring.fits([SIG_ENTRY_BYTES])) {
         const body = new Uint8Array(SIG_BODY_BYTES);
         put32(body, 0, p.seq);
         body.set(signature, 4);
-        this.writeEntry(T_SIGNATURE, body);
+        this.ring.write(T_SIGNATURE, body);
       } else this.unsaved.set(p.seq, signature);
       this.pending.shift();
       done++;
@@ -370,7 +326,8 @@ export class Journal {
     this.assertReady();
     const out: StoredRecord[] = [];
     let next = Math.max(Math.floor(seq), this.acked + 1);
-    if (next > this.lastSeqValue || this.headCounter < 0) return out;
+    const ring = this.ring;
+    if (next > this.lastSeqValue || ring.head < 0) return out;
     const firstPending = this.pending.length > 0 ? this.pending[0].seq : Infinity;
     const payloads = new Map<number, Uint8Array>();
     const signatures = new Map<number, Uint8Array>();
@@ -396,11 +353,11 @@ export class Journal {
       }
       if (next > this.lastSeqValue || next >= firstPending) done = true;
     };
-    for (let c = this.tailCounter; c <= this.headCounter && !done; c++) {
-      const s = c % this.sectors;
-      if (this.lastSeqIn[s] !== 0 && this.lastSeqIn[s] < next) continue;
-      const buf = this.flash.read(s * this.bs, this.bs);
-      scanSector(buf, 0, this.room[s], (type, at, length) => {
+    for (let c = ring.tail; c <= ring.head && !done; c++) {
+      const s = c % ring.sectors;
+      if (ring.lastSeqIn[s] !== 0 && ring.lastSeqIn[s] < next) continue;
+      const buf = this.flash.read(s * ring.bs, ring.bs);
+      scanSector(buf, 0, ring.room[s], (type, at, length) => {
         if (type === T_RECORD) {
           // As recover() reads the journal: stale or malformed records are not there.
           const r = freshSeq(buf, at, length, maxSeen);
@@ -435,12 +392,13 @@ export class Journal {
    */
   private visitRecords(from: number, visit: (seq: number, buf: Uint8Array, at: number, length: number, base: number) => void): void {
     let max = 0;
-    for (let c = this.tailCounter; c <= this.headCounter; c++) {
-      const s = c % this.sectors;
-      if (this.lastSeqIn[s] < from) continue;
-      const base = s * this.bs;
-      const buf = this.flash.read(base, this.bs);
-      scanSector(buf, 0, this.room[s], (type, at, length) => {
+    const ring = this.ring;
+    for (let c = ring.tail; c <= ring.head; c++) {
+      const s = c % ring.sectors;
+      if (ring.lastSeqIn[s] < from) continue;
+      const base = s * ring.bs;
+      const buf = this.flash.read(base, ring.bs);
+      scanSector(buf, 0, ring.room[s], (type, at, length) => {
         if (type !== T_RECORD) return;
         const seq = freshSeq(buf, at, length, max);
         if (seq === 0) return;
@@ -463,10 +421,10 @@ export class Journal {
     this.acked = seq;
     for (const q of this.unsaved.keys()) if (q <= seq) this.unsaved.delete(q);
     this.writeAckIfRoom(false);
-    this.reclaim();
+    this.ring.reclaim(this.acked);
     if (this.persistedAck < this.acked) this.writeAckIfRoom(false);
     // Off the tap path: a sector freed here must not be checked (or erased) by the next append.
-    this.prepareNextSector();
+    this.ring.prepareNextSector();
   }
 
   /**
@@ -478,33 +436,11 @@ export class Journal {
     if (Number.isInteger(records) && records > this.reservedRecords) this.reservedRecords = records;
   }
 
-  /** Background housekeeping: makes sure the next sector is erased, off the tap path. */
+  /** Background housekeeping: makes sure the next sector is erased and seals a closed one (SectorRing.sealNext), off the tap path. */
   maintain(): void {
     this.assertReady();
-    this.prepareNextSector();
-    this.sealNext();
-  }
-
-  /**
-   * Seals the oldest closed sector not yet sealed (journal-seal.ts), at most
-   * one a call: its strict walk costs what recovery saves (~200,000 XS units
-   * for 4 KiB), so it runs in the background, once per sector. A sector is
-   * closed once the head has moved past it: nothing is written in it again.
-   */
-  private sealNext(): void {
-    if (this.headCounter < 0) return;
-    this.sealFrom = Math.max(this.sealFrom, this.tailCounter);
-    while (this.sealFrom < this.headCounter) {
-      const c = this.sealFrom++;
-      const s = c % this.sectors;
-      if (this.sealed[s] === 1 || this.damaged[s] !== 0 || this.room[s] === this.bs) continue; // a version-1 sector has no seal place
-      this.sealed[s] = 1;
-      const seal = sealFor(this.flash, this.options.crypto, c, this.tailCounter, this.room);
-      if (!seal) return;
-      const at = s * this.bs;
-      this.guard(() => this.flash.write(at + this.bs - SEAL_BYTES, seal));
-      return;
-    }
+    this.ring.prepareNextSector();
+    this.ring.sealNext();
   }
 
   /** False after a failed write until recover() runs again (the in-memory state is then unknown). */
@@ -518,19 +454,6 @@ export class Journal {
     if (!this.ready) throw new JournalError('not-recovered', `journal ${this.flash.name}: recover() must run first (at boot, or after a failed write)`);
   }
 
-  /** Bytes entries may use in the head sector. */
-  private headRoom(): number {
-    return this.room[this.headCounter % this.sectors];
-  }
-
-  private sectorOf(abs: number): number {
-    return Math.floor(abs / this.bs);
-  }
-
-  private freeSectors(): number {
-    return this.headCounter < 0 ? this.sectors : this.sectors - (this.headCounter - this.tailCounter + 1);
-  }
-
   /** Entry sizes an append must leave room for: its record, every signature, some acks, the reserve. */
   private appendSizes(recordEntry: number, reserved: boolean): number[] {
     const sizes = [recordEntry];
@@ -538,82 +461,6 @@ export class Journal {
     for (let i = 0; i < ACK_RESERVE; i++) sizes.push(ACK_ENTRY_BYTES);
     if (!reserved) for (let i = 0; i < this.reservedRecords; i++) sizes.push(MAX_RECORD_ENTRY_BYTES, SIG_ENTRY_BYTES);
     return sizes;
-  }
-
-  /** Would these entries, written in order, fit? Entries never span sectors. */
-  private fits(sizes: number[]): boolean {
-    let free = this.freeSectors();
-    let room = this.headCounter < 0 ? 0 : this.headRoom();
-    let pos = this.headCounter < 0 ? 0 : this.writePos;
-    for (const size of sizes) {
-      if (pos + size > room) {
-        if (free === 0) return false;
-        free--;
-        pos = SECTOR_HEADER_BYTES;
-        room = this.bs - SEAL_BYTES;
-      }
-      pos += size;
-    }
-    return true;
-  }
-
-  /** Writes one framed entry at the head, opening the next sector if needed; returns its offset. */
-  private writeEntry(type: number, body: Uint8Array): number {
-    const entry = frameEntry(type, body);
-    if (this.headCounter < 0 || this.writePos + entry.length > this.headRoom()) this.openNextSector();
-    const at = (this.headCounter % this.sectors) * this.bs + this.writePos;
-    this.guard(() => this.flash.write(at, entry));
-    this.writePos += entry.length;
-    return at;
-  }
-
-  private openNextSector(): void {
-    const next = this.headCounter + 1;
-    if (this.headCounter >= 0 && next - this.tailCounter >= this.sectors) throw new JournalError('full', `journal ${this.flash.name} has no free sector`);
-    if (!this.nextBlank) this.ensureBlank(next % this.sectors);
-    const s = next % this.sectors;
-    this.guard(() => this.flash.write(s * this.bs, sectorHeader(next, SEALED_FORMAT_VERSION)));
-    if (this.headCounter < 0) this.tailCounter = next;
-    this.headCounter = next;
-    this.lastSeqIn[s] = 0;
-    this.firstSeqIn[s] = 0;
-    this.damaged[s] = 0;
-    this.room[s] = this.bs - SEAL_BYTES;
-    this.sealed[s] = 0;
-    this.writePos = SECTOR_HEADER_BYTES;
-    this.nextBlank = false;
-  }
-
-  /**
-   * Erases every free sector that is not blank (a torn erase, an older journal,
-   * anything): then a sector after the head without a valid header can only
-   * be the head whose header was hit, never stale entries. Returns how many.
-   */
-  private blankFreeSectors(mapped: Uint8Array | undefined): number {
-    let erased = 0;
-    const first = this.headCounter < 0 ? 0 : this.headCounter + 1;
-    const end = this.headCounter < 0 ? this.sectors : this.tailCounter + this.sectors;
-    for (let c = first; c < end; c++) {
-      const s = c % this.sectors;
-      const b = mapped ? mapped.subarray(s * this.bs, (s + 1) * this.bs) : this.flash.read(s * this.bs, this.bs);
-      if (!isErased(b)) {
-        this.guard(() => this.flash.erase(s));
-        erased++;
-      }
-    }
-    if (first < end) this.nextBlank = true;
-    return erased;
-  }
-
-  private prepareNextSector(): void {
-    if (this.nextBlank || (this.headCounter >= 0 && this.freeSectors() === 0)) return;
-    this.ensureBlank((this.headCounter + 1) % this.sectors);
-    this.nextBlank = true;
-  }
-
-  /** A free sector may hold a torn header or a half-finished erase: erase it unless blank. */
-  private ensureBlank(s: number): void {
-    if (!isErased(this.flash.read(s * this.bs, this.bs))) this.guard(() => this.flash.erase(s));
   }
 
   /**
@@ -626,77 +473,31 @@ export class Journal {
     const sizes = [ACK_ENTRY_BYTES];
     for (let i = 0; i < this.pending.length; i++) sizes.push(SIG_ENTRY_BYTES);
     if (!reserve) for (let i = 0; i < this.reservedRecords; i++) sizes.push(MAX_RECORD_ENTRY_BYTES, SIG_ENTRY_BYTES);
-    if (!this.fits(sizes)) return;
+    if (!this.ring.fits(sizes)) return;
     const body = new Uint8Array(4);
     put32(body, 0, this.acked);
-    this.writeEntry(T_ACK, body);
+    this.ring.write(T_ACK, body);
     this.persistedAck = this.acked;
-    this.persistedAckCounter = this.headCounter;
+    this.persistedAckCounter = this.ring.head;
     this.ackAfterLast = true;
   }
 
-  /**
-   * Erases the oldest sectors while every record in them is acknowledged. Kept:
-   * the head, and the sector of the last record (its hash continues the chain).
-   * Before a sector goes, an ack entry covering it must exist elsewhere, so a
-   * cut in the middle of the erase cannot bring its records back as unsent.
-   */
-  private reclaim(): number {
-    let erased = 0;
-    // A head adopted without a valid header is found again at the next boot
-    // only from the records before it (recovery rule 2): until a sector with
-    // a valid header follows it (the next write opens one), the last sector
-    // with a valid header before it stays, and everything after that. (Keeping
-    // every sector instead could leave a full ring that nothing frees: no
-    // sector to open, none to erase.)
-    let keep = this.headCounter;
-    if (this.headCounter >= 0 && this.damaged[this.headCounter % this.sectors] === 1) {
-      keep = this.headCounter - 1;
-      while (keep > this.tailCounter && this.damaged[keep % this.sectors] !== 0) keep--;
-    }
-    keep = Math.min(keep, this.keepCounter);
-    while (this.tailCounter < keep) {
-      if (!this.erasable(this.tailCounter)) break;
-      // The next sector with data becomes the oldest, and recovery finds the
-      // oldest by its header: one without a valid header must go first (it is
-      // then a blank hole, 2).
-      let next = this.tailCounter + 1;
-      while (next < keep && this.damaged[next % this.sectors] === 2) next++;
-      if (this.damaged[next % this.sectors] === 1) {
-        if (next >= keep || !this.erasable(next) || !this.eraseOld(next)) break;
-        this.damaged[next % this.sectors] = 2;
-        erased++;
-        continue;
-      }
-      if (!this.eraseOld(this.tailCounter)) break;
-      this.tailCounter++;
-      erased++;
-      while (this.tailCounter < this.headCounter && this.damaged[this.tailCounter % this.sectors] === 2) {
-        this.damaged[this.tailCounter % this.sectors] = 0;
-        this.tailCounter++;
-      }
-      if (this.ackOwed) {
-        this.writeAckIfRoom(true);
-        if (this.persistedAck >= this.acked) this.ackOwed = false;
-      }
-    }
-    return erased;
-  }
-
-  private erasable(c: number): boolean {
-    const last = this.lastSeqIn[c % this.sectors];
-    return !(last > this.acked || (last !== 0 && last === this.lastRecordSeq));
+  /** After the ring's tail moved (room an erase made): writes an ack coverErase could not. */
+  private writeOwedAck(): void {
+    if (!this.ackOwed) return;
+    this.writeAckIfRoom(true);
+    if (this.persistedAck >= this.acked) this.ackOwed = false;
   }
 
   /**
-   * Erases the sector of counter `c`, all of whose records are acknowledged,
-   * unless that could move the acknowledged position back; says whether it did.
-   * An ack entry that follows the last record counts at the next recovery
-   * whatever goes before it; without one, a fresh one is written at the head.
+   * The ring erases the sector of counter `c` right after this, all of its
+   * records acknowledged (SectorRing.reclaim): it must not move the
+   * acknowledged position back. An ack entry that follows the last record
+   * counts at the next recovery whatever goes before it; without one, a
+   * fresh one is written at the head first.
    */
-  private eraseOld(c: number): boolean {
-    const s = c % this.sectors;
-    const last = this.lastSeqIn[s];
+  private coverErase(c: number): void {
+    const last = this.ring.lastSeqIn[c % this.ring.sectors];
     if (this.acked > 0 && (!this.ackAfterLast || this.persistedAck < last || this.persistedAckCounter === c)) {
       const before = this.persistedAck;
       this.persistedAck = -1; // force a fresh entry at the head
@@ -706,7 +507,7 @@ export class Journal {
         // is acknowledged must be able to free itself: refusing left a full
         // journal full for good, with a forged record out of order or damage
         // kept), and the ack is written in the room the erase makes, as soon
-        // as the tail has moved (reclaim). Until then, recovery finds the
+        // as the tail has moved (writeOwedAck). Until then, recovery finds the
         // position from the oldest record kept; a record out of order or
         // damage before it can only take it back (records sent again, one
         // copy kept by the backend), never forward.
@@ -715,23 +516,6 @@ export class Journal {
         this.persistedAck = this.persistedAckCounter === c || !this.ackAfterLast ? 0 : before;
         this.ackOwed = true;
       }
-    }
-    this.guard(() => this.flash.erase(s));
-    if (this.headCounter >= 0 && s === (this.headCounter + 1) % this.sectors) this.nextBlank = true;
-    this.lastSeqIn[s] = 0;
-    this.firstSeqIn[s] = 0;
-    this.damaged[s] = 0;
-    this.sealed[s] = 0;
-    return true;
-  }
-
-  /** A failed write leaves the in-memory state unknown: demand a recover(). */
-  private guard(write: () => void): void {
-    try {
-      write();
-    } catch (e) {
-      this.ready = false;
-      throw e;
     }
   }
 }
