@@ -1,15 +1,77 @@
 import { MAX_OP_BYTES, OverlayReader, type OverlayLog, type RecordView } from './overlay.js';
 import { TOKEN_TYPES, WHITELISTS, type Partner, type TokenEntry } from './types.js';
 
-// A hash of the uid's characters, two at a time (fewer steps of a loop XS meters): printable
-// ASCII, so the same value as of its bytes in a record (take()). Multiplier below 2^21: the
-// product stays an exact double, no Math.imul call.
+// Any character but an upper-case hex digit: one RegExp made once (a literal in a function is a new object per call on XS).
+const NOT_HEX = /[^0-9A-F]/;
+// Below 2^21: (a 32-bit value) × M stays an exact double, no Math.imul call.
+const M = 1000003;
+
+/**
+ * A hash of a uid: the same of its characters (a lookup) as of its bytes in an op
+ * (hashUidBytes, at boot). Upper-case hex (canonical uids, card numbers) is hashed
+ * as numbers, 8 digits a native parseInt (~35 XS units each); any other text a
+ * character pair a step (~60 units each). It only says where to look: the index
+ * compares the uid itself, and holds it in RAM only (rebuilt at boot), so the
+ * function may change with no change on flash.
+ */
 export function hashUid(uid: string): number {
+  const n = uid.length;
+  if (n === 0 || NOT_HEX.test(uid)) return hashText(uid);
+  // Three chunks unrolled (20-digit uids), a loop past them.
+  let h = ((n ^ parseInt(uid.substring(0, 8), 16)) * M) >>> 0;
+  if (n > 8) h = ((h ^ parseInt(uid.substring(8, 16), 16)) * M) >>> 0;
+  if (n > 16) h = ((h ^ parseInt(uid.substring(16, 24), 16)) * M) >>> 0;
+  for (let i = 24; i < n; i += 8) h = ((h ^ parseInt(uid.substring(i, i + 8), 16)) * M) >>> 0;
+  return h;
+}
+
+function hashText(uid: string): number {
   let h = 0, i = 0;
   const n = uid.length;
-  for (; i + 1 < n; i += 2) h = ((h ^ ((uid.charCodeAt(i) << 8) | uid.charCodeAt(i + 1))) * 1000003) >>> 0;
-  if (i < n) h = ((h ^ uid.charCodeAt(i)) * 1000003) >>> 0;
+  for (; i + 1 < n; i += 2) h = ((h ^ ((uid.charCodeAt(i) << 8) | uid.charCodeAt(i + 1))) * M) >>> 0;
+  if (i < n) h = ((h ^ uid.charCodeAt(i)) * M) >>> 0;
   return h;
+}
+
+/**
+ * hashUid of the uid whose bytes are b[at, at + n), or -1 if one is not printable ASCII
+ * (canonical uids are: a byte is then the UTF-16 unit a lookup hashes). The same
+ * classes as hashUid: all of 0-9 A-F is hex, anything else text.
+ */
+export function hashUidBytes(b: Uint8Array, at: number, n: number): number {
+  const end = at + n;
+  let hex = n > 0;
+  for (let i = at; i < end; i++) {
+    const c = b[i];
+    if (c < 0x21 || c > 0x7e) return -1;
+    if (c < 0x30 || (c > 0x39 && c < 0x41) || c > 0x46) hex = false;
+  }
+  let h = 0;
+  if (hex) {
+    h = n;
+    for (let i = at; i < end; i += 8) {
+      let v = 0;
+      for (let j = i, e = Math.min(i + 8, end); j < e; j++) v = v * 16 + (b[j] < 0x41 ? b[j] - 0x30 : b[j] - 0x37);
+      h = ((h ^ v) * M) >>> 0;
+    }
+    return h;
+  }
+  let i = at;
+  for (; i + 1 < end; i += 2) h = ((h ^ ((b[i] << 8) | b[i + 1])) * M) >>> 0;
+  if (i < end) h = ((h ^ b[i]) * M) >>> 0;
+  return h;
+}
+
+/** Bits of a uid's hash its bucket in the index's directory is. */
+const KEY_BITS = 9;
+
+type Directory = Uint16Array | Uint32Array;
+
+// 16-bit entries while the counts fit (they do at any bound a device's heap allows): half the RAM.
+function directory(old: Directory | undefined, length: number, count: number): Directory {
+  const wide = count > 0xffff;
+  if (old && old instanceof Uint32Array === wide) return old;
+  return wide ? new Uint32Array(length) : new Uint16Array(length);
 }
 
 // Doubling, but stopping at the bound once: at the bound the array holds it exactly.
@@ -25,7 +87,7 @@ function size(length: number, need: number, first: number, bound: number): numbe
  * times 2^s plus the flash offset of its op (s: the bits of an offset in the
  * region), sorted, so the ops of one hash are together in log order. Per record
  * holding changes, the flash offset of its `to` (a u32): the version that set
- * its entries. 8 bytes per change, 4 per record, and a 1 KiB directory.
+ * its entries. 8 bytes per change, 4 per record, and two directories (1 KiB).
  *
  * Exact: a hash only says where to look. A lookup reads the ops under its hash
  * from flash, latest first, and answers from the first whose uid equals the one
@@ -34,18 +96,23 @@ function size(length: number, need: number, first: number, bound: number): numbe
  */
 export class OverlayIndex {
   private keys: Float64Array = new Float64Array(0);
-  // Where the keys of each value of a hash's top 8 bits begin (256 + 1): a lookup bisects one
+  // Where the keys of each value of a hash's top KEY_BITS bits begin: a lookup bisects one
   // bucket (~10 keys at the bound) instead of all, on every tap that misses the overlay.
-  private dir?: Uint32Array;
+  private dir?: Directory;
   private tos: Uint32Array = new Uint32Array(0);
+  // Where the records whose `to` lies in each 256th of the region begin: a hit bisects a few
+  // records for its version instead of all (12 steps with records of one change at the bound).
+  private toDir?: Directory;
   private records = 0;
   /** Changes taken (a uid changed twice counts twice): what the store's bound limits. */
   changes = 0;
   private sorted = true;
   private readonly scale: number;
   private readonly hashShift: number;
-  /** A key's bucket is ⌊key / bucketScale⌋: the top 8 bits of its hash. */
+  /** A key's bucket is ⌊key / bucketScale⌋: the top KEY_BITS bits of its hash. */
   private readonly bucketScale: number;
+  /** A record's slice is ⌊offset of its `to` / toUnit⌋. */
+  private readonly toUnit: number;
   private readonly reader = new OverlayReader();
   // Where the last load() put region[offset] in the bytes it returned.
   private winAt = 0;
@@ -57,12 +124,13 @@ export class OverlayIndex {
     this.scale = 2 ** bits;
     // hash · 2^bits + offset stays below 2^53: regions past 2 MiB keep fewer hash bits (still exact, more to read).
     this.hashShift = bits > 21 ? bits - 21 : 0;
-    this.bucketScale = this.scale * 2 ** (24 - this.hashShift);
+    this.bucketScale = this.scale * 2 ** (32 - KEY_BITS - this.hashShift);
+    this.toUnit = this.scale / 256;
   }
 
   reset(): void {
     this.keys = new Float64Array(0);
-    this.dir = undefined;
+    this.dir = this.toDir = undefined;
     this.tos = new Uint32Array(0);
     this.records = this.changes = 0;
     this.sorted = true;
@@ -70,7 +138,7 @@ export class OverlayIndex {
 
   /** RAM the index holds (its arrays). */
   get bytes(): number {
-    return this.keys.byteLength + this.tos.byteLength + (this.dir ? this.dir.byteLength : 0);
+    return this.keys.byteLength + this.tos.byteLength + (this.dir ? this.dir.byteLength + this.toDir!.byteLength : 0);
   }
 
   /** Uids changed: each with its latest change. */
@@ -107,19 +175,8 @@ export class OverlayIndex {
     let at = r.opsAt, n = this.changes;
     for (let i = 0; i < r.count; i++, at = rd.end) {
       if (!rd.op(b, at, end) || (rd.set && rd.partner >= partners)) return false;
-      // Printable ASCII (as canonical uids are: a byte is the UTF-16 unit a lookup hashes), hashed in the same loop.
-      let h = 0, j = rd.uidAt;
-      const e = j + rd.uidLength;
-      for (; j + 1 < e; j += 2) {
-        const c = b[j], d = b[j + 1];
-        if (c < 0x21 || c > 0x7e || d < 0x21 || d > 0x7e) return false;
-        h = ((h ^ ((c << 8) | d)) * 1000003) >>> 0;
-      }
-      if (j < e) {
-        const c = b[j];
-        if (c < 0x21 || c > 0x7e) return false;
-        h = ((h ^ c) * 1000003) >>> 0;
-      }
+      const h = hashUidBytes(b, rd.uidAt, rd.uidLength);
+      if (h < 0) return false;
       this.keys[n++] = (h >>> shift) * scale + r.origin + at;
     }
     if (at !== end) return false;
@@ -155,26 +212,28 @@ export class OverlayIndex {
   lookup(uid: string, partners: readonly Partner[]): TokenEntry | null | undefined {
     if (this.changes === 0) return undefined;
     if (!this.sorted) this.sort();
-    const k = this.keys, n = this.changes, scale = this.scale, h = hashUid(uid), dir = this.dir!;
-    const low = (h >>> this.hashShift) * scale, high = low + scale;
-    let lo = dir[h >>> 24], hi = dir[(h >>> 24) + 1];
+    const k = this.keys, scale = this.scale, h = hashUid(uid), dir = this.dir!, bucket = h >>> (32 - KEY_BITS);
+    const low = (h >>> this.hashShift) * scale, high = low + scale, end = dir[bucket + 1];
+    let lo = dir[bucket], hi = end;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (k[mid] < low) lo = mid + 1;
       else hi = mid;
     }
     let e = lo;
-    while (e < n && k[e] < high) e++;
-    const rd = this.reader;
+    while (e < end && k[e] < high) e++;
+    if (e === lo) return undefined;
+    // Mapped flash once a lookup (the log drops its view when it writes).
+    const rd = this.reader, m = this.log.mapped();
     for (let j = e - 1; j >= lo; j--) {
       const o = k[j] - low;
-      const b = this.load(o);
+      const b = this.load(o, MAX_OP_BYTES, m);
       if (!rd.op(b, this.winAt, b.length)) return null;
       if (!rd.uidIs(b, uid)) continue;
       const partner = partners[rd.partner];
       if (!rd.set || !partner) return null;
       const group = rd.group(b);
-      const version = this.versionAt(o);
+      const version = this.versionAt(o, m);
       if (version < 0) return null;
       const entry: TokenEntry = { uid, partner, whitelist: WHITELISTS[rd.whitelist], valid: rd.valid, type: TOKEN_TYPES[rd.type], sourceVersion: version };
       if (group !== undefined) entry.groupId = group;
@@ -188,14 +247,23 @@ export class OverlayIndex {
     if (this.sorted) return;
     const k = this.keys, n = this.changes, unit = this.bucketScale;
     k.subarray(0, n).sort();
-    const d = (this.dir ??= new Uint32Array(257));
+    const d = (this.dir = directory(this.dir, (1 << KEY_BITS) + 1, n));
     let i = 0;
-    for (let b = 0; b < 256; b++) {
+    for (let b = 0; b < 1 << KEY_BITS; b++) {
       d[b] = i;
       const next = (b + 1) * unit;
       while (i < n && k[i] < next) i++;
     }
-    d[256] = n;
+    d[1 << KEY_BITS] = n;
+    // Records are taken in log order: `tos` is sorted already.
+    const t = this.tos, r = this.records, td = (this.toDir = directory(this.toDir, 257, r));
+    i = 0;
+    for (let b = 0; b < 256; b++) {
+      td[b] = i;
+      const next = (b + 1) * this.toUnit;
+      while (i < r && t[i] < next) i++;
+    }
+    td[256] = r;
     this.sorted = true;
   }
 
@@ -212,21 +280,22 @@ export class OverlayIndex {
   }
 
   /** `to` of the record holding the op at `offset`; -1 if it no longer reads. */
-  private versionAt(offset: number): number {
-    const t = this.tos;
-    let lo = 0, hi = this.records - 1;
+  private versionAt(offset: number, mapped: Uint8Array | undefined): number {
+    const t = this.tos, d = this.toDir!, slice = Math.floor(offset / this.toUnit);
+    // The last record whose `to` lies before the op: the last of the earlier slices, or one of this one.
+    let lo = d[slice] > 0 ? d[slice] - 1 : 0, hi = d[slice + 1] - 1;
+    if (hi < 0) return -1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
       if (t[mid] < offset) lo = mid;
       else hi = mid - 1;
     }
-    const b = this.load(t[lo], 5);
+    const b = this.load(t[lo], 5, mapped);
     return this.reader.uint(b, this.winAt, b.length);
   }
 
   // Bytes holding region[offset, offset + length): the mapped region, or a read of them.
-  private load(offset: number, length = MAX_OP_BYTES): Uint8Array {
-    const m = this.log.mapped();
+  private load(offset: number, length = MAX_OP_BYTES, m = this.log.mapped()): Uint8Array {
     if (m) {
       this.winAt = offset;
       return m;

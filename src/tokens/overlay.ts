@@ -119,9 +119,14 @@ export class OverlayReader {
     return true;
   }
 
-  /** The unsigned integer at bytes[at], or -1. */
+  /** The unsigned integer (up to 32 bits, as item() reads it) at bytes[at], or -1. Inline: a hit reads its version with it. */
   uint(b: Uint8Array, at: number, end: number): number {
-    return this.item(b, at, end) === 0 ? this.v : -1;
+    const c = at < end ? b[at] : 0xff;
+    if (c < 0x18) return c;
+    if (c === 0x18) return at + 1 < end ? b[at + 1] : -1;
+    if (c === 0x19) return at + 2 < end ? b[at + 1] * 256 + b[at + 2] : -1;
+    if (c === 0x1a) return at + 4 < end ? ((b[at + 1] * 256 + b[at + 2]) * 256 + b[at + 3]) * 256 + b[at + 4] : -1;
+    return -1;
   }
 
   /**
@@ -183,12 +188,14 @@ export class OverlayReader {
     return true;
   }
 
-  /** Whether the uid of the last op read is `uid` (upper-cased by the caller). */
+  /**
+   * Whether the uid of the last op read is `uid` (upper-cased by the caller): each byte the
+   * UTF-16 unit of `uid` at its place. One native call makes the bytes a string of those
+   * units (a tap's ~300 XS units less than comparing 14 in a loop).
+   */
   uidIs(b: Uint8Array, uid: string): boolean {
-    const n = this.uidLength;
-    if (uid.length !== n) return false;
-    for (let i = 0, at = this.uidAt; i < n; i++) if (b[at + i] !== uid.charCodeAt(i)) return false;
-    return true;
+    const at = this.uidAt, n = this.uidLength;
+    return uid.length === n && String.fromCharCode.apply(null, b.subarray(at, at + n) as unknown as number[]) === uid;
   }
 
   /** The last op as the store wrote it. */

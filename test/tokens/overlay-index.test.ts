@@ -7,7 +7,7 @@ import type { FlashRegion } from '../../hal/flash.js';
 import {
   compileDiff, compileTable, signDiff, signTable, TokenStore, TokenUpdateError, type PartnerTokens, type TokenEntry,
 } from '../../src/tokens/index.js';
-import { hashUid, OverlayIndex } from '../../src/tokens/overlay-index.js';
+import { hashUid, hashUidBytes, OverlayIndex } from '../../src/tokens/overlay-index.js';
 import { OverlayLog } from '../../src/tokens/overlay.js';
 import { asExpected, expectedEntries, ocpiToken, type Expected } from './expected.js';
 import { partnerLists, randomHex } from './fixtures.js';
@@ -42,14 +42,29 @@ function boot(p: HostPlatform, options: { maxOverlayEntries?: number; mapped?: b
 }
 
 
-/** Pairs of distinct 4-byte uids whose hashes are equal (a birthday search, seeded). */
+/** A uid of each kind a list holds (4-, 7- and 10-byte UIDs, text: card numbers and odd forms), upper case. */
+function anyUid(r: SeededRandom): string {
+  const kind = r.below(5);
+  if (kind === 0) {
+    let s = randomHex(r, 4);
+    while (s.startsWith('08')) s = randomHex(r, 4);
+    return s;
+  }
+  if (kind < 3) return randomHex(r, kind === 1 ? 7 : 10);
+  if (kind === 3) return `CARD-${randomHex(r, 3)}-${r.below(10000)}`;
+  return String(1e15 + r.below(9e15)); // a card number: decimal digits, hashed as hex
+}
+
+/**
+ * Pairs of distinct uids whose hashes are equal (a birthday search over uids of every kind,
+ * seeded): a 4-byte UID's hash is a bijection of its value, so its partner is of another kind.
+ */
 function collidingPairs(count: number): Array<[string, string]> {
   const r = new SeededRandom(77);
   const seen = new Map<number, string>();
   const out: Array<[string, string]> = [];
   while (out.length < count) {
-    const uid = randomHex(r, 4);
-    if (uid.startsWith('08')) continue;
+    const uid = anyUid(r);
     const h = hashUid(uid);
     const other = seen.get(h);
     if (other !== undefined && other !== uid) {
@@ -62,6 +77,49 @@ function collidingPairs(count: number): Array<[string, string]> {
 
 type Model = Map<string, Expected & { sourceVersion: number }>;
 const seen = (e: TokenEntry | undefined) => e && { ...asExpected(e)!, sourceVersion: e.sourceVersion };
+
+const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+describe('uid hash', () => {
+  // A lookup hashes the string, boot the op's bytes in flash: any difference would hide a change.
+  it('is the same of a uid\'s characters as of its bytes, for every kind of uid', () => {
+    const r = new SeededRandom(5);
+    const uids = [
+      'A1B2C3D4', '04A1B2C3D4E5F6', '04A1B2C3D4E5F6A7B8C9', // 4-, 7-, 10-byte UIDs
+      '1234567890123456', '6041234567890123456', 'CARD-0001', 'NL-ABC-123456-7', // card numbers, text
+      'A', '0', 'G', '@', '/', ':', '`', '~!', 'a1b2c3d4', '04a1B2C3d4e5f6', // one character, just outside hex, lower and mixed case
+      'F'.repeat(36), '9'.repeat(36), 'Z'.repeat(35), '0123456789ABCDEF0123456789ABCDEF0123', // the longest, hex past 3 chunks
+    ];
+    for (let i = 0; i < 2000; i++) uids.push(anyUid(r));
+    for (let n = 1; n <= 36; n++) uids.push(randomHex(r, 18).slice(0, n));
+    for (const uid of uids) {
+      // Somewhere inside a larger buffer, as an op lies in the log.
+      const b = new Uint8Array(uid.length + 10).fill(0x41);
+      b.set(ascii(uid), 7);
+      expect(hashUidBytes(b, 7, uid.length), uid).toBe(hashUid(uid));
+      expect(hashUid(uid)).toBeGreaterThanOrEqual(0);
+      expect(hashUid(uid)).toBeLessThan(2 ** 32);
+    }
+  });
+
+  it('tells hex from text by upper-case hex digits only, on both sides', () => {
+    // 'A1B2C3D4' as hex and as text give different hashes; its lower-case form is text on both sides.
+    const hexHash = hashUid('A1B2C3D4');
+    expect(hashUidBytes(ascii('a1b2c3d4'), 0, 8)).toBe(hashUid('a1b2c3d4'));
+    expect(hashUid('a1b2c3d4')).not.toBe(hexHash);
+    // A uid differing from another by one digit anywhere hashes differently within its kind.
+    for (const uid of ['04A1B2C3D4E5F6', '04A1B2C3D4E5F6A7B8C9', '1234567890123456789']) {
+      for (let i = 0; i < uid.length; i++) {
+        const other = uid.slice(0, i) + (uid[i] === '0' ? '1' : '0') + uid.slice(i + 1);
+        expect(hashUid(other), other).not.toBe(hashUid(uid));
+      }
+    }
+  });
+
+  it('refuses an op whose uid is not printable ASCII (a byte would not be the unit a lookup compares)', () => {
+    for (const bad of [[0x41, 0x20, 0x42], [0x41, 0x7f], [0xc3, 0xa9], [0x30, 0x31, 0x00]]) expect(hashUidBytes(Uint8Array.from(bad), 0, bad.length)).toBe(-1);
+  });
+});
 
 describe('overlay index', () => {
   const pairs = collidingPairs(6);
@@ -142,6 +200,21 @@ describe('overlay index', () => {
       expect(s.lookup(added)).toMatchObject({ sourceVersion: 11 });
       expect(s.lookup(stranger)).toBeUndefined();
       expect(s.status).toMatchObject({ overlayEntries: 3, overlayChanges: 3 });
+    }
+  });
+
+  it('finds a change by its uid in any case, for every kind of uid, live and after a reboot', () => {
+    const p = hostPlatform(PARTITIONS);
+    const store = boot(p);
+    applyFull(store, image(lists, 10));
+    // OCPI uids are case-insensitive: the differential may carry lower case, the store holds upper case.
+    const uids = ['a1b2c3d5', '04a1B2c3D4e5F6', '04A1b2C3d4E5f6A7b8C9', 'card-Ab-12', '6041234567890123456'];
+    store.applyDifferential(diff(10, 11, { add: uids.map((u) => ocpiToken(SEM, u)) }));
+    for (const s of [store, boot(p), boot(p, { mapped: false })]) {
+      for (const uid of uids) {
+        for (const form of [uid, uid.toUpperCase(), uid.toLowerCase()]) expect(s.lookup(form), form).toMatchObject({ uid: uid.toUpperCase(), partner: { partyId: 'SEM' }, sourceVersion: 11 });
+      }
+      expect(s.lookup('card-ab-13')).toBeUndefined();
     }
   });
 
