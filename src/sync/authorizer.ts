@@ -15,8 +15,8 @@ export interface MqttAuthorizerOptions {
 /**
  * src/auth's OnlineAuthorizer over roam/v1. The authorizer owns the timeout;
  * this side only correlates: each request goes out with a wire id (a per-boot
- * random tag plus the authorizer's correlation id, so an answer to a request
- * from before a reboot matches nothing), and an answer, however late, reaches
+ * tag plus the authorizer's correlation id, so an answer to a request from
+ * before a reboot matches nothing), and an answer, however late, reaches
  * its callback once. Unanswered requests are forgotten after keepMs.
  */
 export class MqttAuthorizer implements OnlineAuthorizer {
@@ -27,7 +27,7 @@ export class MqttAuthorizer implements OnlineAuthorizer {
   private readonly maxPending: number;
 
   constructor(private readonly link: DeviceLink, private readonly clock: Clock, random: Random, options: MqttAuthorizerOptions = {}) {
-    this.bootTag = toHex(random.bytes(4));
+    this.bootTag = bootTag(random.bytes(4), clock.wall().ms);
     this.keepMs = options.keepMs ?? 10 * 60_000;
     this.maxPending = options.maxPending ?? 32;
     link.on('authResponse', (m) => this.onResponse(m));
@@ -63,4 +63,17 @@ export class MqttAuthorizer implements OnlineAuthorizer {
     for (const [id, p] of this.pending) if (now - p.at > this.keepMs) this.pending.delete(id);
     while (this.pending.size >= this.maxPending) this.pending.delete(this.pending.keys().next().value as string);
   }
+}
+
+/**
+ * The per-boot tag: 4 random bytes XOR the wall clock's low 32 bits at boot.
+ * Either alone can repeat across a reboot: Moddable's rng on the Linux
+ * simulator is never seeded (the same bytes every boot), and an unsynchronized
+ * ESP32's clock restarts near 0 after a power cut. Mixed, two boots share a tag only if both
+ * repeat, or by a 2^-32 chance (docs/device.md, "Randomness on the device").
+ */
+export function bootTag(random: Uint8Array, wallMs: number): string {
+  const tag = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) tag[i] = random[i] ^ (Math.floor(wallMs / 2 ** (8 * i)) & 0xff);
+  return toHex(tag);
 }

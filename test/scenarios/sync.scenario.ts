@@ -1,5 +1,6 @@
 import { deflateSync } from 'fflate';
 import { concatBytes, encodeCbor } from '../../src/codec/index.js';
+import { bootTag } from '../../src/sync/authorizer.js';
 import { decodeMessage, DeviceLink, encodeMessage, RecordUploader, SyncDecodeError, topicOf, type JournalRecord, type UploadJournal } from '../../src/sync/index.js';
 import { MemoryBus } from '../../host-sim/broker/memory-bus.js';
 import { SeededRandom } from '../../host-sim/hal/seeded-random.js';
@@ -17,6 +18,8 @@ const scenario: Scenario = {
     const out: Uint8Array[] = [];
     out.push(encodeMessage('recordBatch', { first: 1, recs: [p.random.bytes(200), encodeCbor({ evse: 'US*SEM*E1*1', wh: 7000 })] }));
     out.push(encodeMessage('authRequest', { id: 'x.auth-1', uid: '04A2B3C4D5E680', connector: 1, purpose: 'start' }));
+    // The per-boot tag of request ids: byte arithmetic on a wall clock past 2^32 ms.
+    out.push(encodeCbor([bootTag(Uint8Array.of(0x5a, 0x5a, 0x5a, 0x5a), Date.UTC(2026, 0, 1, 8)), bootTag(Uint8Array.of(1, 2, 3, 4), 1200)]));
     const fault = (f: () => unknown) => {
       try { f(); return 'none'; } catch (e) { return e instanceof SyncDecodeError ? e.fault : 'other'; }
     };
