@@ -104,6 +104,11 @@ export class OverlayIndex {
   // records for its version instead of all (12 steps with records of one change at the bound).
   private toDir?: Directory;
   private records = 0;
+  // The `to` of the first record held, and whether each record since raised the version by one (the
+  // usual chain): then a hit's version is the first's plus its record's index, with no read of flash.
+  private firstTo = 0;
+  private lastTo = 0;
+  private byOne = true;
   /** Changes taken (a uid changed twice counts twice): what the store's bound limits. */
   changes = 0;
   private sorted = true;
@@ -111,8 +116,8 @@ export class OverlayIndex {
   private readonly hashShift: number;
   /** A key's bucket is ⌊key / bucketScale⌋: the top KEY_BITS bits of its hash. */
   private readonly bucketScale: number;
-  /** A record's slice is ⌊offset of its `to` / toUnit⌋. */
-  private readonly toUnit: number;
+  /** A record's slice (of 256) is the offset of its `to` >>> toShift. */
+  private readonly toShift: number;
   private readonly reader = new OverlayReader();
   // Where the last load() put region[offset] in the bytes it returned.
   private winAt = 0;
@@ -125,7 +130,7 @@ export class OverlayIndex {
     // hash · 2^bits + offset stays below 2^53: regions past 2 MiB keep fewer hash bits (still exact, more to read).
     this.hashShift = bits > 21 ? bits - 21 : 0;
     this.bucketScale = this.scale * 2 ** (32 - KEY_BITS - this.hashShift);
-    this.toUnit = this.scale / 256;
+    this.toShift = bits > 8 ? bits - 8 : 0;
   }
 
   reset(): void {
@@ -133,6 +138,7 @@ export class OverlayIndex {
     this.dir = this.toDir = undefined;
     this.tos = new Uint32Array(0);
     this.records = this.changes = 0;
+    this.byOne = true;
     this.sorted = true;
   }
 
@@ -183,6 +189,9 @@ export class OverlayIndex {
     // Keys past `changes` are not in force until here: a refused record leaves nothing.
     if (r.count > 0) {
       this.changes = n;
+      if (this.records === 0) this.firstTo = r.to;
+      else if (r.to !== this.lastTo + 1) this.byOne = false;
+      this.lastTo = r.to;
       this.tos[this.records++] = r.origin + r.toAt;
       // Sorted at the next lookup: boot indexes every record first, then sorts once.
       this.sorted = false;
@@ -260,7 +269,7 @@ export class OverlayIndex {
     i = 0;
     for (let b = 0; b < 256; b++) {
       td[b] = i;
-      const next = (b + 1) * this.toUnit;
+      const next = (b + 1) * 2 ** this.toShift;
       while (i < r && t[i] < next) i++;
     }
     td[256] = r;
@@ -281,15 +290,25 @@ export class OverlayIndex {
 
   /** `to` of the record holding the op at `offset`; -1 if it no longer reads. */
   private versionAt(offset: number, mapped: Uint8Array | undefined): number {
-    const t = this.tos, d = this.toDir!, slice = Math.floor(offset / this.toUnit);
+    const t = this.tos, d = this.toDir!, slice = offset >>> this.toShift;
     // The last record whose `to` lies before the op: the last of the earlier slices, or one of this one.
     let lo = d[slice] > 0 ? d[slice] - 1 : 0, hi = d[slice + 1] - 1;
     if (hi < 0) return -1;
+    if (lo < hi) {
+      // First a guess as if the slice's records were of one size (records of one change nearly are).
+      const g = lo + ((((offset - t[lo]) * (hi - lo)) / (t[hi] - t[lo])) | 0);
+      if (g >= lo && g <= hi) {
+        if (t[g] >= offset) hi = g - 1;
+        else if (g === hi || t[g + 1] >= offset) lo = hi = g;
+        else lo = g + 1;
+      }
+    }
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
       if (t[mid] < offset) lo = mid;
       else hi = mid - 1;
     }
+    if (this.byOne) return this.firstTo + lo;
     const b = this.load(t[lo], 5, mapped);
     return this.reader.uint(b, this.winAt, b.length);
   }

@@ -203,6 +203,28 @@ describe('overlay index', () => {
     }
   });
 
+  it('gives each change the version of its record, whether versions step by one, jump or pass in an empty differential', () => {
+    for (const steps of [[1, 1, 1, 1], [1, 4, 1, 2], [1, 0, 1, 1]]) {
+      const p = hostPlatform(PARTITIONS);
+      const store = boot(p);
+      applyFull(store, image(lists, 10));
+      const want = new Map<string, number>();
+      let v = 10;
+      steps.forEach((step, i) => {
+        // step 0: a differential with no change (10 → 11 with nothing in it), then the next from there.
+        const uids = step === 0 ? [] : [`C${i}000001`, `C${i}00000200000${i}`];
+        const to = v + (step === 0 ? 1 : step);
+        store.applyDifferential(diff(v, to, { add: uids.map((u) => ocpiToken(SEM, u)) }));
+        for (const u of uids) want.set(u, to);
+        v = to;
+      });
+      for (const s of [store, boot(p), boot(p, { mapped: false })]) {
+        expect(s.version).toBe(v);
+        for (const [uid, version] of want) expect(s.lookup(uid), `${steps} ${uid}`).toMatchObject({ sourceVersion: version });
+      }
+    }
+  });
+
   it('finds a change by its uid in any case, for every kind of uid, live and after a reboot', () => {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
