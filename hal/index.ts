@@ -8,10 +8,12 @@ export type { Transport } from './transport.js';
 export type { Crypto, Random, Sha256, Signer } from './crypto.js';
 export type { RfidReader, Tap } from './rfid.js';
 export type { EnergyMeter } from './meter.js';
+export type { TokenSearch } from './token-search.js';
 
 import type { Clock } from './clock.js';
 import type { Crypto, Random } from './crypto.js';
 import type { FlashRegion } from './flash.js';
+import type { TokenSearch } from './token-search.js';
 
 /** The platform services every scenario and most of the core need. */
 export interface Platform {
@@ -20,4 +22,6 @@ export interface Platform {
   random: Random;
   /** Flash partitions by name (token slots, journal…). */
   flash(name: string): FlashRegion;
+  /** The token table's search in native code, where the platform has it (hal/token-search.ts); else the portable one runs. */
+  tokenSearch?: TokenSearch;
 }

@@ -5,6 +5,7 @@ import { ModdableClock } from './clock.js';
 import { moddableCrypto, moddableRandom, ModdableSigner } from './crypto.js';
 import { ModdableFlash } from './flash.js';
 import { PreferenceSettings } from './settings.js';
+import tokenSearch from './token-search.js';
 
 export { ModdableClock } from './clock.js';
 export { moddableCrypto, moddableRandom, ModdableSigner } from './crypto.js';
@@ -31,6 +32,7 @@ export function moddablePlatform(domain = 'roam', quality: TimeQuality = 'U'): M
     crypto: moddableCrypto,
     random: moddableRandom,
     settings: new PreferenceSettings(domain),
+    tokenSearch,
     flash(name) {
       let r = regions.get(name);
       if (!r) regions.set(name, (r = new ModdableFlash(name)));

@@ -7,9 +7,13 @@
 //     it reserves follows the live heap (an ESP32 gives XS ~157 KB in all);
 //  2. each evaluation's reply also reports the peak chunk bytes and slot count
 //     reached during that evaluation (XS tracks both in xsMemory.c) and what
-//     was live when it began, so a runner can report peak heap growth.
+//     was live when it began, so a runner can report peak heap growth;
+//  3. roam's native token search (hal/moddable/token-search.c, the same file
+//     the firmware compiles) as the global roamTokenSearch, metered one unit
+//     per probe (ROAM_XS_METER), on a copy of the worker's makefile.
 // Output: host-sim/xs/.build/bin/roam-xsnap-worker (git-ignored).
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -28,7 +32,13 @@ function patch(text, from, to, what) {
 }
 
 const stamp = join(out, 'stamp.json');
-const want = JSON.stringify({ pkg: require('@agoric/xsnap/package.json').version, script: readFileSync(fileURLToPath(import.meta.url), 'utf8').length });
+const native = join(here, '..', '..', 'hal', 'moddable');
+const nativeSource = readFileSync(join(native, 'token-search.c'), 'utf8');
+const want = JSON.stringify({
+  pkg: require('@agoric/xsnap/package.json').version,
+  script: readFileSync(fileURLToPath(import.meta.url), 'utf8').length,
+  native: createHash('sha256').update(nativeSource).digest('hex'),
+});
 if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want && !process.argv.includes('--force')) {
   console.log(`roam XS engine up to date: ${bin}`);
   process.exit(0);
@@ -75,6 +85,19 @@ c = patch(c,
 	size_t roamPeakChunks, roamPeakSlots, roamSlotSize;
 	roamPeaks(the, &roamPeakChunks, &roamPeakSlots, &roamSlotSize);`,
   'peak report read');
+c = patch(c,
+  `	xsResult = xsNewHostFunction(xs_issueCommand, 1);
+	xsDefine(xsGlobal, xsID("issueCommand"), xsResult, xsDontEnum);`,
+  `	xsResult = xsNewHostFunction(xs_issueCommand, 1);
+	xsDefine(xsGlobal, xsID("issueCommand"), xsResult, xsDontEnum);
+	xsResult = xsNewHostFunction(xs_roam_token_search, 3);
+	xsDefine(xsGlobal, xsID("roamTokenSearch"), xsResult, xsDontEnum);`,
+  'roam token search global');
+c = patch(c,
+  `static void xs_issueCommand(xsMachine* the);`,
+  `static void xs_issueCommand(xsMachine* the);
+extern void xs_roam_token_search(xsMachine* the);`,
+  'roam token search declaration');
 // Accessors live in the platform file, which sees the machine's fields.
 let platform = readFileSync(join(src, 'xsnapPlatform.c'), 'utf8');
 platform += `
@@ -82,6 +105,10 @@ void roamResetPeaks(txMachine* the, size_t* chunks, size_t* slots)
 {
 	*chunks = the->peakChunksSize = the->currentChunksSize;
 	*slots = the->peakHeapCount = the->currentHeapCount;
+}
+void roamMeter(txMachine* the, uint32_t count)
+{
+	the->meterIndex += count;
 }
 void roamPeaks(txMachine* the, size_t* chunks, size_t* slots, size_t* slotSize)
 {
@@ -93,9 +120,16 @@ void roamPeaks(txMachine* the, size_t* chunks, size_t* slots, size_t* slotSize)
 writeFileSync(join(src, 'xsnapPlatform.c'), platform);
 writeFileSync(join(src, 'xsnap-worker.c'), c);
 
+// The worker's makefile, with roam's native module as one more object.
+const makefiles = join(pkg, 'xsnap-native/xsnap/makefiles/lin');
+let mk = readFileSync(join(makefiles, 'xsnap-worker.mk'), 'utf8');
+mk = patch(mk, `\t$(TMP_DIR)/xsnapPlatform.o \\\n`, `\t$(TMP_DIR)/xsnapPlatform.o \\\n\t$(TMP_DIR)/token-search.o \\\n`, 'native object');
+mk = patch(mk, `VPATH += $(SRC_DIR) $(TLS_DIR)\n`, `VPATH += $(SRC_DIR) $(TLS_DIR) ${native}\nC_OPTIONS += -DROAM_XS_METER=1\n`, 'native source path');
+writeFileSync(join(out, 'roam-xsnap-worker.mk'), mk);
+
 const t0 = Date.now();
 execFileSync('make', [
-  '-f', 'xsnap-worker.mk',
+  '-f', join(out, 'roam-xsnap-worker.mk'),
   `MODDABLE=${join(pkg, 'moddable')}`,
   `TLS_DIR=${src}`,
   `BUILD_DIR=${out}`,
@@ -104,6 +138,6 @@ execFileSync('make', [
   'NAME=roam-xsnap-worker',
   'GOAL=release',
   `-j${Math.max(2, (await import('node:os')).cpus().length)}`,
-], { cwd: join(pkg, 'xsnap-native/xsnap/makefiles/lin'), stdio: 'inherit' });
+], { cwd: makefiles, stdio: 'inherit' });
 writeFileSync(stamp, want);
 console.log(`roam XS engine built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${bin}`);

@@ -4,6 +4,7 @@ import type { Clock, TimeQuality, TimerId } from '../../hal/clock.js';
 import type { Crypto, Random, Sha256 } from '../../hal/crypto.js';
 import { FlashError, type FlashRegion } from '../../hal/flash.js';
 import type { Platform } from '../../hal/index.js';
+import type { TokenSearch } from '../../hal/token-search.js';
 import { Op, request, WITH_PAYLOAD } from './bridge-wire.js';
 
 declare function issueCommand(message: ArrayBuffer): ArrayBuffer;
@@ -116,12 +117,18 @@ export function sha256Once(data: Uint8Array): Uint8Array {
 
 const xsRandom: Random = { bytes: (n) => call(Op.Random, [n]) };
 
-export function xsPlatform(): Platform & { clock: XsClock } {
+/** roam's XS engine has the firmware's native token search built in (build-xsnap.mjs). */
+declare const roamTokenSearch: TokenSearch | undefined;
+
+/** `native`: false for the portable token search only (what a platform without the C module runs). */
+export function xsPlatform(options: { native?: boolean } = {}): Platform & { clock: XsClock } {
   const regions = new Map<string, BridgedFlash>();
+  const tokenSearch = options.native === false || typeof roamTokenSearch !== 'function' ? undefined : roamTokenSearch;
   return {
     clock: new XsClock(),
     crypto: xsCrypto,
     random: xsRandom,
+    tokenSearch,
     flash(name) {
       let r = regions.get(name);
       if (!r) {

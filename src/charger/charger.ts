@@ -96,7 +96,7 @@ export class Charger {
     const flash = o.platform;
     const settings: AuthSettings = o.auth ?? loadAuthSettings(o.settings);
     const tokens = new TokenStore({
-      platform: { flash: (n) => flash.flash(n), crypto: flash.crypto }, backendKey: o.backendKey,
+      platform: { flash: (n) => flash.flash(n), crypto: flash.crypto, tokenSearch: flash.tokenSearch }, backendKey: o.backendKey,
       slots: p.tokenSlots, selector: p.tokenSelector, overlay: p.tokenOverlay,
     });
     const journal = new Journal(flash.flash(p.journal), { crypto: flash.crypto, deviceId: o.deviceId, signer: o.signer, settings: o.settings });

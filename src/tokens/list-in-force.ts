@@ -1,4 +1,5 @@
 import type { FlashRegion } from '../../hal/flash.js';
+import type { TokenSearch } from '../../hal/token-search.js';
 import type { Differential, DiffToken } from './diff.js';
 import { TokenUpdateError } from './errors.js';
 import { OverlayIndex } from './overlay-index.js';
@@ -27,7 +28,7 @@ export class ListInForce implements TokenLookup {
   private table?: TokenTable;
   readonly overlay: OverlayIndex;
 
-  constructor(private readonly slots: FlashRegion[], private readonly log: OverlayLog, private readonly maxOverlay: number) {
+  constructor(private readonly slots: FlashRegion[], private readonly log: OverlayLog, private readonly maxOverlay: number, private readonly search?: TokenSearch) {
     this.overlay = new OverlayIndex(log, maxOverlay);
   }
 
@@ -132,7 +133,7 @@ export class ListInForce implements TokenLookup {
   private mapped(): TokenTable {
     if (!this.table) {
       const region = this.slots[this.slot!];
-      this.table = new TokenTable(region.map ? region.map() : region.read(0, this.header!.headerLength + this.header!.bodyLength));
+      this.table = new TokenTable(region.map ? region.map() : region.read(0, this.header!.headerLength + this.header!.bodyLength), this.search);
     }
     return this.table;
   }

@@ -1,5 +1,6 @@
 import type { Crypto } from '../../hal/crypto.js';
 import type { FlashRegion } from '../../hal/flash.js';
+import type { TokenSearch } from '../../hal/token-search.js';
 import { openDiff } from './diff.js';
 import { TokenUpdateError } from './errors.js';
 import { H, HEADER_FIXED, SIGNATURE_BYTES, u32 } from './format.js';
@@ -12,8 +13,8 @@ import { readHeader } from './table.js';
 import type { TokenEntry, TokenLookup } from './types.js';
 
 export interface TokenStoreOptions {
-  /** Flash partitions by name, and SHA-256 / P-256 (native on a device). */
-  platform: { flash(name: string): FlashRegion; crypto: Crypto };
+  /** Flash partitions by name, SHA-256 / P-256 and the table's search (native on a device). */
+  platform: { flash(name: string): FlashRegion; crypto: Crypto; tokenSearch?: TokenSearch };
   /**
    * The provisioned backend P-256 public key (SEC1 uncompressed, 65 bytes): key
    * sequence 0, in force until a signed rotation stored in the selector replaces it.
@@ -77,7 +78,7 @@ export class TokenStore implements TokenLookup {
     const selector = new SlotSelector(options.platform.flash(options.selector ?? 'tokens-sel'));
     this.crypto = options.platform.crypto;
     this.keys = new KeyRing(selector, this.crypto, options.backendKey);
-    this.list = new ListInForce(slots, new OverlayLog(options.platform.flash(options.overlay ?? 'tokens-ovl')), options.maxOverlayEntries ?? 2560);
+    this.list = new ListInForce(slots, new OverlayLog(options.platform.flash(options.overlay ?? 'tokens-ovl')), options.maxOverlayEntries ?? 2560, options.platform.tokenSearch);
     this.transfer = new ImageTransfer(slots, selector, this.crypto, this.keys, this.list, options.resumeEvery ?? 64 * 1024);
     const sel = selector.selection;
     if (sel && sel.slot < 2) {

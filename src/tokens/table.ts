@@ -1,9 +1,11 @@
+import type { TokenSearch } from '../../hal/token-search.js';
 import { fromUtf8 } from '../codec/bytes.js';
 import { TokenUpdateError } from './errors.js';
 import {
   CHUNK_BITS, F_GROUPED, F_TYPE_SHIFT, F_VALID, FORMAT_VERSION, GROUP_PAIR_BYTES, GROUPED_DIRECTORY_FROM, H, HEADER_FIXED, MAGIC, MAX_PREFIX_HEX,
   NO_GROUP, SECTION_BYTES, SECTION_KINDS, TAIL_PAD, u16, u24, u32,
 } from './format.js';
+import { searchPlan, TUPLE_SCALE, UNDECIDED } from './search-plan.js';
 import { TOKEN_TYPES, WHITELISTS, type Partner, type TokenEntry, type TokenLookup } from './types.js';
 import { uidKind } from './uid.js';
 
@@ -109,6 +111,7 @@ interface KeySection {
   /** Common prefix: hex digits, and their value. */
   prefixHex: number;
   prefix: number;
+  dirBits: number;
   /** Hex digits parsed at once: the directory's, then the remainder's first chunk. */
   headHex: number;
   /** 2^(bits of the first chunk): splits that parse into bucket and chunk. */
@@ -135,6 +138,9 @@ interface KeySection {
  * allocates only the entry it returns (and a few short hex substrings to
  * parse). Costs are XS bytecodes (the meter counts one per instruction): a step
  * is one 32-bit DataView read and a shift, a hex field one native parseInt.
+ * With a native search (hal/token-search.ts) the bisection runs in C on the
+ * same bytes; this class still builds the entry, and answers where the native
+ * search does not decide.
  */
 export class TokenTable implements TokenLookup {
   readonly header: TableHeader;
@@ -145,9 +151,10 @@ export class TokenTable implements TokenLookup {
   private readonly tuples: number;
   private readonly view: DataView;
   private readonly keys: KeySection[];
+  private readonly plan?: Uint8Array;
 
-  /** `bytes`: the image (header + body, signature after it is ignored). */
-  constructor(private readonly bytes: Uint8Array) {
+  /** `bytes`: the image (header + body, signature after it is ignored); `search`: the platform's native search, if it has one. */
+  constructor(private readonly bytes: Uint8Array, private readonly search?: TokenSearch) {
     this.header = readHeader(bytes);
     const h = this.header;
     this.body = h.headerLength;
@@ -165,12 +172,13 @@ export class TokenTable implements TokenLookup {
       const dir = this.body + sec.indexOffset;
       const bits = 8 * (this.body + sec.dataOffset);
       return {
-        count: sec.count, grouped: sec.grouped, prefixHex: sec.prefixHex, prefix: this.view.getFloat64(dir, true),
+        count: sec.count, grouped: sec.grouped, prefixHex: sec.prefixHex, prefix: this.view.getFloat64(dir, true), dirBits: sec.dirBits,
         headHex: (sec.dirBits + c0) / 4, chunk0: Math.pow(2, c0), shift0: 32 - c0, rest, width: rest + h.attrBits,
         tail: rest - c0, tailAt: sec.prefixHex + (sec.dirBits + c0) / 4,
         dir: dir + 8, groupDir: dir + 8 + 4 * (Math.pow(2, sec.dirBits) + 1), bits, groups: this.body + sec.dataOffset + Math.ceil((sec.count * (rest + h.attrBits)) / 8) + TAIL_PAD,
       };
     });
+    if (search) this.plan = searchPlan(h, this.body, this.keys, this.textEnd);
   }
 
   get listVersion(): number {
@@ -187,6 +195,16 @@ export class TokenTable implements TokenLookup {
 
   /** `uid` already upper-cased (the store's lookup did it). */
   find(uid: string): TokenEntry | undefined {
+    if (this.search) {
+      const r = this.search(this.bytes, this.plan!, uid);
+      if (r >= 0) return this.entry(uid, Math.floor(r / TUPLE_SCALE), r % TUPLE_SCALE);
+      if (r !== UNDECIDED) return undefined;
+    }
+    return this.findHere(uid);
+  }
+
+  /** The portable search: what the native one must answer alike (test/tokens/native-search.test.ts). */
+  findHere(uid: string): TokenEntry | undefined {
     const kind = uidKind(uid);
     if (kind === 0) return this.lookupText(uid, this.header.sections[3], this.textEnd);
     return this.lookupKey(uid, this.keys[kind === 4 ? 0 : kind === 7 ? 1 : 2]);
