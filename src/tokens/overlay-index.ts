@@ -62,6 +62,9 @@ export function hashUidBytes(b: Uint8Array, at: number, n: number): number {
   return h;
 }
 
+// Held once: a global's property is looked up on every call otherwise.
+const fromCharCode = String.fromCharCode;
+
 /** Bits of a uid's hash its bucket in the index's directory is. */
 const KEY_BITS = 9;
 
@@ -236,12 +239,16 @@ export class OverlayIndex {
     const rd = this.reader, m = this.log.mapped();
     for (let j = e - 1; j >= lo; j--) {
       const o = k[j] - low;
-      const b = this.load(o, MAX_OP_BYTES, m);
-      if (!rd.op(b, this.winAt, b.length)) return null;
-      if (!rd.uidIs(b, uid)) continue;
+      // load(), inline: a call costs more than the rest of a hit's reading of its op.
+      const b = m ?? this.log.read(o, MAX_OP_BYTES);
+      if (!rd.op(b, m ? o : 0, b.length)) return null;
+      // The op's uid against the one sought: one native call makes its bytes a string of those
+      // units (exact: a byte is the UTF-16 unit at its place), ~300 XS units less than a loop over 14.
+      const at = rd.uidAt, len = rd.uidLength;
+      if (len !== uid.length || fromCharCode.apply(null, b.subarray(at, at + len) as unknown as number[]) !== uid) continue;
       const partner = partners[rd.partner];
       if (!rd.set || !partner) return null;
-      const group = rd.group(b);
+      const group = rd.groupLength < 0 ? undefined : rd.group(b);
       const version = this.versionAt(o, m);
       if (version < 0) return null;
       const entry: TokenEntry = { uid, partner, whitelist: WHITELISTS[rd.whitelist], valid: rd.valid, type: TOKEN_TYPES[rd.type], sourceVersion: version };

@@ -188,16 +188,6 @@ export class OverlayReader {
     return true;
   }
 
-  /**
-   * Whether the uid of the last op read is `uid` (upper-cased by the caller): each byte the
-   * UTF-16 unit of `uid` at its place. One native call makes the bytes a string of those
-   * units (a tap's ~300 XS units less than comparing 14 in a loop).
-   */
-  uidIs(b: Uint8Array, uid: string): boolean {
-    const at = this.uidAt, n = this.uidLength;
-    return uid.length === n && String.fromCharCode.apply(null, b.subarray(at, at + n) as unknown as number[]) === uid;
-  }
-
   /** The last op as the store wrote it. */
   decode(b: Uint8Array): OverlayOp {
     let uid = '';
