@@ -1,7 +1,7 @@
 import type { Crypto } from '../../hal/crypto.js';
 import type { FlashRegion } from '../../hal/flash.js';
 import { JournalError } from './errors.js';
-import { frameEntry, SEALED_FORMAT_VERSION, SECTOR_HEADER_BYTES, sectorHeader } from './frame.js';
+import { frameEntry, SEALED_FORMAT_VERSION, SECTOR_HEADER_BYTES, sectorHeader, T_RECORD } from './frame.js';
 import { scanArrays, type JournalScan, type ScanArrays } from './journal-recovery.js';
 import { isErased, SEAL_BYTES, sealFor } from './journal-seal.js';
 
@@ -155,13 +155,15 @@ export class SectorRing {
     return at;
   }
 
-  /** A record of `seq` was just written at flash offset `at`: it is the last record, its sector stays. */
-  recordWritten(at: number, seq: number): void {
-    const s = Math.floor(at / this.bs);
+  /** Writes the record entry of `seq` (write()): it is now the last record, and its sector stays. */
+  writeRecord(payload: Uint8Array, seq: number): number {
+    const at = this.write(T_RECORD, payload);
+    const s = this.head % this.sectors;
     if (this.firstSeqIn[s] === 0) this.firstSeqIn[s] = seq;
     this.lastSeqIn[s] = seq;
     this.lastRecordSeq = seq;
     this.keepCounter = this.head;
+    return at;
   }
 
   private openNextSector(): void {

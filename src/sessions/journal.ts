@@ -199,10 +199,6 @@ export class Journal {
     this.persistedAckCounter = scan.persistedAckCounter;
     this.ackAfterLast = scan.ackAfterLast;
     this.lastHash = scan.lastHash;
-    const report: RecoveryReport = {
-      liveSectors: 0, records: scan.records, lastSeq: 0, ackedSeq: 0, unsigned: 0, lostRecords: 0,
-      corruptEntries: scan.corruptEntries, damagedHeaders: scan.damagedHeaders, erasedSectors: 0,
-    };
     const at = positionsOf(scan);
     this.ring.adopt(scan, at.keepCounter);
     this.acked = at.acked;
@@ -213,15 +209,13 @@ export class Journal {
     this.unsaved.clear();
     this.ready = true;
     // Free sectors first (SectorRing.blankFreeSectors says why), then the acknowledged ones.
-    report.erasedSectors = this.ring.blankFreeSectors();
-    report.erasedSectors += this.ring.reclaim(this.acked);
-    this.ring.prepareNextSector();
-    report.liveSectors = this.ring.liveSectors;
-    report.lastSeq = this.lastSeqValue;
-    report.ackedSeq = this.acked;
-    report.unsigned = this.pending.length;
-    report.lostRecords = this.lost;
-    return report;
+    const ring = this.ring;
+    const erasedSectors = ring.blankFreeSectors() + ring.reclaim(this.acked);
+    ring.prepareNextSector();
+    return {
+      liveSectors: ring.liveSectors, records: scan.records, lastSeq: this.lastSeqValue, ackedSeq: this.acked, unsigned: this.pending.length,
+      lostRecords: this.lost, corruptEntries: scan.corruptEntries, damagedHeaders: scan.damagedHeaders, erasedSectors,
+    };
   }
 
   /** Where the unacknowledged records without a signature are: usually a short tail. */
@@ -270,8 +264,7 @@ export class Journal {
     if (!this.ring.fits(this.appendSizes(entry, options.reserved === true)))
       throw new JournalError('full', `journal ${this.flash.name} is full: ${this.depth} records wait for acknowledgement`);
     const hash = this.options.crypto.sha256(payload).digest();
-    const at = this.ring.write(T_RECORD, payload);
-    this.ring.recordWritten(at, seq);
+    const at = this.ring.writeRecord(payload, seq);
     this.pending.push({ seq, at: at + 3, length: payload.length });
     this.ackAfterLast = false;
     this.lastSeqValue = seq;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeCrypto, SimFlash } from '../../host-sim/hal/index.js';
 import type { FlashRegion } from '../../hal/flash.js';
 import { JournalError } from '../../src/sessions/errors.js';
-import { readSectorHeader, SECTOR_HEADER_BYTES, T_ACK, T_RECORD } from '../../src/sessions/frame.js';
+import { readSectorHeader, SECTOR_HEADER_BYTES, T_ACK } from '../../src/sessions/frame.js';
 import { SectorRing } from '../../src/sessions/journal-ring.js';
 
 // The ring's decisions on their own: which sector is erased and when, given
@@ -44,7 +44,7 @@ function ringOf(sectors: number) {
   });
   /** Writes records `from`..`to` as the journal does: the entry, then the ring's bookkeeping. */
   const records = (from: number, to: number) => {
-    for (let seq = from; seq <= to; seq++) ring.recordWritten(ring.write(T_RECORD, new Uint8Array(BODY).fill(seq)), seq);
+    for (let seq = from; seq <= to; seq++) ring.writeRecord(new Uint8Array(BODY).fill(seq), seq);
   };
   const blank = (s: number) => flash.inner.read(s * BS, BS).every((b) => b === 0xff);
   return { ring, flash, log, records, blank };
