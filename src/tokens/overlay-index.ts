@@ -77,6 +77,18 @@ function directory(old: Directory | undefined, length: number, count: number): D
   return wide ? new Uint32Array(length) : new Uint16Array(length);
 }
 
+/** d[b]: the first of the sorted values[0, count) at or above b · unit; its last entry `count`. */
+function fill(d: Directory, values: Float64Array | Uint32Array, count: number, unit: number): void {
+  const last = d.length - 1;
+  let i = 0;
+  for (let b = 0; b < last; b++) {
+    d[b] = i;
+    const next = (b + 1) * unit;
+    while (i < count && values[i] < next) i++;
+  }
+  d[last] = count;
+}
+
 // Doubling, but stopping at the bound once: at the bound the array holds it exactly.
 function size(length: number, need: number, first: number, bound: number): number {
   let n = length > 0 ? length * 2 : first;
@@ -261,25 +273,11 @@ export class OverlayIndex {
   // Native, and only after inserts: once per boot and per differential.
   private sort(): void {
     if (this.sorted) return;
-    const k = this.keys, n = this.changes, unit = this.bucketScale;
-    k.subarray(0, n).sort();
-    const d = (this.dir = directory(this.dir, (1 << KEY_BITS) + 1, n));
-    let i = 0;
-    for (let b = 0; b < 1 << KEY_BITS; b++) {
-      d[b] = i;
-      const next = (b + 1) * unit;
-      while (i < n && k[i] < next) i++;
-    }
-    d[1 << KEY_BITS] = n;
+    const n = this.changes;
+    this.keys.subarray(0, n).sort();
+    fill((this.dir = directory(this.dir, (1 << KEY_BITS) + 1, n)), this.keys, n, this.bucketScale);
     // Records are taken in log order: `tos` is sorted already.
-    const t = this.tos, r = this.records, td = (this.toDir = directory(this.toDir, 257, r));
-    i = 0;
-    for (let b = 0; b < 256; b++) {
-      td[b] = i;
-      const next = (b + 1) * 2 ** this.toShift;
-      while (i < r && t[i] < next) i++;
-    }
-    td[256] = r;
+    fill((this.toDir = directory(this.toDir, 257, this.records)), this.tos, this.records, 2 ** this.toShift);
     this.sorted = true;
   }
 
