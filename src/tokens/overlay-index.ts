@@ -102,7 +102,7 @@ function size(length: number, need: number, first: number, bound: number): numbe
  * times 2^s plus the flash offset of its op (s: the bits of an offset in the
  * region), sorted, so the ops of one hash are together in log order. Per record
  * holding changes, the flash offset of its `to` (a u32): the version that set
- * its entries. 8 bytes per change, 4 per record, and two directories (1 KiB).
+ * its entries. 8 bytes per change, 4 per record, and two directories (1.5 KiB).
  *
  * Exact: a hash only says where to look. A lookup reads the ops under its hash
  * from flash, latest first, and answers from the first whose uid equals the one
@@ -112,7 +112,7 @@ function size(length: number, need: number, first: number, bound: number): numbe
 export class OverlayIndex {
   private keys: Float64Array = new Float64Array(0);
   // Where the keys of each value of a hash's top KEY_BITS bits begin: a lookup bisects one
-  // bucket (~10 keys at the bound) instead of all, on every tap that misses the overlay.
+  // bucket (~5 keys at the bound) instead of all, on every tap that misses the overlay.
   private dir?: Directory;
   private tos: Uint32Array = new Uint32Array(0);
   // Where the records whose `to` lies in each 256th of the region begin: a hit bisects a few
