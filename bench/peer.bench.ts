@@ -8,6 +8,9 @@
 // 10 MB heap grows in the runner's device-sized 4 KB steps, a collection before
 // each, for minutes); above a 157 KB heap it could not run on an ESP32
 // (`peer.array.fits_157kb`), which it passes at 10k already. Never at 1M.
+// roam's lookup runs the native search of the table (hal/moddable/token-search.c,
+// built into the XS engine as into the firmware, one meter unit per probe);
+// `roam.portable_lookup_*` is the same store without it.
 import { hostPlatform, NodeSigner, type HostPlatform } from '../host-sim/hal/index.js';
 import { nodeCrypto } from '../host-sim/hal/node-crypto.js';
 import { SeededRandom } from '../host-sim/hal/seeded-random.js';
@@ -79,6 +82,10 @@ g.roamBoot = () => { store = new TokenStore({ platform: p, backendKey: key }); r
 g.roamWarm = () => store!.lookup('00000000');
 g.roamDrop = () => { store = undefined; };
 g.roamFind = (id: string) => store!.lookup(id);
+// The same store with the portable search only (no native module: hal/token-search.ts).
+let portable: TokenStore | undefined;
+g.portableBoot = () => { portable = new TokenStore({ platform: { ...p, tokenSearch: undefined }, backendKey: key }); return portable.lookup('00000000') === undefined; };
+g.portableFind = (id: string) => portable!.lookup(id);
 // A check's answer as bytes (what an evaluation hands back): [1] when true.
 g.yes = (b: boolean) => new Uint8Array(b ? [1] : []).buffer;
 `;
@@ -137,7 +144,7 @@ const bench: Bench = async ({ quick, log }) => {
     host.writeChunk(0, signed);
     host.commit();
     const roam = await XsSession.open(ENTRY, rp);
-    let roamWorst: number, roamMedian: number, roamBoot: number, roamHeap: number;
+    let roamWorst: number, roamMedian: number, roamBoot: number, roamHeap: number, portableWorst: number, portableMedian: number;
     try {
       await roam.eval(`roamKey(${JSON.stringify(keyHex)})`);
       await roam.eval('roamMap()');
@@ -151,15 +158,20 @@ const bench: Bench = async ({ quick, log }) => {
       for (const u of hits) await check(roam, `roamFind(${JSON.stringify(u)}) !== undefined`, `roam does not find ${u}`);
       for (const u of misses) await check(roam, `roamFind(${JSON.stringify(u)}) === undefined`, `roam finds ${u}`);
       ({ worst: roamWorst, median: roamMedian } = stats(await lookups(roam, 'roamFind', uids)));
+      await check(roam, 'portableBoot()', 'the portable store does not boot');
+      for (const u of hits) await check(roam, `JSON.stringify(portableFind(${JSON.stringify(u)})) === JSON.stringify(roamFind(${JSON.stringify(u)}))`, `the portable search answers ${u} otherwise`);
+      ({ worst: portableWorst, median: portableMedian } = stats(await lookups(roam, 'portableFind', uids)));
     } finally {
       roam.close();
     }
     add(`roam.lookup_worst.${N}`, roamWorst, `XS units (max of ${SAMPLES} hits and ${SAMPLES} misses, TokenStore.lookup)`);
     add(`roam.lookup_median.${N}`, roamMedian, 'XS units (median of the same 80)');
+    add(`roam.portable_lookup_worst.${N}`, portableWorst, 'XS units (max of the same 80, TokenStore.lookup without the native search: a platform without hal/moddable/token-search.c)');
+    add(`roam.portable_lookup_median.${N}`, portableMedian, 'XS units (median of the same 80, portable search)');
     add(`roam.boot_xs_units.${N}`, roamBoot, 'XS units of a TokenStore construction (empty overlay)');
     add(`roam.heap_bytes.${N}`, roamHeap, 'bytes of XS heap the store keeps after boot and a first lookup (slots at 16 B; mapped flash not heap)');
     add(`roam.storage_bytes_per_entry.${N}`, Math.round((signed.length / entries.length) * 100) / 100, 'bytes per entry (signed image, all included)');
-    log(`${N} roam: lookup worst ${roamWorst} median ${roamMedian}, boot ${roamBoot}, heap ${roamHeap} B`);
+    log(`${N} roam: lookup worst ${roamWorst} median ${roamMedian} (portable ${portableWorst} / ${portableMedian}), boot ${roamBoot}, heap ${roamHeap} B`);
     if (n > (process.env.ROAM_BENCH_PEER_100K ? 100_000 : 10_000)) {
       const at10k = figures.find((f) => f.name === 'peer.array.heap_bytes.10k')?.value;
       add(`array.fits_157kb.${N}`, 0, `not run at this size: the array's heap kept grows with the entries and is over ${HEAP_LIMIT} B from 10k (${at10k ?? '?'} B there)`);

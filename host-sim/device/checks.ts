@@ -6,7 +6,9 @@
 // Portable: bundled into the device test app, no Node imports.
 import type { Crypto, Signer } from '../../hal/crypto.js';
 import type { Settings, SettingValue } from '../../hal/settings.js';
+import type { TokenSearch } from '../../hal/token-search.js';
 import type { Transport } from '../../hal/transport.js';
+import { compareSearches } from '../../test/tokens/search-world.js';
 import { concatBytes, encodeCbor, utf8 } from '../../src/codec/index.js';
 import { bigintTo32 } from '../../src/crypto/index.js';
 import { SCENARIO_KEY } from '../../test/sessions/noble-signer.js';
@@ -20,6 +22,8 @@ export interface CheckHal {
   settings(domain: string): Settings;
   transport(options: { host: string; port: number; id: string }): Transport;
   setTimeout(callback: () => void, ms: number): void;
+  /** The native token search: hal/moddable's C on the device; none on Node. */
+  tokenSearch?: TokenSearch;
 }
 
 export interface CheckEnv {
@@ -176,4 +180,20 @@ const mqttBatch: DeviceCheck = {
   run: (hal, env) => roundTrip(hal, env, 'mqtt-batch-publish', [MQTT_BATCH_PAYLOAD]),
 };
 
-export const DEVICE_CHECKS: DeviceCheck[] = [rfc6979, deviceSigner, settings, mqttRoundTrip, mqttBatch];
+/**
+ * The native token search (hal/moddable/token-search.c, compiled by mcconfig) against the portable
+ * one on 64 images of 4 shapes, intact and damaged (test/tokens/search-world.ts): a disagreement
+ * fails the check. Its bytes are the tally, the same on Node, where the portable search answers alone.
+ */
+const tokenSearch: DeviceCheck = {
+  name: 'token-search',
+  device: 'hal/moddable/token-search.c (native) against src/tokens/table.ts (portable) on the same images; compiled by crypt SHA-256',
+  run(hal) {
+    const r = compareSearches(hal.tokenSearch ?? (() => -2), hal.crypto, 0x5eed, 64);
+    if (r.failure) fail('token-search', r.failure);
+    if (hal.tokenSearch && r.undecided >= r.lookups) fail('token-search', 'the native search decided nothing');
+    return utf8(JSON.stringify({ cases: r.cases, opened: r.opened, refused: r.refused, lookups: r.lookups, hits: r.hits }));
+  },
+};
+
+export const DEVICE_CHECKS: DeviceCheck[] = [rfc6979, deviceSigner, settings, mqttRoundTrip, mqttBatch, tokenSearch];

@@ -18,6 +18,7 @@ import { exactBuffer, moddableCrypto, ModdableSigner } from 'roam/hal/moddable/c
 import { installTextGlobals } from 'roam/hal/moddable/globals';
 import { PreferenceSettings } from 'roam/hal/moddable/settings';
 import { ModdableMqttTransport } from 'roam/hal/moddable/transport';
+import tokenSearch from 'roam/hal/moddable/token-search';
 
 const line = (s: string) => trace(`@roam ${s}\n`);
 const one = (s: string) => s.replace(/[\r\n]+/g, ' | ');
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
       clock: new T.VirtualClock(),
       random: new T.SeededRandom(s.seed ?? 1),
       crypto: countingCrypto(counts),
+      tokenSearch,
       flash(name) {
         const r = regions.get(name);
         if (!r) throw new Error(`no flash partition named ${name}`);
@@ -85,7 +87,7 @@ async function main(): Promise<void> {
       },
     };
     const flash = regions.size === 0 ? 'none asked' : `in-RAM NOR ${[...regions.values()].map((r) => `${r.name}:${r.byteLength / 1024}K`).join(',')} (mcsim has no flash module)`;
-    line(`via ${s.name} crypto=hal/moddable moddableCrypto (crypt Digest SHA-256, ecdsa verify); flash=${flash}; clock=VirtualClock; random=SeededRandom(${s.seed ?? 1})${(T.notes[s.name] ?? []).map((n) => `; ${n}`).join('')}`);
+    line(`via ${s.name} crypto=hal/moddable moddableCrypto (crypt Digest SHA-256, ecdsa verify); token search=hal/moddable/token-search.c; flash=${flash}; clock=VirtualClock; random=SeededRandom(${s.seed ?? 1})${(T.notes[s.name] ?? []).map((n) => `; ${n}`).join('')}`);
     items++;
     const ok = await item(s.name, () => s.run(platform), () => {
       const rw = [...regions.values()].reduce((a, r) => ({ reads: a.reads + r.reads, writes: a.writes + r.writes, erases: a.erases + r.erases }), { reads: 0, writes: 0, erases: 0 });
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
     settings: (domain: string) => new PreferenceSettings(domain),
     transport: (o: { host: string; port: number; id: string }) => new ModdableMqttTransport({ ...o, backoff: 500, maxBackoff: 2000 }),
     setTimeout: (callback: () => void, ms: number) => { Timer.set(callback, ms); },
+    tokenSearch,
   };
   for (const c of T.checks) {
     line(`via ${c.name} ${c.device}`);
