@@ -5,14 +5,16 @@ import { TOKEN_TYPES, WHITELISTS, type Partner, type TokenEntry } from './types.
 const NOT_HEX = /[^0-9A-F]/;
 // Below 2^21: (a 32-bit value) × M stays an exact double, no Math.imul call.
 const M = 1000003;
+// Held once: a global's property is looked up on every call otherwise.
+const fromCharCode = String.fromCharCode;
 
 /**
- * A hash of a uid: the same of its characters (a lookup) as of its bytes in an op
- * (hashUidBytes, at boot). Upper-case hex (canonical uids, card numbers) is hashed
- * as numbers, 8 digits a native parseInt (~35 XS units each); any other text a
- * character pair a step (~60 units each). It only says where to look: the index
- * compares the uid itself, and holds it in RAM only (rebuilt at boot), so the
- * function may change with no change on flash.
+ * A hash of a uid, or -1 if it holds a character no op can (boot refuses a uid
+ * that is not printable ASCII). Upper-case hex (canonical uids, card numbers) is
+ * hashed as numbers, 8 digits a native parseInt (~35 XS units each); any other
+ * text a character pair a step (~60 units each). It only says where to look: the
+ * index compares the uid itself, and holds it in RAM only (rebuilt at boot), so
+ * the function may change with no change on flash.
  */
 export function hashUid(uid: string): number {
   const n = uid.length;
@@ -28,42 +30,27 @@ export function hashUid(uid: string): number {
 function hashText(uid: string): number {
   let h = 0, i = 0;
   const n = uid.length;
-  for (; i + 1 < n; i += 2) h = ((h ^ ((uid.charCodeAt(i) << 8) | uid.charCodeAt(i + 1))) * M) >>> 0;
-  if (i < n) h = ((h ^ uid.charCodeAt(i)) * M) >>> 0;
+  for (; i + 1 < n; i += 2) {
+    const c = uid.charCodeAt(i), d = uid.charCodeAt(i + 1);
+    if (c < 0x21 || c > 0x7e || d < 0x21 || d > 0x7e) return -1;
+    h = ((h ^ ((c << 8) | d)) * M) >>> 0;
+  }
+  if (i < n) {
+    const c = uid.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return -1;
+    h = ((h ^ c) * M) >>> 0;
+  }
   return h;
 }
 
 /**
- * hashUid of the uid whose bytes are b[at, at + n), or -1 if one is not printable ASCII
- * (canonical uids are: a byte is then the UTF-16 unit a lookup hashes). The same
- * classes as hashUid: all of 0-9 A-F is hex, anything else text.
+ * hashUid of the uid whose bytes are b[at, at + n), each byte the UTF-16 unit of its
+ * value (one native call makes them the string a lookup hashes: the same value by
+ * construction); -1 if one is not printable ASCII.
  */
 export function hashUidBytes(b: Uint8Array, at: number, n: number): number {
-  const end = at + n;
-  let hex = n > 0;
-  for (let i = at; i < end; i++) {
-    const c = b[i];
-    if (c < 0x21 || c > 0x7e) return -1;
-    if (c < 0x30 || (c > 0x39 && c < 0x41) || c > 0x46) hex = false;
-  }
-  let h = 0;
-  if (hex) {
-    h = n;
-    for (let i = at; i < end; i += 8) {
-      let v = 0;
-      for (let j = i, e = Math.min(i + 8, end); j < e; j++) v = v * 16 + (b[j] < 0x41 ? b[j] - 0x30 : b[j] - 0x37);
-      h = ((h ^ v) * M) >>> 0;
-    }
-    return h;
-  }
-  let i = at;
-  for (; i + 1 < end; i += 2) h = ((h ^ ((b[i] << 8) | b[i + 1])) * M) >>> 0;
-  if (i < end) h = ((h ^ b[i]) * M) >>> 0;
-  return h;
+  return hashUid(fromCharCode.apply(null, b.subarray(at, at + n) as unknown as number[]));
 }
-
-// Held once: a global's property is looked up on every call otherwise.
-const fromCharCode = String.fromCharCode;
 
 /** Bits of a uid's hash its bucket in the index's directory is. */
 const KEY_BITS = 9;
@@ -236,7 +223,9 @@ export class OverlayIndex {
   lookup(uid: string, partners: readonly Partner[]): TokenEntry | null | undefined {
     if (this.changes === 0) return undefined;
     if (!this.sorted) this.sort();
-    const k = this.keys, scale = this.scale, h = hashUid(uid), dir = this.dir!, bucket = h >>> (32 - KEY_BITS);
+    const h = hashUid(uid);
+    if (h < 0) return undefined;
+    const k = this.keys, scale = this.scale, dir = this.dir!, bucket = h >>> (32 - KEY_BITS);
     const low = (h >>> this.hashShift) * scale, high = low + scale, end = dir[bucket + 1];
     let lo = dir[bucket], hi = end;
     while (lo < hi) {

@@ -116,8 +116,9 @@ describe('uid hash', () => {
     }
   });
 
-  it('refuses an op whose uid is not printable ASCII (a byte would not be the unit a lookup compares)', () => {
-    for (const bad of [[0x41, 0x20, 0x42], [0x41, 0x7f], [0xc3, 0xa9], [0x30, 0x31, 0x00]]) expect(hashUidBytes(Uint8Array.from(bad), 0, bad.length)).toBe(-1);
+  it('is -1 for a uid that is not printable ASCII, of bytes (boot refuses the op) and of a string (no op holds it)', () => {
+    for (const bad of [[0x41, 0x20, 0x42], [0x41, 0x7f], [0xc3, 0xa9], [0x30, 0x31, 0x00], [0x80]]) expect(hashUidBytes(Uint8Array.from(bad), 0, bad.length)).toBe(-1);
+    for (const bad of ['A1B2 C3D4', 'CARDÉ', '\ufffd', 'A\u0000', 'AB\u0141']) expect(hashUid(bad), bad).toBe(-1);
   });
 });
 
@@ -237,6 +238,8 @@ describe('overlay index', () => {
         for (const form of [uid, uid.toUpperCase(), uid.toLowerCase()]) expect(s.lookup(form), form).toMatchObject({ uid: uid.toUpperCase(), partner: { partyId: 'SEM' }, sourceVersion: 11 });
       }
       expect(s.lookup('card-ab-13')).toBeUndefined();
+      // Characters no op can hold: the table's answer (none), not an error.
+      for (const odd of ['card-Ab-1\u00e9', 'A1B2 C3D5', '\ufffd']) expect(s.lookup(odd), odd).toBeUndefined();
     }
   });
 
