@@ -4,6 +4,7 @@
 // their strict reproductions are the skipped tests in known-defects.test.ts.
 import { describe, expect, it } from 'vitest';
 import { KNOWN_DEFECTS, knownHits, runTarget, TARGETS } from './targets.js';
+import { XS_TARGETS } from './xs-targets.js';
 
 // sessions.journal-windows: its seeds are every single damage window (512 cases); npm run fuzz adds every pair.
 // sessions.journal-seals: three recoveries a case (sealed, unsealed, the damage properties).
@@ -19,6 +20,16 @@ describe('fuzz: every decoder a remote party or corrupted flash can reach', () =
       expect(r.rejected).toBeGreaterThan(0);
       expect(r.accepted).toBeGreaterThan(0);
     });
+  }
+
+  for (const t of XS_TARGETS) {
+    it(`${t.name} (inside XS): ${t.about}`, async () => {
+      const r = await t.run(300, 0x5eed);
+      expect(r.failure, r.failure).toBeUndefined();
+      expect(r.cases).toBe(300);
+      expect(r.rejected).toBeGreaterThan(0);
+      expect(r.accepted).toBeGreaterThan(0);
+    }, 120_000);
   }
 
   it('reports the known defects the run met (see known-defects.test.ts)', () => {

@@ -1,6 +1,6 @@
 // npm run fuzz [-- --cases N] [--only NAME[,NAME…]] [--seed S] [--jobs J] [--strict] [--stall SECONDS] [--no-exhaustive] [--list]
 //
-// Runs every fuzz target (test/fuzz/targets.ts) for N random cases after its
+// Runs every fuzz target (test/fuzz/targets.ts, and test/fuzz/xs-targets.ts inside XS) for N random cases after its
 // hostile seeds (default 1,000,000 per target; fewer where a target caps them)
 // and, for a target with a finite space (sessions.journal-windows: every pair
 // of damage windows), every input of it unless --no-exhaustive; each target in its own child
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Progress } from '../../host-sim/progress.js';
 import { fuzzOptions, KNOWN_DEFECTS, knownHits, runTarget, target, TARGETS, type FuzzResult } from './targets.js';
+import { XS_TARGETS } from './xs-targets.js';
 
 interface ChildReport { kind: 'progress'; done: number }
 interface ChildTotal { kind: 'total'; total: number }
@@ -20,6 +21,13 @@ interface ChildDone { kind: 'done'; result: FuzzResult; known: Record<string, nu
 
 async function child(name: string, cases: number, seed: number, strict: boolean, exhaustive: boolean): Promise<void> {
   fuzzOptions.strict = strict;
+  const xs = XS_TARGETS.find((x) => x.name === name);
+  if (xs) {
+    process.send!({ kind: 'total', total: Math.min(cases, xs.maxCases) } satisfies ChildTotal);
+    const result = await xs.run(cases, seed, (done) => process.send!({ kind: 'progress', done } satisfies ChildReport));
+    await new Promise<void>((r) => process.send!({ kind: 'done', result, known: {} } satisfies ChildDone, undefined, {}, () => r()));
+    return;
+  }
   // What the target will run: its seeds, its finite space (counted here, not kept), its random cases.
   const t = target(name);
   let total = t.seeds().length + Math.min(cases, t.maxCases ?? Infinity);
@@ -116,11 +124,11 @@ async function main(): Promise<void> {
   const stall = integer('stall', values.stall!, 1, 86_400);
   if (values.child) return child(values.child, cases, seed, values.strict!, !values['no-exhaustive']);
   if (values.list) {
-    for (const t of TARGETS) console.log(`${t.name}\n    ${t.about}`);
+    for (const t of [...TARGETS, ...XS_TARGETS]) console.log(`${t.name}\n    ${t.about}`);
     return;
   }
   const wanted = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
-  const chosen = TARGETS.filter((t) => !wanted || wanted.some((w) => t.name === w || t.name.startsWith(`${w}.`) || t.name.includes(w)));
+  const chosen = [...TARGETS, ...XS_TARGETS].filter((t) => !wanted || wanted.some((w) => t.name === w || t.name.startsWith(`${w}.`) || t.name.includes(w)));
   if (chosen.length === 0) usage(`--only ${values.only} matches no target; --list shows them`);
   console.log(`fuzz: ${chosen.length} targets × ${fmt(cases)} cases (after their seeds), seed ${seed}, ${values.jobs} at a time${values.strict ? ', strict (known defects fail)' : ''}`);
   const queue = [...chosen];

@@ -27,15 +27,15 @@ describe('native token search', () => {
   it('answers as the portable search on intact and damaged images', async () => {
     const xs = await XsSession.open(ENTRY, hostPlatform({}));
     try {
-      const report = JSON.parse(new TextDecoder().decode((await xs.eval('compare(0x5eed, 400)')).result));
+      const report = JSON.parse(new TextDecoder().decode((await xs.eval('compare(0x51ab, 250)')).result));
       expect(report.failure, report.failure).toBeUndefined();
-      expect(report.cases).toBe(400);
+      expect(report.cases).toBe(250);
       // Both sides were exercised: images opened and refused, hits and misses, uids left to the portable search.
-      expect(report.opened).toBeGreaterThan(100);
+      expect(report.opened).toBeGreaterThan(60);
       expect(report.refused).toBeGreaterThan(10);
-      expect(report.hits).toBeGreaterThan(1000);
-      expect(report.lookups - report.hits).toBeGreaterThan(1000);
-      expect(report.undecided).toBeGreaterThan(100);
+      expect(report.hits).toBeGreaterThan(500);
+      expect(report.lookups - report.hits).toBeGreaterThan(500);
+      expect(report.undecided).toBeGreaterThan(60);
     } finally {
       xs.close();
     }
