@@ -19,21 +19,21 @@
 
 #ifdef ROAM_XS_METER
 extern void roamMeter(xsMachine* the, uint32_t count);
-#define METER(count) roamMeter(the, count)
+#define ROAM_METER(count) roamMeter(the, count)
 #else
-#define METER(count)
+#define ROAM_METER(count)
 #endif
 
-#define MISS (-1)
-#define UNDECIDED (-2)
-#define NO_GROUP 0xFFFFFF
-#define TUPLE_SCALE 16777216.0
-#define PAIR_BYTES 7
+#define ROAM_MISS (-1)
+#define ROAM_UNDECIDED (-2)
+#define ROAM_NO_GROUP 0xFFFFFF
+#define ROAM_TUPLE_SCALE 16777216.0
+#define ROAM_PAIR_BYTES 7
 
 /* Plan words (src/tokens/search-plan.ts, PLAN and KEY). */
-enum { TEXT_COUNT, TEXT_INDEX, TEXT_DATA, TEXT_END, ATTR_BITS, TUPLES, GROUPED_DIRECTORY_FROM, KEYS = 8 };
-enum { COUNT, GROUPED, PREFIX_HEX, PREFIX_LO, PREFIX_HI, DIR_BITS, REST, WIDTH, DIR, GROUP_DIR, BITS, GROUPS, KEY_WORDS };
-#define PLAN_WORDS (KEYS + 3 * KEY_WORDS)
+enum { P_TEXT_COUNT, P_TEXT_INDEX, P_TEXT_DATA, P_TEXT_END, P_ATTR_BITS, P_TUPLES, P_GROUPED_DIRECTORY_FROM, P_KEYS = 8 };
+enum { K_COUNT, K_GROUPED, K_PREFIX_HEX, K_PREFIX_LO, K_PREFIX_HI, K_DIR_BITS, K_REST, K_WIDTH, K_DIR, K_GROUP_DIR, K_BITS, K_GROUPS, K_KEY_WORDS };
+#define P_PLAN_WORDS (P_KEYS + 3 * K_KEY_WORDS)
 
 typedef struct {
 	const uint8_t *image;
@@ -44,28 +44,28 @@ typedef struct {
 	const char *uid;
 	uint32_t uidLength;
 	uint32_t probes;
-} Search;
+} RoamSearch;
 
-static uint32_t le32(const uint8_t *p)
+static uint32_t roamLE32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-static uint32_t word(const uint8_t *plan, int i)
+static uint32_t planWord(const uint8_t *plan, int i)
 {
-	return le32(plan + 4 * i);
+	return roamLE32(plan + 4 * i);
 }
 
 /* u32 little-endian in the image at `at`; 0 if it is not all inside. */
-static int image32(const Search *s, uint64_t at, uint32_t *out)
+static int imageWord(const RoamSearch *s, uint64_t at, uint32_t *out)
 {
 	if (at + 4 > s->length) return 0;
-	*out = le32(s->image + at);
+	*out = roamLE32(s->image + at);
 	return 1;
 }
 
 /* `width` (1..32) bits at bit `pos`, most significant first: how keys and attributes are stored. */
-static int field(const Search *s, uint64_t pos, uint32_t width, uint32_t *out)
+static int imageField(const RoamSearch *s, uint64_t pos, uint32_t width, uint32_t *out)
 {
 	uint64_t first = pos >> 3, last = (pos + width - 1) >> 3, x = 0, i;
 	if (last >= s->length) return 0;
@@ -76,7 +76,7 @@ static int field(const Search *s, uint64_t pos, uint32_t width, uint32_t *out)
 }
 
 /* The value of `count` (≤ 16) upper-case hex digits of the uid from `at` (checked hex by the caller). */
-static uint64_t hex(const Search *s, uint32_t at, uint32_t count)
+static uint64_t uidHex(const RoamSearch *s, uint32_t at, uint32_t count)
 {
 	uint64_t v = 0;
 	for (uint32_t i = at; i < at + count; i++) {
@@ -87,45 +87,45 @@ static uint64_t hex(const Search *s, uint32_t at, uint32_t count)
 }
 
 /* The group of grouped entry `entry` of `bucket`: its (entry, group) pair, bisected. */
-static uint32_t groupOf(Search *s, const uint8_t *k, uint32_t entry, uint32_t bucket)
+static uint32_t groupOfEntry(RoamSearch *s, const uint8_t *k, uint32_t entry, uint32_t bucket)
 {
-	uint32_t grouped = word(k, GROUPED), a, b;
+	uint32_t grouped = planWord(k, K_GROUPED), a, b;
 	int64_t low = 0, high = (int64_t)grouped - 1;
-	if (grouped > word(s->plan, GROUPED_DIRECTORY_FROM)) {
-		uint64_t at = (uint64_t)word(k, GROUP_DIR) + 4 * (uint64_t)bucket;
-		if (!image32(s, at, &a) || !image32(s, at + 4, &b)) return NO_GROUP;
+	if (grouped > planWord(s->plan, P_GROUPED_DIRECTORY_FROM)) {
+		uint64_t at = (uint64_t)planWord(k, K_GROUP_DIR) + 4 * (uint64_t)bucket;
+		if (!imageWord(s, at, &a) || !imageWord(s, at + 4, &b)) return ROAM_NO_GROUP;
 		low = a;
 		high = (int64_t)b - 1;
-		if (high >= (int64_t)grouped) return NO_GROUP;
+		if (high >= (int64_t)grouped) return ROAM_NO_GROUP;
 	}
 	while (low <= high) {
 		int64_t mid = (low + high) >> 1;
-		uint64_t at = (uint64_t)word(k, GROUPS) + PAIR_BYTES * (uint64_t)mid;
+		uint64_t at = (uint64_t)planWord(k, K_GROUPS) + ROAM_PAIR_BYTES * (uint64_t)mid;
 		uint32_t e;
 		s->probes++;
-		if (!image32(s, at, &e) || at + PAIR_BYTES > s->length) return NO_GROUP;
-		if (e == entry) return le32(s->image + at + 3) >> 8;
+		if (!imageWord(s, at, &e) || at + ROAM_PAIR_BYTES > s->length) return ROAM_NO_GROUP;
+		if (e == entry) return roamLE32(s->image + at + 3) >> 8;
 		if (e < entry) low = mid + 1;
 		else high = mid - 1;
 	}
-	return NO_GROUP;
+	return ROAM_NO_GROUP;
 }
 
 /* A hex uid of 4, 7 or 10 bytes in its key section: prefix, directory, then a bisection of one bucket. */
-static double findKey(Search *s, int section)
+static double findInKeys(RoamSearch *s, int section)
 {
-	const uint8_t *k = s->plan + 4 * (KEYS + section * KEY_WORDS);
-	uint32_t count = word(k, COUNT), prefixHex = word(k, PREFIX_HEX), dirHex = word(k, DIR_BITS) / 4;
-	uint32_t rest = word(k, REST), width = word(k, WIDTH), attrBits = word(s->plan, ATTR_BITS), bucket, a, b;
-	uint64_t dir, bits = word(k, BITS);
+	const uint8_t *k = s->plan + 4 * (P_KEYS + section * K_KEY_WORDS);
+	uint32_t count = planWord(k, K_COUNT), prefixHex = planWord(k, K_PREFIX_HEX), dirHex = planWord(k, K_DIR_BITS) / 4;
+	uint32_t rest = planWord(k, K_REST), width = planWord(k, K_WIDTH), attrBits = planWord(s->plan, P_ATTR_BITS), bucket, a, b;
+	uint64_t dir, bits = planWord(k, K_BITS);
 	int64_t low, high;
-	if (prefixHex > 0 && hex(s, 0, prefixHex) != (((uint64_t)word(k, PREFIX_HI) << 32) | word(k, PREFIX_LO))) return MISS;
-	bucket = dirHex ? (uint32_t)hex(s, prefixHex, dirHex) : 0;
-	dir = (uint64_t)word(k, DIR) + 4 * (uint64_t)bucket;
-	if (!image32(s, dir, &a) || !image32(s, dir + 4, &b)) return MISS;
+	if (prefixHex > 0 && uidHex(s, 0, prefixHex) != (((uint64_t)planWord(k, K_PREFIX_HI) << 32) | planWord(k, K_PREFIX_LO))) return ROAM_MISS;
+	bucket = dirHex ? (uint32_t)uidHex(s, prefixHex, dirHex) : 0;
+	dir = (uint64_t)planWord(k, K_DIR) + 4 * (uint64_t)bucket;
+	if (!imageWord(s, dir, &a) || !imageWord(s, dir + 4, &b)) return ROAM_MISS;
 	low = a;
 	high = (int64_t)b - 1;
-	if (high >= (int64_t)count) return MISS; /* damaged directory */
+	if (high >= (int64_t)count) return ROAM_MISS; /* damaged directory */
 	while (low <= high) {
 		int64_t mid = (low + high) >> 1;
 		uint64_t pos = bits + (uint64_t)mid * width;
@@ -136,35 +136,35 @@ static double findKey(Search *s, int section)
 		for (off = 0; off < rest && c == 0; off += 32) {
 			uint32_t w = rest - off < 32 ? rest - off : 32, e;
 			uint64_t u;
-			if (!field(s, pos + off, w, &e)) return MISS;
-			u = hex(s, at + off / 4, w / 4);
+			if (!imageField(s, pos + off, w, &e)) return ROAM_MISS;
+			u = uidHex(s, at + off / 4, w / 4);
 			c = e < u ? -1 : e > u ? 1 : 0;
 		}
 		if (c < 0) { low = mid + 1; continue; }
 		if (c > 0) { high = mid - 1; continue; }
-		if (attrBits > 0 && !field(s, pos + rest, attrBits, &tuple)) return MISS;
-		if (tuple >= s->tuples) return MISS; /* no such palette tuple */
-		return tuple * TUPLE_SCALE + (s->flags[tuple] ? groupOf(s, k, (uint32_t)mid, bucket) : NO_GROUP);
+		if (attrBits > 0 && !imageField(s, pos + rest, attrBits, &tuple)) return ROAM_MISS;
+		if (tuple >= s->tuples) return ROAM_MISS; /* no such palette tuple */
+		return tuple * ROAM_TUPLE_SCALE + (s->flags[tuple] ? groupOfEntry(s, k, (uint32_t)mid, bucket) : ROAM_NO_GROUP);
 	}
-	return MISS;
+	return ROAM_MISS;
 }
 
 /* Any other uid among the text entries: a bisection by byte order (ASCII: the order of JavaScript's strings). */
-static double findText(Search *s)
+static double findInText(RoamSearch *s)
 {
 	const uint8_t *p = s->plan;
-	uint64_t index = word(p, TEXT_INDEX), data = word(p, TEXT_DATA), end = word(p, TEXT_END);
-	int64_t low = 0, high = (int64_t)word(p, TEXT_COUNT) - 1;
-	if (end > s->length) return MISS;
+	uint64_t index = planWord(p, P_TEXT_INDEX), data = planWord(p, P_TEXT_DATA), end = planWord(p, P_TEXT_END);
+	int64_t low = 0, high = (int64_t)planWord(p, P_TEXT_COUNT) - 1;
+	if (end > s->length) return ROAM_MISS;
 	while (low <= high) {
 		int64_t mid = (low + high) >> 1;
 		uint32_t off, len, i;
 		uint64_t at;
 		int c = 0;
 		s->probes++;
-		if (!image32(s, index + 4 * (uint64_t)mid, &off)) return MISS;
+		if (!imageWord(s, index + 4 * (uint64_t)mid, &off)) return ROAM_MISS;
 		at = data + off;
-		if (at >= end || at + 6 + s->image[at] > end) return MISS; /* damaged offset or length */
+		if (at >= end || at + 6 + s->image[at] > end) return ROAM_MISS; /* damaged offset or length */
 		len = s->image[at];
 		for (i = 0; i < len && i < s->uidLength && c == 0; i++) {
 			uint8_t e = s->image[at + 1 + i], u = (uint8_t)s->uid[i];
@@ -173,18 +173,18 @@ static double findText(Search *s)
 		if (c == 0) c = len < s->uidLength ? -1 : len > s->uidLength ? 1 : 0;
 		if (c == 0) {
 			const uint8_t *t = s->image + at + 1 + len;
-			return (t[0] | (t[1] << 8)) * TUPLE_SCALE + (t[2] | (t[3] << 8) | (t[4] << 16));
+			return (t[0] | (t[1] << 8)) * ROAM_TUPLE_SCALE + (t[2] | (t[3] << 8) | (t[4] << 16));
 		}
 		if (c < 0) low = mid + 1;
 		else high = mid - 1;
 	}
-	return MISS;
+	return ROAM_MISS;
 }
 
 /* search(image, plan, uid): hal/token-search.ts */
 void xs_roam_token_search(xsMachine *the)
 {
-	Search s;
+	RoamSearch s;
 	void *image, *plan;
 	xsUnsignedValue imageLength, planLength;
 	uint32_t i, hexDigits = 0;
@@ -195,23 +195,23 @@ void xs_roam_token_search(xsMachine *the)
 	s.image = image;
 	s.length = imageLength;
 	s.plan = plan;
-	if (planLength < 4 * PLAN_WORDS) xsRangeError("token search: plan of %u bytes", (unsigned)planLength);
-	s.tuples = word(s.plan, TUPLES);
-	if (planLength < 4 * PLAN_WORDS + s.tuples) xsRangeError("token search: plan of %u bytes for %u tuples", (unsigned)planLength, (unsigned)s.tuples);
-	s.flags = s.plan + 4 * PLAN_WORDS;
+	if (planLength < 4 * P_PLAN_WORDS) xsRangeError("token search: plan of %u bytes", (unsigned)planLength);
+	s.tuples = planWord(s.plan, P_TUPLES);
+	if (planLength < 4 * P_PLAN_WORDS + s.tuples) xsRangeError("token search: plan of %u bytes for %u tuples", (unsigned)planLength, (unsigned)s.tuples);
+	s.flags = s.plan + 4 * P_PLAN_WORDS;
 	s.probes = 0;
 	for (i = 0; s.uid[i]; i++) {
 		char c = s.uid[i];
 		if (c & 0x80) {
 			/* Past ASCII: the portable search compares it as JavaScript orders strings. */
-			xsmcSetInteger(xsResult, UNDECIDED);
+			xsmcSetInteger(xsResult, ROAM_UNDECIDED);
 			return;
 		}
 		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')) hexDigits++;
 	}
 	s.uidLength = i;
-	if (hexDigits == i && (i == 8 || i == 14 || i == 20)) found = findKey(&s, i == 8 ? 0 : i == 14 ? 1 : 2);
-	else found = findText(&s);
-	METER(s.probes);
+	if (hexDigits == i && (i == 8 || i == 14 || i == 20)) found = findInKeys(&s, i == 8 ? 0 : i == 14 ? 1 : 2);
+	else found = findInText(&s);
+	ROAM_METER(s.probes);
 	xsmcSetNumber(xsResult, found);
 }
