@@ -7,6 +7,9 @@ const NOT_HEX = /[^0-9A-F]/;
 const M = 1000003;
 // Held once: a global's property is looked up on every call otherwise.
 const fromCharCode = String.fromCharCode;
+// A byte's value as an upper-case hex digit, -1 if it is not one.
+const DIGIT = new Int8Array(256).fill(-1);
+for (let c = 0; c < 16; c++) DIGIT['0123456789ABCDEF'.charCodeAt(c)] = c;
 
 /**
  * A hash of a uid, or -1 if it holds a character no op can (boot refuses a uid
@@ -44,12 +47,43 @@ function hashText(uid: string): number {
 }
 
 /**
- * hashUid of the uid whose bytes are b[at, at + n), each byte the UTF-16 unit of its
- * value (one native call makes them the string a lookup hashes: the same value by
- * construction); -1 if one is not printable ASCII.
+ * hashUid of the uid whose bytes are b[at, at + n) (each byte the UTF-16 unit of its
+ * value), or -1 if one is not printable ASCII. Boot runs it once per change, with no
+ * allocation: the hex digits are summed as parseInt would, a run of 8 a value, two a step.
  */
 export function hashUidBytes(b: Uint8Array, at: number, n: number): number {
-  return hashUid(fromCharCode.apply(null, b.subarray(at, at + n) as unknown as number[]));
+  const end = at + n;
+  let h = n, v = 0, k = 0, i = at;
+  for (; i + 1 < end; i += 2) {
+    const x = DIGIT[b[i]], y = DIGIT[b[i + 1]];
+    if ((x | y) < 0) return hashTextBytes(b, at, end);
+    v = v * 256 + x * 16 + y;
+    if ((k += 2) === 8) {
+      h = ((h ^ v) * M) >>> 0;
+      v = k = 0;
+    }
+  }
+  if (i < end) {
+    const x = DIGIT[b[i]];
+    if (x < 0) return hashTextBytes(b, at, end);
+    v = v * 16 + x;
+    k++;
+  }
+  return k > 0 ? ((h ^ v) * M) >>> 0 : h;
+}
+
+function hashTextBytes(b: Uint8Array, at: number, end: number): number {
+  let h = 0, i = at;
+  for (; i + 1 < end; i += 2) {
+    const c = b[i], d = b[i + 1];
+    if (c < 0x21 || c > 0x7e || d < 0x21 || d > 0x7e) return -1;
+    h = ((h ^ ((c << 8) | d)) * M) >>> 0;
+  }
+  if (i < end) {
+    if (b[i] < 0x21 || b[i] > 0x7e) return -1;
+    h = ((h ^ b[i]) * M) >>> 0;
+  }
+  return h;
 }
 
 /** Bits of a uid's hash its bucket in the index's directory is. */
