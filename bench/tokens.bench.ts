@@ -67,6 +67,8 @@ g.bootDefault = (key: string, collect = false) => {
   return store.status.overlayChanges;
 };
 g.dropOverlay = () => { (store as any).list.overlay.reset(); };
+// The overlay index's lookup alone (the store's upper-cases the uid, then asks it first).
+g.overlayLook = (uid: string) => (store as any).list.overlay.lookup(uid, (store as any).list.header.partners);
 // An offline tap decided from the store. A fresh authorizer per tap: no re-tap window held (a
 // charger's usual state; each window held adds a scan to every tap, src/auth's cost, not the list's).
 let auth: Authorizer;
@@ -218,64 +220,9 @@ const bench: Bench = async ({ quick, log }) => {
       xs.close();
     }
     if (n === sizes[0]) figures.push(...(await rotationFigures(signed, label(n))));
+    // The overlay's lookups and taps at the smallest size too (flat from 1k to 1M), its RAM and boot at the largest.
+    if (n === sizes[0] || n === largest) figures.push(...(await overlayFigures(signed, lists, n, n === largest, log)));
     if (n !== largest) continue;
-
-    // The overlay at its default bound, in records of 64 changes and (worst for RAM) of one.
-    const template = lists.flatMap((l) => l.tokens as Record<string, unknown>[]).find((t) => t.type === 'RFID')!;
-    for (const per of [64, 1]) {
-      const o = overlayAtBound(signed, template, per);
-      const tag = per === 1 ? '_worst' : '';
-      const layout = `${o.changes.toLocaleString('en-US')} changes in ${o.records.toLocaleString('en-US')} records of ${per}`;
-      log(`overlay at its bound: ${layout}`);
-      const ovXs = await XsSession.open(ENTRY, o.p);
-      try {
-        await ovXs.eval('mapOverlay()');
-        const before = await ovXs.liveHeap();
-        const boot = await ovXs.peakHeap(`bootDefault(${JSON.stringify(keyHex)})`);
-        const booted = await ovXs.liveHeap();
-        await ovXs.eval('dropOverlay()');
-        const dropped = await ovXs.liveHeap();
-        const collected = await ovXs.peakHeap(`bootDefault(${JSON.stringify(keyHex)}, true)`);
-        figures.push({ name: `tokens.overlay_heap_bytes${tag}.${label(n)}`, value: booted - dropped, unit: `bytes of XS heap the overlay keeps after boot (${layout}; slots at 16 B)` });
-        figures.push({ name: `tokens.overlay_boot_xs_units${tag}.${label(n)}`, value: boot.units, unit: `XS units of a store's boot (${layout})` });
-        figures.push({ name: `tokens.overlay_boot_xs_peak_bytes${tag}.${label(n)}`, value: collected.peakHeapBytes, unit: `bytes (XS heap growth during a boot, whole store, collected before each flash read; it keeps ${booted - before})` });
-        figures.push({ name: `tokens.overlay_boot_xs_peak_bytes_uncollected${tag}.${label(n)}`, value: boot.peakHeapBytes, unit: 'bytes (the same, garbage not yet collected included)' });
-        if (per !== 1) continue;
-        // Lookups on the layout with most records (a hit also finds its record's version).
-        await ovXs.eval(`bootDefault(${JSON.stringify(keyHex)})`);
-        await ovXs.eval('warm()');
-        const r = new SeededRandom(n + 1);
-        const all = lists.flatMap((l) => l.tokens as { uid: string }[]);
-        const inOverlay = new Set(o.added);
-        const sample = (pick: () => string, ok: (u: string) => boolean) => {
-          const out: string[] = [];
-          while (out.length < SAMPLES) { const u = pick(); if (ok(u)) out.push(u); }
-          return out;
-        };
-        const kinds: Array<[string, string, string[]]> = [
-          ['hit', 'uids the overlay added', sample(() => o.added[r.below(o.added.length)], () => true)],
-          ['miss', 'uids on the table, not in the overlay', sample(() => all[r.below(all.length)].uid, (u) => !inOverlay.has(u.toUpperCase()) && o.host.lookup(u) !== undefined)],
-          ['absent', 'uids on neither', sample(() => randomUid(r), (u) => o.host.lookup(u) === undefined)],
-        ];
-        for (const [kind, what, uids] of kinds) {
-          const units: number[] = [];
-          const taps: number[] = [];
-          for (const u of uids) {
-            units.push(await ovXs.units(`look(${JSON.stringify(u)})`));
-            // A reader delivers UIDs: card numbers are refused before a lookup.
-            if (/^([0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/.test(u) && !/^08.{6}$/.test(u)) {
-              await ovXs.eval('setupAuth()');
-              taps.push(await ovXs.units(`tap(${JSON.stringify(u)})`));
-            }
-          }
-          figures.push({ name: `tokens.overlay_lookup_xs_units.${kind}.${label(n)}`, value: Math.max(...units), unit: `XS units (max of ${SAMPLES} ${what}; overlay at its bound, ${layout})` });
-          figures.push({ name: `tokens.overlay_lookup_xs_units.${kind}_mean.${label(n)}`, value: Math.round(units.reduce((a, b) => a + b) / units.length), unit: `XS units (mean of ${SAMPLES})` });
-          figures.push({ name: `tokens.overlay_tap_xs_units.${kind}.${label(n)}`, value: Math.max(...taps), unit: `XS units (max of ${taps.length} offline tap decisions through the store: the UIDs among those uids)` });
-        }
-      } finally {
-        ovXs.close();
-      }
-    }
 
     // Full apply inside XS on a fresh session (peak heap is only meaningful there).
     const applyPlatform = platformFor(signed.length, signed);
@@ -329,6 +276,76 @@ const bench: Bench = async ({ quick, log }) => {
   }
   return figures;
 };
+
+/**
+ * The overlay at its default bound, in records of 64 changes and (worst for RAM) of one: its
+ * heap and boot (`full`), and, on records of one (the most records: a hit finds its record's
+ * version among them), lookups and offline taps that hit it, miss it, or find neither.
+ */
+async function overlayFigures(signed: Uint8Array, lists: ReturnType<typeof partnerLists>, n: number, full: boolean, log: (line: string) => void): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const template = lists.flatMap((l) => l.tokens as Record<string, unknown>[]).find((t) => t.type === 'RFID')!;
+  for (const per of full ? [64, 1] : [1]) {
+    const o = overlayAtBound(signed, template, per);
+    const tag = per === 1 ? '_worst' : '';
+    const layout = `${o.changes.toLocaleString('en-US')} changes in ${o.records.toLocaleString('en-US')} records of ${per}`;
+    log(`overlay at its bound: ${layout}`);
+    const ovXs = await XsSession.open(ENTRY, o.p);
+    try {
+      await ovXs.eval('mapOverlay()');
+      if (full) {
+        const before = await ovXs.liveHeap();
+        const boot = await ovXs.peakHeap(`bootDefault(${JSON.stringify(keyHex)})`);
+        const booted = await ovXs.liveHeap();
+        await ovXs.eval('dropOverlay()');
+        const dropped = await ovXs.liveHeap();
+        const collected = await ovXs.peakHeap(`bootDefault(${JSON.stringify(keyHex)}, true)`);
+        figures.push({ name: `tokens.overlay_heap_bytes${tag}.${label(n)}`, value: booted - dropped, unit: `bytes of XS heap the overlay keeps after boot (${layout}; slots at 16 B)` });
+        figures.push({ name: `tokens.overlay_boot_xs_units${tag}.${label(n)}`, value: boot.units, unit: `XS units of a store's boot (${layout})` });
+        figures.push({ name: `tokens.overlay_boot_xs_peak_bytes${tag}.${label(n)}`, value: collected.peakHeapBytes, unit: `bytes (XS heap growth during a boot, whole store, collected before each flash read; it keeps ${booted - before})` });
+        figures.push({ name: `tokens.overlay_boot_xs_peak_bytes_uncollected${tag}.${label(n)}`, value: boot.peakHeapBytes, unit: 'bytes (the same, garbage not yet collected included)' });
+      }
+      if (per !== 1) continue;
+      // Lookups on the layout with most records (a hit also finds its record's version).
+      await ovXs.eval(`bootDefault(${JSON.stringify(keyHex)})`);
+      await ovXs.eval('warm()');
+      const r = new SeededRandom(n + 1);
+      const all = lists.flatMap((l) => l.tokens as { uid: string }[]);
+      const inOverlay = new Set(o.added);
+      const sample = (pick: () => string, ok: (u: string) => boolean) => {
+        const out: string[] = [];
+        while (out.length < SAMPLES) { const u = pick(); if (ok(u)) out.push(u); }
+        return out;
+      };
+      const kinds: Array<[string, string, string[]]> = [
+        ['hit', 'uids the overlay added', sample(() => o.added[r.below(o.added.length)], () => true)],
+        ['miss', 'uids on the table, not in the overlay', sample(() => all[r.below(all.length)].uid, (u) => !inOverlay.has(u.toUpperCase()) && o.host.lookup(u) !== undefined)],
+        ['absent', 'uids on neither', sample(() => randomUid(r), (u) => o.host.lookup(u) === undefined)],
+      ];
+      for (const [kind, what, uids] of kinds) {
+        const units: number[] = [];
+        const own: number[] = [];
+        const taps: number[] = [];
+        for (const u of uids) {
+          units.push(await ovXs.units(`look(${JSON.stringify(u)})`));
+          own.push(await ovXs.units(`overlayLook(${JSON.stringify(u.toUpperCase())})`));
+          // A reader delivers UIDs: card numbers are refused before a lookup.
+          if (/^([0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$/.test(u) && !/^08.{6}$/.test(u)) {
+            await ovXs.eval('setupAuth()');
+            taps.push(await ovXs.units(`tap(${JSON.stringify(u)})`));
+          }
+        }
+        figures.push({ name: `tokens.overlay_lookup_xs_units.${kind}.${label(n)}`, value: Math.max(...units), unit: `XS units (max of ${SAMPLES} ${what}; overlay at its bound, ${layout})` });
+        figures.push({ name: `tokens.overlay_lookup_xs_units.${kind}_mean.${label(n)}`, value: Math.round(units.reduce((a, b) => a + b) / units.length), unit: `XS units (mean of ${SAMPLES})` });
+        figures.push({ name: `tokens.overlay_index_xs_units.${kind}.${label(n)}`, value: Math.max(...own), unit: `XS units (max of ${SAMPLES}: the overlay index's own lookup of those uids, upper-cased, the call included; what the overlay adds to a lookup)` });
+        figures.push({ name: `tokens.overlay_tap_xs_units.${kind}.${label(n)}`, value: Math.max(...taps), unit: `XS units (max of ${taps.length} offline tap decisions through the store: the UIDs among those uids)` });
+      }
+    } finally {
+      ovXs.close();
+    }
+  }
+  return figures;
+}
 
 /**
  * One key rotation inside XS (revoking the provisioned key: the most work), on a store holding
