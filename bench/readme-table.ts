@@ -41,9 +41,11 @@ const ROWS: Row[] = [
   },
   {
     target: 'lookup worst ≤ 2× an in-RAM sorted array (MicroOcpp\'s local list) where that fits a 157 KB heap; heap flat',
-    figures: ['peer.ratio.lookup_worst.48', 'peer.ratio.lookup_worst.1k', 'peer.roam.heap_bytes.48', 'peer.roam.heap_bytes.1m'],
+    figures: ['peer.ratio.lookup_worst.48', 'peer.ratio.lookup_worst.1k', 'peer.ratio.lookup_worst.10k', 'peer.roam.heap_bytes.48', 'peer.roam.heap_bytes.1m'],
     measured: (g) => `${n(g('peer.roam.lookup_worst.48'))} vs ${n(g('peer.array.lookup_worst.48'))} at 48 (${n(g('peer.ratio.lookup_worst.48'), 2)}×),` +
-      ` ${n(g('peer.roam.lookup_worst.1k'))} vs ${n(g('peer.array.lookup_worst.1k'))} at 1k (${n(g('peer.ratio.lookup_worst.1k'), 2)}×); medians` +
+      ` ${n(g('peer.roam.lookup_worst.1k'))} vs ${n(g('peer.array.lookup_worst.1k'))} at 1k (${n(g('peer.ratio.lookup_worst.1k'), 2)}×),` +
+      ` ${n(g('peer.roam.lookup_worst.10k'))} vs ${n(g('peer.array.lookup_worst.10k'))} at 10k (${n(g('peer.ratio.lookup_worst.10k'), 2)}×), with the native search` +
+      ` (portable search alone: ${n(g('peer.roam.portable_lookup_worst.48'))} and ${n(g('peer.roam.portable_lookup_worst.1k'))}); medians` +
       ` ${n(g('peer.ratio.lookup_median.48'), 2)}× / ${n(g('peer.ratio.lookup_median.1k'), 2)}×; roam's heap ${n(g('peer.roam.heap_bytes.48'))} B at 48,` +
       ` ${n(g('peer.roam.heap_bytes.1m'))} B at 1M; the array's ${n(g('peer.array.heap_bytes.1k'))} B at 1k, ${n(g('peer.array.heap_bytes.10k'))} B at 10k` +
       ` (over 157 KB from ${['48', '1k', '10k', '100k'].find((k) => g(`peer.array.fits_157kb.${k}`) === 0) ?? '?'})`,
