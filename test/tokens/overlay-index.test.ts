@@ -102,6 +102,19 @@ describe('uid hash', () => {
     }
   });
 
+  it('is the same of any bytes as of the string of their units, -1 for both where one is not printable ASCII', () => {
+    // Seeded bytes, mostly hex digits (the hex path and its chunks), some other printable, some not.
+    const r = new SeededRandom(16);
+    const pick = () => {
+      const x = r.below(20);
+      return x < 14 ? '0123456789ABCDEF'.charCodeAt(r.below(16)) : x < 18 ? 0x21 + r.below(94) : r.below(256);
+    };
+    for (let i = 0; i < 20000; i++) {
+      const b = Uint8Array.from({ length: r.below(41) }, pick);
+      expect(hashUidBytes(b, 0, b.length), Array.from(b).join(',')).toBe(hashUid(String.fromCharCode(...b)));
+    }
+  });
+
   it('tells hex from text by upper-case hex digits only, on both sides', () => {
     // 'A1B2C3D4' as hex and as text give different hashes; its lower-case form is text on both sides.
     const hexHash = hashUid('A1B2C3D4');
