@@ -239,6 +239,22 @@ describe('overlay index', () => {
     }
   });
 
+  it('answers the same from a region past 2 MiB, whose keys keep fewer hash bits', () => {
+    const p = hostPlatform({ ...PARTITIONS, 'tokens-ovl': 4 * 1024 * 1024 });
+    const store = boot(p);
+    applyFull(store, image(lists, 10));
+    const [onTable, added] = pairs[0];
+    // Not on the table (the first uid of each of the first three pairs is): the others, and two more.
+    const uids = [added, ...pairs.slice(1, 3).map(([, b]) => b), ...pairs.slice(3).flat(), 'A1B2C3D5', '04A1B2C3D4E5F6'];
+    store.applyDifferential(diff(10, 11, { add: uids.slice(0, 6).map((u) => ocpiToken(SEM, u)) }));
+    store.applyDifferential(diff(11, 12, { add: uids.slice(6).map((u) => ocpiToken(SEM, u)), remove: [onTable] }));
+    for (const s of [store, boot(p), boot(p, { mapped: false })]) {
+      uids.forEach((u, i) => expect(s.lookup(u), u).toMatchObject({ partner: { partyId: 'SEM' }, sourceVersion: i < 6 ? 11 : 12 }));
+      expect(s.lookup(onTable)).toBeUndefined();
+      expect(s.lookup('A1B2C3D6')).toBeUndefined();
+    }
+  });
+
   it('finds a change by its uid in any case, for every kind of uid, live and after a reboot', () => {
     const p = hostPlatform(PARTITIONS);
     const store = boot(p);
