@@ -4,6 +4,7 @@
 // write is committed before the peer answers for it (an HTTP 200/201, a
 // rec/ack), so a backend killed at any moment restarts with all it confirmed.
 import Database from 'better-sqlite3';
+import { chmodSync, existsSync } from 'node:fs';
 import type { OcpiToken } from './ocpi-tokens.js';
 import type { TokenRepo } from './ocpi/partner-tokens.js';
 import type { RecordSink } from './record-store.js';
@@ -24,13 +25,36 @@ export interface DeviceRepo extends RecordSink {
   records(deviceId: string): { seq: number; bytes: Uint8Array; storedAt: number }[];
 }
 
-/** A site's signed list versions, kept between runs. */
+/** One key rotation of a site as kept: the signed bytes, the key that signed them, the new key's private part. */
+export interface RotationRow {
+  /** Key sequence the rotation moves to (1, 2, …). */
+  seq: number;
+  /** The signed rotation, as devices receive it. */
+  bytes: Uint8Array;
+  /** Public key of key seq - 1, which signed it (for seq 1: the provisioned key). */
+  signedBy: Uint8Array;
+  /** The new key's 32-byte private scalar; undefined when the row is missing (a damaged database). */
+  secret?: Uint8Array;
+}
+
+/** A site's signed list versions and key rotations, kept between runs. */
 export interface SiteRepo {
   saveImage(site: string, image: SiteImage, diffFromPrevious?: Uint8Array): void;
   images(site: string): SiteImage[];
   diffs(site: string): Map<number, Uint8Array>;
   dropImagesBelow(site: string, version: number): void;
+  /**
+   * One rotation in one transaction: the rotation, the new key's private part,
+   * and every kept image and differential signed again with the new key
+   * (version → bytes). All of it or none.
+   */
+  saveRotation(site: string, rotation: Required<RotationRow>, images: Map<number, Uint8Array>, diffs: Map<number, Uint8Array>): void;
+  /** The site's rotations, by seq. */
+  rotations(site: string): RotationRow[];
 }
+
+/** Name under which the private key of a site's rotation `seq` is kept in `keys`. */
+export const rotationKeyName = (site: string, seq: number) => `site:${site}#${seq}`;
 
 export interface BackendDbOptions {
   /**
@@ -49,6 +73,9 @@ export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
 
   constructor(readonly path: string, o: BackendDbOptions = {}) {
     this.db = new Database(path);
+    // The file holds private keys (the site's signing key and its rotations): the owner's alone.
+    // SQLite gives the -wal and -shm files the database file's mode.
+    if (path !== ':memory:' && !path.startsWith('file:')) for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
     this.db.pragma('busy_timeout = 10000'); // several processes may share the file (backend workers)
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${o.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
@@ -56,6 +83,7 @@ export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
       CREATE TABLE IF NOT EXISTS tokens (cc TEXT NOT NULL, pid TEXT NOT NULL, uid TEXT NOT NULL, type TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (cc, pid, uid, type)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS keys (name TEXT PRIMARY KEY, secret BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS images (site TEXT NOT NULL, version INTEGER NOT NULL, bytes BLOB NOT NULL, created_at INTEGER NOT NULL, report TEXT NOT NULL, partners TEXT NOT NULL, PRIMARY KEY (site, version));
+      CREATE TABLE IF NOT EXISTS rotations (site TEXT NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL, signed_by BLOB NOT NULL, PRIMARY KEY (site, seq));
       CREATE TABLE IF NOT EXISTS diffs (site TEXT NOT NULL, from_version INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (site, from_version));
       CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, public_key BLOB NOT NULL, list_version INTEGER NOT NULL DEFAULT 0, key_seq INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS records (device TEXT NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL, stored_at INTEGER NOT NULL, PRIMARY KEY (device, seq)) WITHOUT ROWID;
@@ -72,6 +100,9 @@ export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
       images: this.db.prepare('SELECT version, bytes, created_at, report, partners FROM images WHERE site = ? ORDER BY version'),
       diffs: this.db.prepare('SELECT from_version, bytes FROM diffs WHERE site = ?'),
       dropImages: this.db.prepare('DELETE FROM images WHERE site = ? AND version < ?'),
+      putRotation: this.db.prepare('INSERT INTO rotations (site, seq, bytes, signed_by) VALUES (?, ?, ?, ?)'),
+      rotations: this.db.prepare('SELECT seq, bytes, signed_by FROM rotations WHERE site = ? ORDER BY seq'),
+      resignImage: this.db.prepare('UPDATE images SET bytes = ? WHERE site = ? AND version = ?'),
       putDevice: this.db.prepare('INSERT INTO devices (id, public_key) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET public_key = excluded.public_key'),
       listState: this.db.prepare('UPDATE devices SET list_version = ?, key_seq = ? WHERE id = ?'),
       devices: this.db.prepare('SELECT id, public_key, list_version, key_seq FROM devices ORDER BY id'),
@@ -132,6 +163,22 @@ export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
 
   dropImagesBelow(site: string, version: number): void {
     this.q.dropImages.run(site, version);
+  }
+
+  saveRotation(site: string, r: Required<RotationRow>, images: Map<number, Uint8Array>, diffs: Map<number, Uint8Array>): void {
+    this.db.transaction(() => {
+      this.q.putRotation.run(site, r.seq, Buffer.from(r.bytes), Buffer.from(r.signedBy));
+      this.q.putKey.run(rotationKeyName(site, r.seq), Buffer.from(r.secret));
+      for (const [v, b] of images) this.q.resignImage.run(Buffer.from(b), site, v);
+      for (const [v, b] of diffs) this.q.putDiff.run(site, v, Buffer.from(b));
+    })();
+  }
+
+  rotations(site: string): RotationRow[] {
+    return (this.q.rotations.all(site) as { seq: number; bytes: Buffer; signed_by: Buffer }[]).map((r) => {
+      const key = this.q.getKey.get(rotationKeyName(site, r.seq)) as { secret: Buffer } | undefined;
+      return { seq: r.seq, bytes: bytes(r.bytes), signedBy: bytes(r.signed_by), secret: key && bytes(key.secret) };
+    });
   }
 
   // Devices and records (BackendPeer's repo).

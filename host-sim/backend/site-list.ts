@@ -1,10 +1,12 @@
 import type { Crypto, Signer } from '../../hal/crypto.js';
 import { equalBytes } from '../../src/codec/index.js';
 import { SIGNATURE_BYTES } from '../../src/tokens/format.js';
+import { openKeyRotation } from '../../src/tokens/key-rotation.js';
+import { NodeSigner } from '../hal/index.js';
 import {
   compileDiff, compileTable, describeUnreachable, encodeKeyRotation, signDiff, signKeyRotation, signTable, type CompileReport, type ReaderConfig,
 } from '../../src/tokens/index.js';
-import type { SiteRepo } from './db.js';
+import type { RotationRow, SiteRepo } from './db.js';
 import type { OcpiToken, PartnerList } from './ocpi-tokens.js';
 
 export interface SiteImage {
@@ -112,19 +114,35 @@ export class SiteList {
     const key = next.publicKey;
     if (equalBytes(key, this.signer.publicKey)) throw new Error('SiteList.rotateKey: that key is already in force');
     if (this.revoked.some((k) => equalBytes(k, key))) throw new Error('SiteList.rotateKey: that key was revoked');
+    const secret = this.repo && (next as Partial<NodeSigner>).exportPrivateKey?.();
+    if (this.repo && !secret) throw new Error('SiteList.rotateKey: a kept site needs a key whose private part it can keep (a NodeSigner)');
     const seq = this.rotations.length + 1;
     const signed = signKeyRotation(encodeKeyRotation({ seq, key, revoke: options.revoke === true }), this.signer);
-    if (options.revoke) this.revoked.push(this.signer.publicKey);
-    this.rotations.push(signed);
-    this.signer = next;
     const resign = (b: Uint8Array) => b.subarray(0, b.length - SIGNATURE_BYTES);
+    const images = new Map([...this.images].map(([v, image]) => [v, signTable(resign(image.bytes), next)]));
+    const diffs = new Map([...this.diffs].map(([v, d]) => [v, signDiff(resign(d), next)]));
+    // Kept (all of it in one transaction) before any device is offered it: a restart signs with `next` and serves this rotation.
+    this.repo?.repo.saveRotation(this.repo.name, { seq, bytes: signed, signedBy: this.signer.publicKey, secret: secret! }, images, diffs);
+    this.take(signed, options.revoke === true, next);
     for (const [v, image] of this.images) {
-      const again = { ...image, bytes: signTable(resign(image.bytes), next) };
+      const again = { ...image, bytes: images.get(v)! };
       this.images.set(v, again);
       if (this.latest === image) this.latest = again;
     }
-    for (const [v, d] of this.diffs) this.diffs.set(v, signDiff(resign(d), next));
+    for (const [v, d] of diffs) this.diffs.set(v, d);
     return signed;
+  }
+
+  /** Puts a rotation in force: `signed` was signed by the key in force, which `revoke` retires for good. */
+  private take(signed: Uint8Array, revoke: boolean, next: Signer): void {
+    if (revoke) this.revoked.push(this.signer.publicKey);
+    this.rotations.push(signed);
+    this.signer = next;
+  }
+
+  /** The public keys devices must never rotate back to. */
+  get revokedKeys(): readonly Uint8Array[] {
+    return this.revoked;
   }
 
   image(version: number): SiteImage | undefined {
@@ -140,9 +158,15 @@ export class SiteList {
    * Keeps every version published from now on in `repo` under `name`, and takes
    * up the versions it already holds (the newest in force, its differentials):
    * a restarted backend serves the same signed bytes, so a device's transfer
-   * under way resumes. Key rotations are not kept (a restart starts at the key given).
+   * under way resumes. Rotations are kept too: the key in force is the newest
+   * rotation's, each is served again, the revoked keys stay revoked. The kept
+   * rotations must chain (each verifies, as on a device, with the key before it)
+   * from the key this list was given or up to it; else this throws and nothing changes.
    */
   persistTo(repo: SiteRepo, name: string): void {
+    if (this.rotations.length > 0) throw new Error('SiteList.persistTo: call it before any rotation');
+    const chain = checkChain(repo.rotations(name), this.signer.publicKey, this.crypto, name);
+    for (const r of chain) this.take(r.bytes, r.revoke, r.signer);
     const images = repo.images(name);
     for (const image of images) this.images.set(image.version, image);
     for (const [v, d] of repo.diffs(name)) this.diffs.set(v, d);
@@ -204,4 +228,45 @@ export class SiteList {
   findToken(uid: string): OcpiToken | undefined {
     return this.byUid.get(uid);
   }
+}
+
+/**
+ * The kept rotations of `site` checked as a device checks them: numbered 1, 2, …
+ * without a gap, each opened (`openKeyRotation`) with the key before it, naming
+ * a key not yet in force nor revoked, and kept with that key's private part.
+ * `start` (the key the site was given) must be the first signer or a key the
+ * chain reaches. Throws with what is wrong.
+ */
+function checkChain(rows: RotationRow[], start: Uint8Array, crypto: Crypto, site: string): { bytes: Uint8Array; revoke: boolean; signer: Signer }[] {
+  if (rows.length === 0) return [];
+  const refuse = (why: string) => new Error(`site ${site}: the key rotations in the database ${why}; refusing to start on them`);
+  const out: { bytes: Uint8Array; revoke: boolean; signer: Signer }[] = [];
+  let key = rows[0].signedBy;
+  const reached = [key]; // every key the chain puts in force, the first signer included
+  const revoked: Uint8Array[] = [];
+  for (const [i, row] of rows.entries()) {
+    if (row.seq !== i + 1) throw refuse(`go from key ${i} to ${row.seq}, not ${i + 1}`);
+    if (!equalBytes(row.signedBy, key)) throw refuse(`say rotation ${row.seq} was signed by another key than key ${i}`);
+    let r;
+    try {
+      r = openKeyRotation(row.bytes, crypto, key);
+    } catch (e) {
+      throw refuse(`do not chain: rotation ${row.seq} does not open with key ${i} (${(e as Error).message})`);
+    }
+    if (r.seq !== row.seq) throw refuse(`hold rotation ${r.seq} as rotation ${row.seq}`);
+    if (equalBytes(r.key, key)) throw refuse(`name the key in force at rotation ${row.seq}`);
+    if (revoked.some((k) => equalBytes(k, r.key))) throw refuse(`rotate back to a revoked key at rotation ${row.seq}`);
+    let signer: NodeSigner | undefined;
+    try {
+      if (row.secret) signer = new NodeSigner(row.secret);
+    } catch { /* not a P-256 private key: refused below */ }
+    if (!signer) throw refuse(`lack a valid private key for rotation ${row.seq}`);
+    if (!equalBytes(signer.publicKey, r.key)) throw refuse(`keep a private key for rotation ${row.seq} that is not the key it names`);
+    if (r.revoke) revoked.push(key);
+    out.push({ bytes: row.bytes, revoke: r.revoke, signer });
+    key = r.key;
+    reached.push(key);
+  }
+  if (!reached.some((k) => equalBytes(k, start))) throw refuse('start from another key than the one given, and do not reach it');
+  return out;
 }
