@@ -119,14 +119,9 @@ export class OverlayReader {
     return true;
   }
 
-  /** The unsigned integer (up to 32 bits, as item() reads it) at bytes[at], or -1. Inline: a hit reads its version with it. */
+  /** The unsigned integer at bytes[at], or -1. */
   uint(b: Uint8Array, at: number, end: number): number {
-    const c = at < end ? b[at] : 0xff;
-    if (c < 0x18) return c;
-    if (c === 0x18) return at + 1 < end ? b[at + 1] : -1;
-    if (c === 0x19) return at + 2 < end ? b[at + 1] * 256 + b[at + 2] : -1;
-    if (c === 0x1a) return at + 4 < end ? ((b[at + 1] * 256 + b[at + 2]) * 256 + b[at + 3]) * 256 + b[at + 4] : -1;
-    return -1;
+    return this.item(b, at, end) === 0 ? this.v : -1;
   }
 
   /**
