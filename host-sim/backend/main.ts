@@ -1,7 +1,8 @@
 // npm run backend -- --config backend.json
 // The backend peer as a process: OCPI 2.2.1 over HTTP for the partners, MQTT
 // for the site's devices, all state in SQLite. Exit codes: 0 stopped by
-// SIGTERM/SIGINT, 1 failed while running, 2 bad input (options or config).
+// SIGTERM/SIGINT, 1 failed (a database whose key rotations do not chain too),
+// 2 bad input (options or config).
 import { readFileSync } from 'node:fs';
 import { toHex } from '../../src/codec/index.js';
 import { checkConfig, startBackend, type BackendConfig } from './service.js';
@@ -16,8 +17,10 @@ cdrsUrl?, outgoingToken?}], optional http {host, port}, siteKey (hex), devices
 [{id, publicKey}], cpo (CDR context: countryCode, partyId, currency, location),
 chunkBytes, settleMs, durability ('full' | 'normal'), pullEveryMs, pushEveryMs.
 docs/backend.md describes each.
-Prints "ready url=… site=… version=… key=…" once serving.
-Exit codes: 0 stopped (SIGTERM, SIGINT), 1 failed while running, 2 bad input.`;
+Prints "ready url=… site=… version=… key=… kseq=…" once serving (key: the
+provisioned signing key; kseq: how many rotations are in force since it).
+Exit codes: 0 stopped (SIGTERM, SIGINT), 1 failed while running or refused the
+database (its key rotations do not chain), 2 bad input.`;
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
@@ -44,7 +47,7 @@ if (problem) {
 }
 try {
   const svc = await startBackend(config, { log: (l) => console.log(l) });
-  console.log(`ready url=${svc.url} site=${config.site} version=${svc.list.current?.version ?? 0} key=${toHex(svc.siteKey)}`);
+  console.log(`ready url=${svc.url} site=${config.site} version=${svc.list.current?.version ?? 0} key=${toHex(svc.siteKey)} kseq=${svc.list.keySeq}`);
   const stop = () => void svc.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -82,7 +82,12 @@ export async function startBackend(c: BackendConfig, o: { log?: (line: string) =
   const signer = new NodeSigner(secret);
   const tokens = new PartnerTokens(db);
   const list = new SiteList(signer, nodeCrypto, Date.now, ocpiDiffBuilder(signer), 3, undefined, log);
-  list.persistTo(db, c.site);
+  try {
+    list.persistTo(db, c.site); // the versions and key rotations kept; refused when the rotations do not chain
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   const transport = new MqttTransport(c.broker, { clientId: c.clientId ?? `roam-backend-${c.site}` });
   const peer = new BackendPeer({ transport, crypto: nodeCrypto, site: list, chunkBytes: c.chunkBytes ?? 4096, repo: db });
   for (const d of c.devices ?? []) peer.registerDevice(d.id, fromHex(d.publicKey));
