@@ -1,9 +1,10 @@
 // The backend keeps its key rotations across a restart (the same SQLite file
-// opened again in process): it signs with the key in force, serves each
-// rotation again, keeps what was revoked, and refuses a database whose
-// rotations do not chain. `npm run backend` has no way to rotate (no option,
-// no command), so this is not a SIGKILL of that process: the rotation is one
-// transaction, committed (synchronous=FULL) before rotateKey returns.
+// opened again in process, or after a SIGKILL of the process that rotated):
+// it signs with the key in force, serves each rotation again, keeps what was
+// revoked, and refuses a database whose rotations do not chain.
+// `npm run backend` has no way to rotate (no option, no command), so the
+// killed process is a small Node one running the same SiteList and BackendDb.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { BackendDb, rotationKeyName } from '../../host-sim/backend/db.js';
 import { BackendPeer, ocpiDiffBuilder, SiteList } from '../../host-sim/backend/index.js';
 import { MemoryBus } from '../../host-sim/broker/memory-bus.js';
 import { hostPlatform, NodeSigner, nodeCrypto } from '../../host-sim/hal/index.js';
+import { fromHex, toHex } from '../../src/codec/index.js';
 import { decodeMessage, encodeMessage, MESSAGES, parseTopic, topicOf, type MessageKind, type MessageOf } from '../../src/sync/index.js';
 import { TokenStore } from '../../src/tokens/index.js';
 import { ocpiToken } from '../tokens/expected.js';
@@ -157,6 +159,49 @@ describe('backend restart after key rotations (in process, the same database fil
     b = backend(before.path, K2); // a key the chain reaches, not the provisioned one
     expect([b.site.keySeq, b.site.publicKey, b.site.rotation(1)]).toEqual([2, K3.publicKey, before.rotations[0]]);
     b.db.close();
+  });
+
+  it('a process SIGKILLed right after its second rotation: the restarted backend has both, and a device that missed them follows them to the next list', async () => {
+    const path = join(dir, `b${++files}.sqlite`);
+    // The child: list 1, two rotations (each printed once rotateKey returns), then it waits to be killed.
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+      const { BackendDb } = await import(${JSON.stringify(join(process.cwd(), 'host-sim/backend/db.ts'))});
+      const { SiteList, ocpiDiffBuilder } = await import(${JSON.stringify(join(process.cwd(), 'host-sim/backend/site-list.ts'))});
+      const { NodeSigner, nodeCrypto } = await import(${JSON.stringify(join(process.cwd(), 'host-sim/hal/index.ts'))});
+      const o = JSON.parse(process.env.ROT);
+      const key = (hex) => new NodeSigner(Uint8Array.from(Buffer.from(hex, 'hex')));
+      const site = new SiteList(key(o.k1), nodeCrypto, () => 1000, ocpiDiffBuilder());
+      site.persistTo(new BackendDb(o.path), o.site);
+      site.publish(o.partners);
+      for (const k of o.next) console.log('rotated ' + Buffer.from(site.rotateKey(key(k), { revoke: true })).toString('hex'));
+      setInterval(() => {}, 60000);
+    `], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ROT: JSON.stringify({ path, site: SITE, k1: toHex(K1.exportPrivateKey()), next: [K2, K3].map((k) => toHex(k.exportPrivateKey())), partners: partners(true) }) } });
+    let err = '';
+    child.stderr!.on('data', (d) => (err += String(d)));
+    const printed: Uint8Array[] = [];
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d) => {
+        for (const m of String(d).matchAll(/rotated ([0-9a-f]+)/g)) printed.push(fromHex(m[1]));
+        if (printed.length === 2) child.kill('SIGKILL');
+      });
+      child.once('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code}: ${err}`))));
+    });
+    const { db, site } = backend(path);
+    try {
+      expect([site.keySeq, site.publicKey, site.rotation(1), site.rotation(2)]).toEqual([2, K3.publicKey, printed[0], printed[1]]);
+      expect(site.revokedKeys).toEqual([K1.publicKey, K2.publicKey]);
+      site.publish(partners(false));
+      const misser = device();
+      const say = peerOn(site);
+      const keys = say('listStatus', { ver: 0, kseq: 0 });
+      expect(keys.map((m) => m.msg.data)).toEqual(printed);
+      for (const m of keys) misser.rotateKey(m.msg.data);
+      expect(say('listStatus', { ver: 0, kseq: 2 })).toEqual([{ kind: 'listOffer', msg: { ver: 2, size: site.current!.bytes.length } }]);
+      expect(applyFull(misser, site.current!.bytes, 700)).toBe(2);
+      expect(misser.lookup(UIDS[0])).toMatchObject({ valid: false });
+    } finally {
+      db.close();
+    }
   });
 
   it('the database file (which holds the private keys) is the owner\'s alone', () => {
