@@ -65,6 +65,15 @@ export interface BackendDbOptions {
   durability?: 'full' | 'normal';
 }
 
+/** Mode 0600; a file of another user (a shared database opened by a worker) is left as its owner set it. */
+function ownerOnly(file: string): void {
+  try {
+    chmodSync(file, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+  }
+}
+
 const bytes = (b: Buffer | Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
 
 export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
@@ -75,7 +84,7 @@ export class BackendDb implements TokenRepo, DeviceRepo, SiteRepo {
     this.db = new Database(path);
     // The file holds private keys (the site's signing key and its rotations): the owner's alone.
     // SQLite gives the -wal and -shm files the database file's mode.
-    if (path !== ':memory:' && !path.startsWith('file:')) for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+    if (path !== ':memory:' && !path.startsWith('file:')) for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) ownerOnly(f);
     this.db.pragma('busy_timeout = 10000'); // several processes may share the file (backend workers)
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${o.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
