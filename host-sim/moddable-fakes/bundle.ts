@@ -31,6 +31,11 @@ export const MODDABLE_FAKES: Record<string, string> = {
 /** Code that imports Moddable's modules: hal/moddable, the fakes themselves, the example firmware and its simulated board. */
 const DEVICE_CODE = [join(ROOT, 'hal', 'moddable'), HERE, join(ROOT, 'examples'), join(ROOT, 'host-sim', 'device', 'example-sim')];
 
+/** hal/moddable/token-search.js, as hal/moddable imports it or as a firmware names it. */
+const NATIVE_SEARCH = join(ROOT, 'hal', 'moddable', 'token-search.js');
+const isNativeSearch = (path: string, resolveDir: string) =>
+  path === 'roam/hal/moddable/token-search' || (path.startsWith('.') && join(resolveDir, path) === NATIVE_SEARCH);
+
 const moddableFakes: Plugin = {
   name: 'moddable-fakes',
   setup(b) {
@@ -38,6 +43,8 @@ const moddableFakes: Plugin = {
       const fake = MODDABLE_FAKES[args.path];
       // Only the device code's imports are redirected: the npm `mqtt` stays what it is elsewhere.
       if (fake && DEVICE_CODE.some((d) => args.importer.includes(d))) return { path: join(HERE, fake) };
+      // roam's own host function (XS `@` syntax, which esbuild cannot read): the worker's copy of the C.
+      if (isNativeSearch(args.path, args.resolveDir)) return { path: join(HERE, 'token-search.ts') };
       // A firmware names roam's modules as roam's manifest maps them.
       if (args.path.startsWith('roam/')) return { path: join(ROOT, `${args.path.slice(5)}.ts`) };
       return undefined;
