@@ -13,7 +13,8 @@ export interface Broker {
 export class BrokerUrlError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'BrokerUrlError';
+    // Defined, not assigned: the device's preload freezes Error.prototype (see hal/flash.ts FlashError).
+    Object.defineProperty(this, 'name', { value: 'BrokerUrlError', writable: true, enumerable: true, configurable: true });
   }
 }
 
