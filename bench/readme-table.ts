@@ -27,11 +27,12 @@ const ROWS: Row[] = [
   },
   {
     target: 'tap decision ≤ 3,000 XS units at 1M, hit and miss, flat from 1k (≤ 20 % apart)',
-    figures: ['auth.tap_decision_xs_units.1000000.hit', 'auth.tap_decision_xs_units.1000000.miss', 'auth.tap_decision_xs_units.1000.hit', 'auth.tap_decision_xs_units.1000.miss'],
+    figures: ['auth.tap_decision_xs_units.1000000.hit', 'auth.tap_decision_xs_units.1000000.miss', 'auth.tap_decision_xs_units.1000.hit', 'auth.tap_decision_xs_units.1000.miss', 'tokens.overlay_tap_xs_units.hit.1m', 'tokens.overlay_tap_xs_units.miss.1m'],
     measured: (g) => {
       const [h1m, m1m, h1k, m1k] = ['1000000.hit', '1000000.miss', '1000.hit', '1000.miss'].map((k) => g(`auth.tap_decision_xs_units.${k}`));
       return `${n(h1m)} / ${n(m1m)} at 1M (hit / miss, max), ${n(h1k)} / ${n(m1k)} at 1k: ${pct(h1m, h1k)} / ${pct(m1m, m1k)} apart;` +
-        ` with a cache entry weighed against the table (\`.hit_cached\`): ${n(g('auth.tap_decision_xs_units.1000000.hit_cached'))} at 1M`;
+        ` with a cache entry weighed against the table (\`.hit_cached\`): ${n(g('auth.tap_decision_xs_units.1000000.hit_cached'))} at 1M;` +
+        ` with the overlay at its bound: ${n(g('tokens.overlay_tap_xs_units.hit.1m'))} / ${n(g('tokens.overlay_tap_xs_units.miss.1m'))} / ${n(g('tokens.overlay_tap_xs_units.absent.1m'))} at 1M (in the overlay / table only / neither)`;
     },
   },
   {

@@ -338,7 +338,7 @@ async function overlayFigures(signed: Uint8Array, lists: ReturnType<typeof partn
         figures.push({ name: `tokens.overlay_lookup_xs_units.${kind}.${label(n)}`, value: Math.max(...units), unit: `XS units (max of ${SAMPLES} ${what}; overlay at its bound, ${layout})` });
         figures.push({ name: `tokens.overlay_lookup_xs_units.${kind}_mean.${label(n)}`, value: Math.round(units.reduce((a, b) => a + b) / units.length), unit: `XS units (mean of ${SAMPLES})` });
         figures.push({ name: `tokens.overlay_index_xs_units.${kind}.${label(n)}`, value: Math.max(...own), unit: `XS units (max of ${SAMPLES}: the overlay index's own lookup of those uids, upper-cased, the call included; what the overlay adds to a lookup)` });
-        figures.push({ name: `tokens.overlay_tap_xs_units.${kind}.${label(n)}`, value: Math.max(...taps), unit: `XS units (max of ${taps.length} offline tap decisions through the store: the UIDs among those uids)` });
+        figures.push({ name: `tokens.overlay_tap_xs_units.${kind}.${label(n)}`, value: Math.max(...taps), unit: `XS units (max of ${taps.length} offline tap decisions through the store: the reader-shaped UIDs among the ${what}; overlay at its bound, ${layout})` });
       }
     } finally {
       ovXs.close();
